@@ -1,0 +1,144 @@
+"""Choosing the compute device and precision at run time.
+
+torch is imported only when a choice is actually needed, so the window can
+appear before the 1-2 s torch import.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
+PRECISION_CHOICES = ("auto", "float16", "bfloat16", "float32")
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    device: str  # a torch device string: "cuda", "cuda:1", "mps" or "cpu"
+    dtype: str  # a torch dtype name: "float16", "bfloat16" or "float32"
+    reason: str  # why: shown in Settings and in the log
+
+    @property
+    def torch_device(self):
+        import torch
+
+        return torch.device(self.device)
+
+    @property
+    def torch_dtype(self):
+        import torch
+
+        return getattr(torch, self.dtype)
+
+    @property
+    def is_accelerator(self) -> bool:
+        return not self.device.startswith("cpu")
+
+    def describe(self) -> str:
+        return f"{self.device} ({self.dtype})"
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _mps_available() -> bool:
+    import torch
+
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend and backend.is_available())
+
+
+def available_devices() -> list[str]:
+    found = []
+    if _cuda_available():
+        import torch
+
+        found += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if _mps_available():
+        found.append("mps")
+    found.append("cpu")
+    return found
+
+
+def choose_device(preference: str = "auto", precision: str = "auto") -> DeviceChoice:
+    """Pick a device: CUDA, then Apple MPS, then the CPU, unless the settings
+    name one. Half precision on accelerators (fp16 halves VRAM and is what SD
+    checkpoints ship in), fp32 on the CPU (CPU fp16 kernels are slow or absent)."""
+    preference = (preference or "auto").lower()
+    notes = []
+    if preference.startswith("cuda"):
+        if _cuda_available():
+            device, why = preference, "chosen in Settings"
+        else:
+            device, why = "cpu", "CUDA was chosen in Settings but is not available"
+            notes.append(why)
+    elif preference == "mps":
+        if _mps_available():
+            device, why = "mps", "chosen in Settings"
+        else:
+            device, why = "cpu", "MPS was chosen in Settings but is not available"
+    elif preference == "cpu":
+        device, why = "cpu", "chosen in Settings"
+    else:
+        if _cuda_available():
+            device, why = "cuda", "an NVIDIA GPU was found"
+        elif _mps_available():
+            device, why = "mps", "Apple Metal was found"
+        else:
+            device, why = "cpu", "no GPU was found"
+
+    if precision in ("float16", "bfloat16", "float32"):
+        dtype = precision
+        if device == "cpu" and dtype == "float16":
+            dtype, why = "float32", why + "; float16 is not supported well on the CPU"
+    else:
+        dtype = "float32" if device == "cpu" else "float16"
+    return DeviceChoice(device=device, dtype=dtype, reason=why)
+
+
+def torch_imported() -> bool:
+    return "torch" in sys.modules
+
+
+def free_memory_bytes(device: str = "cpu") -> int:
+    """Memory that a new allocation can use now on `device` (for tile sizes and
+    the model cache budget). Falls back to a conservative guess."""
+    if device.startswith("cuda"):
+        import torch
+
+        free, _total = torch.cuda.mem_get_info(torch.device(device))
+        return int(free)
+    if device == "mps":
+        import torch
+
+        limit = torch.mps.recommended_max_memory()
+        return int(max(0, limit - torch.mps.current_allocated_memory()))
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 4 * 1024**3
+
+
+def total_memory_bytes() -> int:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 8 * 1024**3
+
+
+def empty_device_caches() -> None:
+    """Give freed accelerator memory back to the driver, if torch is loaded at all."""
+    if not torch_imported():
+        return
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    mps = getattr(torch, "mps", None)
+    if mps is not None and _mps_available():
+        mps.empty_cache()

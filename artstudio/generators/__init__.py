@@ -1,0 +1,1 @@
+"""One module per capability: plain functions over numpy, PIL and torch (no Qt)."""

@@ -1,0 +1,148 @@
+"""Application settings: a JSON file in the platform's config folder.
+
+A corrupt file, a file from another version or an unwritable folder never
+stops the app: bad values fall back to defaults, each with a note the UI shows.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from artstudio import paths
+from artstudio.engine.devices import DEVICE_CHOICES, PRECISION_CHOICES
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+OFFLOAD_CHOICES = ("auto", "on", "off")
+
+
+@dataclass
+class Settings:
+    version: int = SCHEMA_VERSION
+    device: str = "auto"
+    precision: str = "auto"
+    # Model cache budget in MB; 0 means automatic (half the RAM, or the VRAM).
+    memory_budget_mb: int = 0
+    cpu_offload: str = "auto"
+    model_folders: list[str] = field(default_factory=list)
+    # Seconds between autosaves; 0 turns autosave off.
+    autosave_interval_s: int = 120
+    # Images above this many megapixels are refused as decompression bombs.
+    max_image_megapixels: int = 400
+    recent_files: list[str] = field(default_factory=list)
+    # Keys written by a newer version: kept and written back untouched.
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        extra = data.pop("extra")
+        return {**extra, **data, "version": SCHEMA_VERSION}
+
+
+def _is_int_in(lo: int, hi: int):
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+
+
+def _is_str_list(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
+_VALID = {
+    "device": lambda v: isinstance(v, str) and (v in DEVICE_CHOICES or v.startswith("cuda:")),
+    "precision": lambda v: v in PRECISION_CHOICES,
+    "memory_budget_mb": _is_int_in(0, 1 << 24),
+    "cpu_offload": lambda v: v in OFFLOAD_CHOICES,
+    "model_folders": _is_str_list,
+    "autosave_interval_s": _is_int_in(0, 24 * 3600),
+    "max_image_megapixels": _is_int_in(1, 100_000),
+    "recent_files": _is_str_list,
+}
+
+
+def from_json(data: Any) -> tuple[Settings, list[str]]:
+    """Build Settings from parsed JSON, keeping every valid value."""
+    notes: list[str] = []
+    if not isinstance(data, dict):
+        return Settings(), ["the settings file does not hold a settings object; defaults used"]
+    version = data.get("version", 0)
+    if version != SCHEMA_VERSION:
+        notes.append(f"settings from version {version} read by version {SCHEMA_VERSION}")
+    known = {f.name for f in fields(Settings)} - {"extra", "version"}
+    values: dict[str, Any] = {}
+    for name in known:
+        if name not in data:
+            continue
+        if _VALID[name](data[name]):
+            values[name] = data[name]
+        else:
+            notes.append(f"setting '{name}' had an invalid value {data[name]!r}; default used")
+    extra = {k: v for k, v in data.items() if k not in known and k != "version"}
+    return Settings(**values, extra=extra), notes
+
+
+def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
+    """Read settings; never raises. A corrupt file is kept aside as
+    `settings.json.corrupt` so nothing the user wrote is destroyed."""
+    path = path or paths.settings_file()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings(), []
+    except OSError as exc:
+        return Settings(), [f"could not read {path}: {exc.strerror or exc}; defaults used"]
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        backup = path.with_name(path.name + ".corrupt")
+        try:
+            os.replace(path, backup)
+            kept = f"; the old file was kept as {backup.name}"
+        except OSError:
+            kept = ""
+        return Settings(), [f"{path} is corrupt ({exc.msg if hasattr(exc, 'msg') else exc}); "
+                            f"defaults used{kept}"]
+    return from_json(data)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write to a temporary file beside `path`, flush it to disk, then replace:
+    a crash or a full disk leaves the old file intact."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> str | None:
+    """Save; returns None on success or a message saying why it failed."""
+    path = path or paths.settings_file()
+    try:
+        atomic_write_text(path, json.dumps(settings.to_json(), indent=2, sort_keys=True) + "\n")
+    except OSError as exc:
+        message = f"could not save settings to {path}: {exc.strerror or exc}"
+        log.warning(message)
+        return message
+    return None
+
+
+def model_cache_budget_bytes(settings: Settings, total_memory: int) -> int:
+    if settings.memory_budget_mb > 0:
+        return settings.memory_budget_mb * 2**20
+    return total_memory // 2

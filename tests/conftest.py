@@ -1,0 +1,43 @@
+"""Shared test set-up: an isolated home folder and headless Qt.
+
+With ARTSTUDIO_NO_QTWIDGETS=1 (how `make test` runs every test outside
+tests/ui) importing QtWidgets or artstudio.ui fails, which proves the core
+runs without widgets, as the command line and a future server need.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import os
+import sys
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+BLOCKED = ("PySide6.QtWidgets", "artstudio.ui")
+
+
+class _BlockWidgets(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path=None, target=None):
+        if any(fullname == b or fullname.startswith(b + ".") for b in BLOCKED):
+            raise ImportError(f"{fullname} must not be imported by the core (layering rule)")
+        return None
+
+
+if os.environ.get("ARTSTUDIO_NO_QTWIDGETS") == "1":
+    already = [m for m in sys.modules if any(m == b or m.startswith(b + ".") for b in BLOCKED)]
+    if already:
+        raise RuntimeError(f"imported before the layering guard was installed: {already}")
+    sys.meta_path.insert(0, _BlockWidgets())
+
+
+@pytest.fixture(autouse=True)
+def artstudio_home(tmp_path, monkeypatch):
+    """Every test gets its own settings, data and log folders."""
+    home = tmp_path / "artstudio-home"
+    monkeypatch.setenv("ARTSTUDIO_HOME", str(home))
+    return home

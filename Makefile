@@ -22,7 +22,7 @@ test: sysdeps $(STAMP)
 	@bash tools/run-tests.sh $(PY)
 
 test-core: $(STAMP)
-	ARTSTUDIO_NO_QTWIDGETS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:pytestqt --ignore=tests/ui $(ARGS)
+	ARTSTUDIO_NO_QTWIDGETS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:pytest-qt --ignore=tests/ui $(ARGS)
 
 test-ui: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest tests/ui $(ARGS)
@@ -44,7 +44,7 @@ sysdeps-gui:
 	@bash tools/system-deps.sh $(QT_LIBS) $(XCB_LIBS)
 
 $(VENV)/bin/python:
-	$(PYTHON) -m venv $(VENV)
+	@bash tools/make-venv.sh $(PYTHON) $(VENV)
 
 $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install -q --upgrade pip setuptools wheel

@@ -12,7 +12,9 @@ from artstudio import paths
 LOG_NAME = "artstudio.log"
 
 
-def setup_logging(level: int = logging.INFO, to_stderr: bool = False) -> tuple[Path | None, str | None]:
+def setup_logging(
+    level: int = logging.INFO, to_stderr: bool = False
+) -> tuple[Path | None, str | None]:
     """Log to a rotating file in the platform's log folder. Returns the file
     (None when unwritable) and a note to show when falling back to stderr."""
     root = logging.getLogger()

@@ -6,6 +6,7 @@ stops the app: bad values fall back to defaults, each with a note the UI shows.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -92,13 +93,13 @@ def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
     `settings.json.corrupt` so nothing the user wrote is destroyed."""
     path = path or paths.settings_file()
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return Settings(), []
     except OSError as exc:
         return Settings(), [f"could not read {path}: {exc.strerror or exc}; defaults used"]
     try:
-        data = json.loads(text)
+        data = json.loads(raw.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         backup = path.with_name(path.name + ".corrupt")
         try:
@@ -106,8 +107,8 @@ def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
             kept = f"; the old file was kept as {backup.name}"
         except OSError:
             kept = ""
-        return Settings(), [f"{path} is corrupt ({exc.msg if hasattr(exc, 'msg') else exc}); "
-                            f"defaults used{kept}"]
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8 text"
+        return Settings(), [f"{path} is corrupt ({reason}); defaults used{kept}"]
     return from_json(data)
 
 
@@ -123,10 +124,8 @@ def atomic_write_text(path: Path, text: str) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 
-class Cancelled(Exception):  # noqa: N818 - reads as a state, like concurrent.futures.CancelledError
+class Cancelled(Exception):
     """Raised inside a job when it notices that cancellation was requested."""
 
 

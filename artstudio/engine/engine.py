@@ -113,17 +113,19 @@ class Engine:
         return unsubscribe
 
     def _emit(self, record: JobRecord) -> None:
-        event = JobEvent(
-            job_id=record.id,
-            kind=record.spec.kind,
-            title=record.title,
-            state=record.state,
-            progress=record.progress,
-            eta_seconds=record.eta_seconds(time.monotonic()),
-            result=record.result if record.state is JobState.DONE else None,
-            error=record.error,
-        )
         with self._lock:
+            record.seq += 1
+            event = JobEvent(
+                job_id=record.id,
+                kind=record.spec.kind,
+                title=record.title,
+                state=record.state,
+                progress=record.progress,
+                eta_seconds=record.eta_seconds(time.monotonic()),
+                result=record.result if record.state is JobState.DONE else None,
+                error=record.error,
+                seq=record.seq,
+            )
             listeners = list(self._listeners)
         for listener in listeners:
             try:

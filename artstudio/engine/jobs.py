@@ -29,6 +29,7 @@ class JobKind(enum.Enum):
     FILE = "file"
     SELF_TEST = "self-test"
     OTHER = "other"
+    INTERNAL = "internal"  # housekeeping the artist need not see in the queue
 
 
 class JobState(enum.Enum):
@@ -91,6 +92,7 @@ class JobRecord:
     finished_at: float | None = None
     cancel: CancelToken = field(default_factory=CancelToken)
     done: threading.Event = field(default_factory=threading.Event, repr=False)
+    seq: int = 0  # bumped for every event, so consumers can drop stale ones
 
     @property
     def title(self) -> str:
@@ -116,3 +118,6 @@ class JobEvent(NamedTuple):
     eta_seconds: float | None
     result: Any
     error: str | None
+    # Events of one job come from the submitting thread and a worker, so they
+    # can arrive out of order; a consumer keeps the highest seq it has seen.
+    seq: int = 0

@@ -21,6 +21,7 @@ class EngineBridge(QObject):
     def __init__(self, engine: Engine, parent: QObject | None = None):
         super().__init__(parent)
         self.engine = engine
+        self._last_seq: dict[int, int] = {}
         self._relay.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._unsubscribe = engine.subscribe(self._relay.emit)
 
@@ -29,6 +30,9 @@ class EngineBridge(QObject):
         self._unsubscribe()
 
     def _deliver(self, event: JobEvent) -> None:
+        if event.seq <= self._last_seq.get(event.job_id, 0):
+            return  # overtaken by a newer event of the same job
+        self._last_seq[event.job_id] = event.seq
         self.job_changed.emit(event)
         if event.state.finished:
             self.job_finished.emit(event)

@@ -1,0 +1,5 @@
+import sys
+
+from artstudio.cli import main
+
+sys.exit(main())

@@ -1,0 +1,59 @@
+"""Starting the window: display check, QApplication, engine, main window.
+
+Heavy modules (torch, diffusers) are not imported here: the window shows
+first, and the device probe runs as a background job.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from artstudio import APP_NAME, __version__
+
+log = logging.getLogger(__name__)
+
+
+def display_problem(environ=os.environ, platform: str = sys.platform) -> str | None:
+    """Why Qt could not open a window here, or None. Qt itself aborts the
+    process on a missing display, so we check first and say how to fix it."""
+    if not platform.startswith("linux"):
+        return None
+    qpa = environ.get("QT_QPA_PLATFORM", "")
+    if qpa and not qpa.startswith(("xcb", "wayland")):
+        return None  # offscreen, vnc, ...: the user chose a platform that needs no display
+    has_x = bool(environ.get("DISPLAY"))
+    has_wayland = bool(environ.get("WAYLAND_DISPLAY"))
+    if (qpa.startswith("xcb") and has_x) or (qpa.startswith("wayland") and has_wayland):
+        return None
+    if not qpa and (has_x or has_wayland):
+        return None
+    return ("artstudio: no display found (DISPLAY and WAYLAND_DISPLAY are unset); run it in a "
+            "desktop session, under a virtual one with `xvfb-run -a python main.py`, or set "
+            "QT_QPA_PLATFORM=offscreen for a windowless check")
+
+
+def run_gui(files: Sequence[str] = (), log_level: int = logging.INFO) -> int:
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+
+    from artstudio.logs import setup_logging
+
+    log_file, log_note = setup_logging(log_level)
+    log.info("%s %s starting", APP_NAME, __version__)
+
+    from PySide6.QtWidgets import QApplication
+
+    from artstudio.ui.application import StudioApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    studio = StudioApplication(app, log_file=log_file, startup_notes=[log_note] if log_note else [])
+    studio.open_files(files)
+    code = app.exec()
+    studio.close()
+    del studio
+    return code

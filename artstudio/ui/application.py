@@ -1,0 +1,66 @@
+"""Owns what lives as long as the app: settings, engine, bridge, main window."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from artstudio import APP_NAME
+from artstudio.engine import Engine
+from artstudio.engine.model_cache import ModelCache
+from artstudio.engine.qt_bridge import EngineBridge
+from artstudio.settings import load_settings, model_cache_budget_bytes
+from artstudio.ui.error_hook import ErrorHook
+from artstudio.ui.main_window import MainWindow
+from artstudio.ui.theme import apply_dark_theme
+
+log = logging.getLogger(__name__)
+
+
+class StudioApplication:
+    def __init__(self, app: QApplication, log_file: Path | None = None,
+                 startup_notes: Sequence[str] = (), show: bool = True):
+        from artstudio.engine.devices import total_memory_bytes
+
+        self.app = app
+        app.setApplicationName(APP_NAME)
+        app.setOrganizationName(APP_NAME)
+        apply_dark_theme(app)
+        self.settings, notes = load_settings()
+        self.engine = Engine()
+        self.model_cache = ModelCache(model_cache_budget_bytes(self.settings, total_memory_bytes()))
+        self.bridge = EngineBridge(self.engine)
+        self.window = MainWindow(self, log_file=log_file)
+        self.error_hook = ErrorHook(self.window, log_file)
+        self.error_hook.install()
+        for note in [*startup_notes, *notes]:
+            log.warning(note)
+            self.window.show_note(note)
+        if show:
+            self.window.show()
+        # The probe imports torch (1-2 s of GIL-heavy work): start it once the
+        # window has painted, not while it is being shown.
+        self._probe_timer = QTimer(singleShot=True, interval=300)
+        self._probe_timer.timeout.connect(self.window.probe_device)
+        self._probe_timer.start()
+
+    def open_files(self, files: Sequence[str]) -> None:
+        for name in files:
+            self.window.show_note(f"Opening {name}: documents arrive with the canvas")
+
+    def close(self) -> None:
+        """Stop workers and drop Qt objects before the QApplication goes, so
+        nothing outlives it at interpreter exit."""
+        self._probe_timer.stop()
+        self.error_hook.uninstall()
+        self.bridge.detach()
+        self.engine.shutdown(timeout=5)
+        self.model_cache.unload_all()
+        self.window.close()
+        self.window.deleteLater()
+        self.bridge.deleteLater()
+        self.app.processEvents()

@@ -1,0 +1,114 @@
+"""Settings: device, memory, model folders, autosave; saved with platformdirs."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QListWidget,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from artstudio.engine.devices import DEVICE_CHOICES, PRECISION_CHOICES
+from artstudio.settings import OFFLOAD_CHOICES, Settings
+
+DEVICE_LABELS = {"auto": "Automatic (GPU when present)", "cuda": "NVIDIA CUDA",
+                 "mps": "Apple Metal (MPS)", "cpu": "CPU only"}
+PRECISION_LABELS = {"auto": "Automatic (half on GPUs)", "float16": "float16",
+                    "bfloat16": "bfloat16", "float32": "float32"}
+OFFLOAD_LABELS = {"auto": "Automatic (below 6 GB of VRAM)", "on": "Always", "off": "Never"}
+
+
+def _combo(choices, labels, current) -> QComboBox:
+    combo = QComboBox()
+    for value in choices:
+        combo.addItem(labels.get(value, value), value)
+    index = combo.findData(current)
+    combo.setCurrentIndex(max(0, index))
+    return combo
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: Settings, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self._original = settings
+        self.device = _combo(DEVICE_CHOICES, DEVICE_LABELS, settings.device)
+        self.precision = _combo(PRECISION_CHOICES, PRECISION_LABELS, settings.precision)
+        self.offload = _combo(OFFLOAD_CHOICES, OFFLOAD_LABELS, settings.cpu_offload)
+        self.memory = QSpinBox()
+        self.memory.setRange(0, 1 << 20)
+        self.memory.setSingleStep(512)
+        self.memory.setSuffix(" MB")
+        self.memory.setSpecialValueText("Automatic (half the memory)")
+        self.memory.setValue(settings.memory_budget_mb)
+        self.autosave = QSpinBox()
+        self.autosave.setRange(0, 24 * 60)
+        self.autosave.setSuffix(" min")
+        self.autosave.setSpecialValueText("Off")
+        self.autosave.setValue(round(settings.autosave_interval_s / 60))
+        self.max_pixels = QSpinBox()
+        self.max_pixels.setRange(1, 100_000)
+        self.max_pixels.setSuffix(" megapixels")
+        self.max_pixels.setValue(settings.max_image_megapixels)
+        self.folders = QListWidget()
+        self.folders.addItems(settings.model_folders)
+        add = QPushButton("Add folder…")
+        add.clicked.connect(self._add_folder)
+        remove = QPushButton("Remove")
+        remove.clicked.connect(self._remove_folder)
+        folder_buttons = QHBoxLayout()
+        folder_buttons.addWidget(add)
+        folder_buttons.addWidget(remove)
+        folder_buttons.addStretch(1)
+        folder_box = QVBoxLayout()
+        folder_box.addWidget(self.folders)
+        folder_box.addLayout(folder_buttons)
+
+        form = QFormLayout()
+        form.addRow("Device", self.device)
+        form.addRow("Precision", self.precision)
+        form.addRow("Model CPU offload", self.offload)
+        form.addRow("Model memory budget", self.memory)
+        form.addRow("Model folders", folder_box)
+        form.addRow("Autosave every", self.autosave)
+        form.addRow("Largest image to open", self.max_pixels)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def _add_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a model folder")
+        if folder and not self.folders.findItems(folder, Qt.MatchFlag.MatchExactly):
+            self.folders.addItem(folder)
+
+    def _remove_folder(self) -> None:
+        for item in self.folders.selectedItems():
+            self.folders.takeItem(self.folders.row(item))
+
+    def result_settings(self) -> Settings:
+        """The edited settings (the original object is not changed)."""
+        return dataclasses.replace(
+            self._original,
+            device=self.device.currentData(),
+            precision=self.precision.currentData(),
+            cpu_offload=self.offload.currentData(),
+            memory_budget_mb=self.memory.value(),
+            autosave_interval_s=self.autosave.value() * 60,
+            max_image_megapixels=self.max_pixels.value(),
+            model_folders=[self.folders.item(i).text() for i in range(self.folders.count())],
+        )

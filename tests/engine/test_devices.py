@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import pytest
+
+from artstudio.engine import devices
+
+
+@pytest.fixture
+def no_gpu(monkeypatch):
+    monkeypatch.setattr(devices, "_cuda_available", lambda: False)
+    monkeypatch.setattr(devices, "_mps_available", lambda: False)
+
+
+@pytest.fixture
+def cuda(monkeypatch):
+    monkeypatch.setattr(devices, "_cuda_available", lambda: True)
+    monkeypatch.setattr(devices, "_mps_available", lambda: False)
+
+
+def test_cpu_uses_float32(no_gpu):
+    choice = devices.choose_device()
+    assert (choice.device, choice.dtype) == ("cpu", "float32")
+    assert not choice.is_accelerator
+
+
+def test_cuda_preferred_with_half_precision(cuda):
+    choice = devices.choose_device("auto")
+    assert (choice.device, choice.dtype) == ("cuda", "float16")
+
+
+def test_mps_when_no_cuda(monkeypatch):
+    monkeypatch.setattr(devices, "_cuda_available", lambda: False)
+    monkeypatch.setattr(devices, "_mps_available", lambda: True)
+    assert devices.choose_device().device == "mps"
+
+
+def test_settings_override_and_unavailable_fallback(cuda):
+    assert devices.choose_device("cpu").device == "cpu"
+    assert devices.choose_device("auto", "float32").dtype == "float32"
+    fallback = devices.choose_device("mps")
+    assert fallback.device == "cpu" and "not available" in fallback.reason
+
+
+def test_float16_on_cpu_is_refused(no_gpu):
+    choice = devices.choose_device("cpu", "float16")
+    assert choice.dtype == "float32"
+
+
+def test_real_machine_choice_runs_a_tensor():
+    choice = devices.choose_device()
+    import torch
+
+    x = torch.ones(4, device=choice.torch_device, dtype=choice.torch_dtype)
+    assert float(x.sum()) == 4.0
+    assert devices.free_memory_bytes(choice.device) > 0

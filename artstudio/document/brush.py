@@ -239,7 +239,7 @@ def fill_region(image: np.ndarray, x: int, y: int, tolerance: int = 0) -> np.nda
     h, w = image.shape[:2]
     if not (0 <= x < w and 0 <= y < h):
         return np.zeros((h, w), bool)
-    px = image.astype(np.int16)
+    px = image.astype(np.int32)
     if px.shape[2] == 4:
         px[..., :3] = (px[..., :3] * px[..., 3:4] + 127) // 255
     diff = np.abs(px - px[y, x]).max(axis=2)

@@ -466,21 +466,23 @@ class Document:
         return layer
 
     def move_layer(self, index: int, new_index: int) -> None:
-        """Move a layer within the stack (indices bottom-first)."""
+        """Move a layer within the stack (indices bottom-first); it becomes active."""
         new_index = max(0, min(new_index, len(self._layers) - 1))
         if new_index == index:
             return
         uid = self._layers[index].uid
+        previous_active = self._active
 
         def do(doc: Document) -> None:
             doc._move(index, new_index)
+            doc.active_index = doc.index_of(uid)
 
         def undo(doc: Document) -> None:
             doc._move(new_index, index)
+            doc.active_index = previous_active
 
         do(self)
         self._record("Move layer", FuncChange(do, undo))
-        self.active_index = self.index_of(uid)
 
     def set_layer_props(self, index: int, label: str | None = None, **props: Any) -> None:
         """Change layer properties in one undo step. Keys: name, opacity,

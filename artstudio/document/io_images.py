@@ -70,9 +70,11 @@ def decode_image(source: Path | str | BinaryIO, name: Path | str,
         raise DocumentFileError(name, f"the file could not be read ({exc})") from exc
     with im:
         check_pixel_count(name, im.width, im.height, max_megapixels)
+        # Loading clears `tile`, which is the only place a 16-bit source shows.
+        rawmode = str(im.tile[0].args) if im.tile else ""
         try:
             im.load()
-            return _to_rgba(im)
+            return _to_rgba(im, rawmode)
         except MemoryError as exc:
             raise DocumentFileError(name, "not enough memory to open this image") from exc
         except _DECODE_ERRORS as exc:
@@ -81,9 +83,8 @@ def decode_image(source: Path | str | BinaryIO, name: Path | str,
                 name, f"the file is damaged or incomplete ({detail})") from exc
 
 
-def _to_rgba(im: Image.Image) -> tuple[np.ndarray, list[str]]:
+def _to_rgba(im: Image.Image, rawmode: str) -> tuple[np.ndarray, list[str]]:
     notes: list[str] = []
-    rawmode = str(im.tile[0].args) if im.tile else ""
     if im.getexif().get(_ORIENTATION, 1) not in (1, None):
         im = ImageOps.exif_transpose(im)
         notes.append("rotated to match the camera's orientation (EXIF)")

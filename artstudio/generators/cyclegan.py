@@ -123,12 +123,13 @@ def infer_shape(state: dict[str, Any], name: str = "model") -> GeneratorShape:
             f"{name} is not a CycleGAN ResNet generator (no 7x7 'model.1.weight'); "
             "use a *_net_G_A.pth / latest_net_G.pth file from a CycleGAN release.")
     ngf, in_ch = int(stem.shape[0]), int(stem.shape[1])
-    blocks, block_layers = set(), set()
-    for key in state:
+    blocks, conv_layers = set(), set()
+    for key, value in state.items():
         m = _BLOCK_KEY.match(key)
         if m:
             blocks.add(int(m.group(1)))
-            block_layers.add(int(m.group(2)))
+            if value.ndim == 4:  # convolutions, not an affine norm's weight
+                conv_layers.add(int(m.group(2)))
     if not blocks or sorted(blocks) != list(range(10, 10 + len(blocks))):
         raise NotACycleGANError(f"{name}: the residual blocks are missing or not in sequence.")
     n_blocks = len(blocks)
@@ -143,7 +144,7 @@ def infer_shape(state: dict[str, Any], name: str = "model") -> GeneratorShape:
         n_blocks=n_blocks,
         norm="batch" if batch else "instance",
         affine=not batch and "model.2.weight" in state,
-        dropout=6 in block_layers,  # the second conv moves from index 5 to 6
+        dropout=6 in conv_layers,  # the second conv moves from index 5 to 6
     )
 
 

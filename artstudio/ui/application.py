@@ -49,8 +49,11 @@ class StudioApplication:
         self._probe_timer.start()
 
     def open_files(self, files: Sequence[str]) -> None:
-        for name in files:
-            self.window.show_note(f"Opening {name}: documents arrive with the canvas")
+        """Files named on the command line; with none, offer crash recovery."""
+        if files:
+            self.window.open_paths([Path(f) for f in files])
+        else:
+            QTimer.singleShot(0, self.window, self.window.documents.offer_recovery)
 
     def close(self) -> None:
         """Stop workers and drop Qt objects before the QApplication goes, so
@@ -60,7 +63,10 @@ class StudioApplication:
         self.bridge.detach()
         self.engine.shutdown(timeout=5)
         self.model_cache.unload_all()
-        self.window.close()
+        self.window.documents.autosave_timer.stop()
+        self.window.canvas.set_document(None)
+        self.window.layers_panel.set_document(None)
+        self.window.hide()  # not close(): the artist was already asked about unsaved work
         self.window.deleteLater()
         self.bridge.deleteLater()
         self.app.processEvents()

@@ -7,20 +7,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
     QDockWidget,
+    QFormLayout,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
+    QSpinBox,
     QWidget,
 )
 
 from artstudio import APP_NAME, __version__
 from artstudio.engine import JobEvent, JobKind, JobState, Lane
 from artstudio.settings import save_settings
+from artstudio.ui.canvas_view import CanvasView
+from artstudio.ui.document_controller import DocumentController
 from artstudio.ui.job_runner import JobRunner
 from artstudio.ui.jobs_panel import JobsPanel
+from artstudio.ui.layers_panel import LayersPanel
+from artstudio.ui.tool_panel import BrushPanel, ToolBox
 
 if TYPE_CHECKING:
     from artstudio.ui.application import StudioApplication
@@ -52,6 +61,27 @@ def _run_capability(target, progress, cancel) -> str:
     return result.detail
 
 
+class SizeDialog(QDialog):
+    """Width and height, for canvas size and image size."""
+
+    def __init__(self, title: str, width: int, height: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.width_box, self.height_box = QSpinBox(), QSpinBox()
+        for box, value in ((self.width_box, width), (self.height_box, height)):
+            box.setRange(1, 32768)
+            box.setSuffix(" px")
+            box.setValue(value)
+        form = QFormLayout(self)
+        form.addRow("Width", self.width_box)
+        form.addRow("Height", self.height_box)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+
 class MainWindow(QMainWindow):
     def __init__(self, studio: StudioApplication, log_file: Path | None = None,
                  parent: QWidget | None = None):
@@ -60,34 +90,51 @@ class MainWindow(QMainWindow):
         self.log_file = log_file
         self.setWindowTitle(APP_NAME)
         self.setObjectName("MainWindow")
-        self.resize(1280, 820)
+        self.resize(1400, 900)
+        self.setAcceptDrops(True)
         self.runner = JobRunner(studio.bridge, self)
 
-        self.canvas_area = QLabel(
-            "No document open\n\nThe canvas lives here: paint, mask and generate in layers.")
-        self.canvas_area.setObjectName("canvasPlaceholder")
-        self.canvas_area.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.canvas_area.setStyleSheet("QLabel#canvasPlaceholder { background: #3a3a3e; "
-                                       "color: #b8b8c0; font-size: 15px; }")
-        self.setCentralWidget(self.canvas_area)
+        self.canvas = CanvasView()
+        self.setCentralWidget(self.canvas)
+        self.documents = DocumentController(studio, self.runner, self)
+        self.documents.document_changed.connect(self._document_changed)
+        self.documents.title_changed.connect(self._title_changed)
+        self.documents.note.connect(self.show_note)
+        self.documents.recent_changed.connect(self._fill_recent_menu)
+        self.canvas.message.connect(self.show_note)
 
+        self.toolbox = ToolBox(self.canvas, self)
+        self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.toolbox)
+        self.layers_panel = LayersPanel()
+        self.layers_dock = self._add_dock("Layers", self.layers_panel,
+                                          Qt.DockWidgetArea.RightDockWidgetArea)
+        self.brush_panel = BrushPanel(self.canvas)
+        self.brush_dock = self._add_dock("Brush", self.brush_panel,
+                                         Qt.DockWidgetArea.RightDockWidgetArea)
         self.jobs_panel = JobsPanel()
         self.jobs_dock = self._add_dock("Jobs", self.jobs_panel,
                                         Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.brush_dock, self.jobs_dock)
+        self.brush_dock.raise_()
         self.jobs_panel.cancel_requested.connect(studio.engine.cancel)
         self.jobs_panel.clear_requested.connect(self._clear_finished_jobs)
 
         self.status_message = QLabel("Ready")
+        self.cursor_label = QLabel("")
+        self.zoom_label = QLabel("")
         self.device_label = QLabel("Device: detecting…")
         self.device_label.setObjectName("deviceLabel")
         self.jobs_label = QLabel("")
         self.statusBar().addWidget(self.status_message, 1)
-        self.statusBar().addPermanentWidget(self.jobs_label)
-        self.statusBar().addPermanentWidget(self.device_label)
+        for label in (self.cursor_label, self.zoom_label, self.jobs_label, self.device_label):
+            self.statusBar().addPermanentWidget(label)
+        self.canvas.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        self.canvas.cursor_moved.connect(lambda x, y: self.cursor_label.setText(f"{x}, {y}"))
 
         studio.bridge.job_changed.connect(self._on_job_changed)
-        self._build_menus()
         self._hidden_docks: list[QDockWidget] = []
+        self._build_menus()
+        self._document_changed(None)
 
     # ---- construction ----------------------------------------------------
     def _add_dock(self, title: str, widget: QWidget, area) -> QDockWidget:
@@ -97,34 +144,171 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
+    def _action(self, menu: QMenu, text: str, slot, shortcut=None, doc_only=True) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda _=False: slot())
+        menu.addAction(action)
+        if doc_only:
+            self._doc_actions.append(action)
+        return action
+
     def _build_menus(self) -> None:
+        self._doc_actions: list[QAction] = []
+        d = self.documents
+        keys = QKeySequence.StandardKey
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
+        self._action(file_menu, "&New…", d.new, keys.New, doc_only=False)
+        self._action(file_menu, "&Open…", d.open_dialog, keys.Open, doc_only=False)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self._fill_recent_menu(self.studio.settings.recent_files)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Save", d.save, keys.Save)
+        self._action(file_menu, "Save &As…", d.save_as, keys.SaveAs)
+        self._action(file_menu, "&Export Image…", d.export_dialog, "Ctrl+Alt+Shift+W")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Close", d.close_document, keys.Close)
+        self._action(file_menu, "&Quit", self.close, keys.Quit, doc_only=False)
+
+        edit_menu = bar.addMenu("&Edit")
+        self.undo_action = self._action(edit_menu, "&Undo", self._undo, "Ctrl+Z")
+        self.redo_action = self._action(edit_menu, "&Redo", self._redo, "Ctrl+Shift+Z")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        edit_menu.addSeparator()
+        self._action(edit_menu, "&Paste as Layer", self.paste, keys.Paste, doc_only=False)
+        edit_menu.addSeparator()
+        self._action(edit_menu, "Clear &Mask", lambda: self.doc.clear_mask(), "Ctrl+Shift+M")
+        self._action(edit_menu, "&Invert Mask", lambda: self.doc.invert_mask())
+        self._action(edit_menu, "Reset &Frame to Canvas", lambda: self.doc.reset_frame())
 
         view_menu = bar.addMenu("&View")
-        view_menu.addAction(self.jobs_dock.toggleViewAction())
-        self.toggle_panels_action = QAction("Hide &Panels", self, shortcut=QKeySequence("Tab"))
-        self.toggle_panels_action.triggered.connect(self.toggle_panels)
-        view_menu.addAction(self.toggle_panels_action)
+        c = self.canvas
+        self._action(view_menu, "Zoom &In", c.zoom_in, keys.ZoomIn)
+        self._action(view_menu, "Zoom &Out", c.zoom_out, keys.ZoomOut)
+        self._action(view_menu, "&Fit to Window", c.fit_to_window, "Ctrl+0")
+        self._action(view_menu, "&Actual Pixels (100 %)", c.actual_size, "Ctrl+1")
+        view_menu.addSeparator()
+        for dock in (self.layers_dock, self.brush_dock, self.jobs_dock):
+            view_menu.addAction(dock.toggleViewAction())
+        self.toggle_panels_action = self._action(view_menu, "Hide &Panels", self.toggle_panels,
+                                                 "Tab", doc_only=False)
+
+        image_menu = bar.addMenu("&Image")
+        self._action(image_menu, "&Canvas Size…", self._canvas_size)
+        self._action(image_menu, "&Image Size…", self._image_size)
+        self._action(image_menu, "C&rop to Frame", lambda: self.doc.crop_to_frame())
+        self._action(image_menu, "&Flatten", self.layers_panel.flatten_layer)
+
+        layer_menu = bar.addMenu("&Layer")
+        p = self.layers_panel
+        self._action(layer_menu, "&New Layer", p.add_layer, "Ctrl+Shift+N")
+        self._action(layer_menu, "&Duplicate Layer", p.duplicate_layer, "Ctrl+J")
+        self._action(layer_menu, "D&elete Layer", p.delete_layer)
+        self._action(layer_menu, "&Merge Down", p.merge_layer, "Ctrl+E")
+
+        brush_menu = bar.addMenu("&Brush")
+        self._action(brush_menu, "&Smaller Brush", lambda: self._resize_brush(1 / 1.2), "[",
+                     doc_only=False)
+        self._action(brush_menu, "&Larger Brush", lambda: self._resize_brush(1.2), "]",
+                     doc_only=False)
 
         tools_menu = bar.addMenu("&Tools")
-        settings_action = QAction("&Settings…", self, shortcut=QKeySequence("Ctrl+,"))
-        settings_action.triggered.connect(self.open_settings)
-        tools_menu.addAction(settings_action)
-        unload_action = QAction("&Unload All Models", self)
-        unload_action.triggered.connect(self._unload_models)
-        tools_menu.addAction(unload_action)
+        self._action(tools_menu, "&Settings…", self.open_settings, "Ctrl+,", doc_only=False)
+        self._action(tools_menu, "&Unload All Models", self._unload_models, doc_only=False)
 
         help_menu = bar.addMenu("&Help")
-        self.self_test_action = QAction("Run &Self-Test", self)
-        self.self_test_action.triggered.connect(self.run_self_test)
-        help_menu.addAction(self.self_test_action)
-        about = QAction(f"&About {APP_NAME}", self)
-        about.triggered.connect(self._about)
-        help_menu.addAction(about)
+        self.self_test_action = self._action(help_menu, "Run &Self-Test", self.run_self_test,
+                                             doc_only=False)
+        self._action(help_menu, f"&About {APP_NAME}", self._about, doc_only=False)
+
+    def _fill_recent_menu(self, recent: list) -> None:
+        self.recent_menu.clear()
+        for name in recent:
+            action = self.recent_menu.addAction(name)
+            action.triggered.connect(lambda _=False, n=name: self.documents.open(Path(n)))
+        self.recent_menu.setEnabled(bool(recent))
+
+    # ---- the document ----------------------------------------------------
+    @property
+    def doc(self):
+        return self.documents.doc
+
+    def _document_changed(self, doc) -> None:
+        self.canvas.set_document(doc)
+        self.layers_panel.set_document(doc)
+        for action in self._doc_actions:
+            action.setEnabled(doc is not None)
+        if doc is not None:
+            doc.events.history_changed.connect(self._history_changed)
+        self._history_changed()
+
+    def _history_changed(self) -> None:
+        doc = self.doc
+        self.undo_action.setEnabled(doc is not None and doc.can_undo)
+        self.redo_action.setEnabled(doc is not None and doc.can_redo)
+        self.undo_action.setText(f"&Undo {doc.undo_label}" if doc and doc.can_undo else "&Undo")
+        self.redo_action.setText(f"&Redo {doc.redo_label}" if doc and doc.can_redo else "&Redo")
+
+    def _title_changed(self, title: str) -> None:
+        self.setWindowTitle(f"{title} — {APP_NAME}" if title else APP_NAME)
+
+    def _undo(self) -> None:
+        if self.doc is not None:
+            self.doc.undo()
+
+    def _redo(self) -> None:
+        if self.doc is not None:
+            self.doc.redo()
+
+    def _resize_brush(self, factor: float) -> None:
+        self.canvas.change_brush_size(factor)
+        self.brush_panel.show_settings(self.canvas.brush_settings)
+
+    def paste(self) -> None:
+        image = QGuiApplication.clipboard().image()
+        if not self.documents.paste_image(image):
+            self.show_note("The clipboard holds no image")
+
+    def _canvas_size(self) -> None:
+        dialog = SizeDialog("Canvas size", self.doc.width, self.doc.height, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.doc.resize_canvas(dialog.width_box.value(), dialog.height_box.value())
+
+    def _image_size(self) -> None:
+        dialog = SizeDialog("Image size", self.doc.width, self.doc.height, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.doc.resize_image(dialog.width_box.value(), dialog.height_box.value())
+
+    # ---- drag and drop, closing --------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        data = event.mimeData()
+        files = [Path(u.toLocalFile()) for u in data.urls() if u.isLocalFile()]
+        if files:
+            self.open_paths(files)
+        elif data.hasImage():
+            self.documents.paste_image(data.imageData())
+        event.acceptProposedAction()
+
+    def open_paths(self, files: list[Path]) -> None:
+        """The first file opens as the document (or, over an open document, an
+        image becomes a new layer, as when compositing); the rest become layers."""
+        for i, path in enumerate(files):
+            if (self.doc is None and i == 0) or path.suffix.lower() == ".ora":
+                self.documents.open(path)
+            else:
+                self.documents.import_as_layer(path)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.documents.close_document():
+            event.accept()
+        else:
+            event.ignore()
 
     # ---- status ----------------------------------------------------------
     def show_note(self, text: str, timeout_ms: int = 0) -> None:

@@ -1,0 +1,393 @@
+"""The open document's life: new, open, save, export, autosave, recovery,
+recent files, paste and drop, and asking before unsaved work is lost.
+
+Reading and writing files runs on the engine's pool (the GUI thread never
+waits on a file): saves work on a snapshot (`Document.copy()`), so painting
+can go on while a large document is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QMessageBox,
+    QSpinBox,
+    QWidget,
+)
+
+from artstudio.document import Document, autosave, discard, discard_for, list_recoverable
+from artstudio.document.io_images import load_image
+from artstudio.document.save import export_image, open_document, save_document
+from artstudio.engine import JobKind, Lane
+from artstudio.settings import save_settings
+from artstudio.ui.job_runner import JobRunner
+
+log = logging.getLogger(__name__)
+
+OPEN_FILTER = ("Images and documents (*.ora *.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff);;"
+               "OpenRaster (*.ora);;All files (*)")
+SAVE_FILTER = "OpenRaster (*.ora)"
+EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
+MAX_RECENT = 10
+
+
+def qimage_to_rgba(image: QImage) -> np.ndarray:
+    """A straight RGBA copy of a QImage (clipboard, drops)."""
+    image = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    w, h = image.width(), image.height()
+    data = np.frombuffer(image.constBits(), np.uint8, count=image.sizeInBytes())
+    return data.reshape(h, image.bytesPerLine())[:, : w * 4].reshape(h, w, 4).copy()
+
+
+class NewDocumentDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("New document")
+        self.width_box = QSpinBox()
+        self.height_box = QSpinBox()
+        for box, value in ((self.width_box, 1024), (self.height_box, 1024)):
+            box.setRange(8, 32768)
+            box.setSuffix(" px")
+            box.setValue(value)
+        self.background = QComboBox()
+        self.background.addItem("White", (255, 255, 255, 255))
+        self.background.addItem("Transparent", None)
+        self.background.addItem("Mid grey", (128, 128, 128, 255))
+        form = QFormLayout(self)
+        form.addRow("Width", self.width_box)
+        form.addRow("Height", self.height_box)
+        form.addRow("Background", self.background)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def make_document(self) -> Document:
+        return new_document(self.width_box.value(), self.height_box.value(),
+                            self.background.currentData())
+
+
+def new_document(width: int, height: int, background=(255, 255, 255, 255)) -> Document:
+    doc = Document(width, height)
+    if background is not None:
+        pixels = np.empty((height, width, 4), np.uint8)
+        pixels[...] = background
+        doc.add_layer(pixels, name="Background")
+    doc.add_layer(name="Layer 1")
+    doc.clear_history()
+    doc.mark_saved()
+    return doc
+
+
+class DocumentController(QObject):
+    document_changed = Signal(object)  # the new Document, or None
+    title_changed = Signal(str)
+    note = Signal(str)  # a message for the status bar
+    recent_changed = Signal(list)
+
+    def __init__(self, studio, runner: JobRunner, parent_widget: QWidget):
+        super().__init__(parent_widget)
+        self.studio = studio
+        self.runner = runner
+        self.parent_widget = parent_widget
+        self.doc: Document | None = None
+        # The image a document came from (an opened PNG is saved as .ora, but
+        # keeps the image's name in the title and the suggested file name).
+        self.source: Path | None = None
+        self._saving = False
+        self._autosaving = False
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.timeout.connect(self.autosave_now)
+        self.apply_settings()
+
+    # ---- settings --------------------------------------------------------
+    @property
+    def max_megapixels(self) -> float:
+        return float(self.studio.settings.max_image_megapixels)
+
+    def apply_settings(self) -> None:
+        interval = self.studio.settings.autosave_interval_s
+        if interval > 0:
+            self.autosave_timer.start(interval * 1000)
+        else:
+            self.autosave_timer.stop()
+
+    # ---- the current document --------------------------------------------
+    def set_document(self, doc: Document | None, source: Path | None = None) -> None:
+        self.source = source
+        if self.doc is not None:
+            self.doc.events.modified_changed.disconnect(self._modified_changed)
+        self.doc = doc
+        if doc is not None:
+            doc.events.modified_changed.connect(self._modified_changed)
+        self.document_changed.emit(doc)
+        self._emit_title()
+
+    def _modified_changed(self, _modified: bool) -> None:
+        self._emit_title()
+
+    def _emit_title(self) -> None:
+        doc = self.doc
+        if doc is None:
+            self.title_changed.emit("")
+        else:
+            self.title_changed.emit(f"{self.title}{' *' if doc.modified else ''} "
+                                    f"({doc.width}x{doc.height})")
+
+    @property
+    def title(self) -> str:
+        if self.doc is not None and self.doc.path is None and self.source is not None:
+            return self.source.stem
+        return self.doc.title if self.doc is not None else ""
+
+    def confirm_discard(self) -> bool:
+        """Ask before unsaved changes are lost; True when it is fine to go on."""
+        doc = self.doc
+        if doc is None or not doc.modified:
+            return True
+        answer = QMessageBox.question(
+            self.parent_widget, "Unsaved changes",
+            f"“{self.title}” has unsaved changes. Save them first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Cancel:
+            return False
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save(blocking=True)
+        return True
+
+    def close_document(self) -> bool:
+        if not self.confirm_discard():
+            return False
+        if self.doc is not None:
+            discard_for(self.doc)
+        self.set_document(None)
+        return True
+
+    # ---- new and open ----------------------------------------------------
+    def new(self) -> None:
+        dialog = NewDocumentDialog(self.parent_widget)
+        if dialog.exec() == QDialog.DialogCode.Accepted and self.close_document():
+            self.set_document(dialog.make_document())
+
+    def open_dialog(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self.parent_widget, "Open", self._start_folder(),
+                                              OPEN_FILTER)
+        if name:
+            self.open(Path(name))
+
+    def open(self, path: Path) -> None:
+        """Open on a worker; the current document is replaced only on success."""
+        if not self.confirm_discard():
+            return
+        self.note.emit(f"Opening {path.name}…")
+        max_mp = self.max_megapixels
+        self.runner.run(lambda p, progress, cancel: open_document(p, max_mp), path,
+                        title=f"Open {path.name}", kind=JobKind.FILE, lane=Lane.POOL,
+                        on_done=lambda result: self._opened(path, result),
+                        on_failed=self._failed)
+
+    def _opened(self, path: Path, result) -> None:
+        doc, notes = result
+        if self.doc is not None:
+            discard_for(self.doc)
+        self.set_document(doc, source=path)
+        self.add_recent(path)
+        self.note.emit(f"Opened {path.name}" + (f" ({'; '.join(notes)})" if notes else ""))
+
+    def _failed(self, message: str) -> None:
+        self.note.emit(message)
+        QMessageBox.warning(self.parent_widget, "Artstudio", message)
+
+    def import_as_layer(self, path: Path) -> None:
+        """An image dropped on an open document becomes a new layer."""
+        max_mp = self.max_megapixels
+
+        def load(p, progress, cancel):
+            return load_image(p, max_mp)
+
+        def add(result) -> None:
+            pixels, notes = result
+            if self.doc is not None:
+                self.doc.add_layer(pixels, name=path.stem, label="Import layer")
+                self.note.emit(f"Imported {path.name} as a layer"
+                               + (f" ({'; '.join(notes)})" if notes else ""))
+
+        self.runner.run(load, path, title=f"Import {path.name}", kind=JobKind.FILE,
+                        on_done=add, on_failed=self._failed)
+
+    def paste_image(self, image: QImage) -> bool:
+        if image.isNull():
+            return False
+        pixels = qimage_to_rgba(image)
+        if self.doc is None:
+            doc = Document(pixels.shape[1], pixels.shape[0])
+            doc.add_layer(pixels, name="Pasted")
+            doc.clear_history()
+            doc.mark_modified()
+            self.set_document(doc)
+        else:
+            frame = self.doc.frame
+            self.doc.add_layer(pixels, name="Pasted", x=frame.x, y=frame.y, label="Paste")
+        self.note.emit(f"Pasted a {pixels.shape[1]}x{pixels.shape[0]} image as a layer")
+        return True
+
+    # ---- save, export, autosave --------------------------------------------
+    def save(self, blocking: bool = False) -> bool:
+        if self.doc is None:
+            return False
+        if self.doc.path is None or self.doc.path.suffix.lower() != ".ora":
+            return self.save_as(blocking)
+        return self._save_to(self.doc.path, blocking)
+
+    def save_as(self, blocking: bool = False) -> bool:
+        if self.doc is None:
+            return False
+        suggested = (self.doc.path or self.source or
+                     Path(self._start_folder()) / self.title).with_suffix(".ora")
+        name, _ = QFileDialog.getSaveFileName(self.parent_widget, "Save as", str(suggested),
+                                              SAVE_FILTER)
+        if not name:
+            return False
+        path = Path(name)
+        if path.suffix.lower() != ".ora":
+            path = path.with_suffix(".ora")
+        return self._save_to(path, blocking)
+
+    def _save_to(self, path: Path, blocking: bool) -> bool:
+        """Save a snapshot on a worker. `blocking` (closing the app) waits for
+        it, since the answer decides whether the window may close."""
+        doc = self.doc
+        snapshot = doc.copy()
+        position = doc.history.position
+        outcome: dict[str, str | None] = {}
+
+        def done(_result) -> None:
+            outcome["error"] = None
+            if self.doc is doc:
+                if doc.history.position == position:
+                    doc.mark_saved(path)
+                else:  # painted on while saving: the file holds an older state
+                    doc.path = path
+                discard_for(doc)
+                self.add_recent(path)
+                self._emit_title()
+            self.note.emit(f"Saved {path.name}")
+
+        def failed(message: str) -> None:
+            outcome["error"] = message
+            self._failed(message)
+
+        self.note.emit(f"Saving {path.name}…")
+        handle = self.runner.run(lambda s, progress, cancel: save_document(s, path), snapshot,
+                                 title=f"Save {path.name}", kind=JobKind.FILE, lane=Lane.POOL,
+                                 on_done=done, on_failed=failed)
+        if not blocking:
+            return True
+        handle.wait()
+        deadline = time.monotonic() + 10
+        while "error" not in outcome and time.monotonic() < deadline:
+            QApplication.processEvents()  # delivers the job's result to done() / failed()
+        return outcome.get("error", "timeout") is None
+
+    def export_dialog(self) -> None:
+        if self.doc is None:
+            return
+        base = (self.doc.path or self.source or
+                Path(self._start_folder()) / self.title).with_suffix(".png")
+        name, chosen = QFileDialog.getSaveFileName(self.parent_widget, "Export image", str(base),
+                                                   EXPORT_FILTER)
+        if name:
+            path = Path(name)
+            if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
+                path = path.with_suffix(".jpg" if "JPEG" in chosen else
+                                        ".webp" if "WebP" in chosen else ".png")
+            self.export(path)
+
+    def export(self, path: Path, quality: int = 92):
+        snapshot = self.doc.copy()
+        return self.runner.run(
+            lambda s, progress, cancel: export_image(s, path, quality), snapshot,
+            title=f"Export {path.name}", kind=JobKind.FILE, lane=Lane.POOL,
+            on_done=lambda _r: self.note.emit(f"Exported {path.name}"), on_failed=self._failed)
+
+    def autosave_now(self):
+        doc = self.doc
+        if doc is None or not doc.modified or self._autosaving:
+            return None
+        self._autosaving = True
+        snapshot = doc.copy()
+
+        def finished(_result=None) -> None:
+            self._autosaving = False
+
+        def failed(message: str) -> None:
+            self._autosaving = False
+            self.note.emit(f"Autosave failed: {message}")
+
+        return self.runner.run(lambda s, progress, cancel: autosave(s), snapshot,
+                               title="Autosave", kind=JobKind.INTERNAL, lane=Lane.POOL,
+                               on_done=finished, on_failed=failed)
+
+    def offer_recovery(self) -> None:
+        """After a crash, autosaves are still there: offer the newest one."""
+        entries = list_recoverable()
+        if not entries:
+            return
+        entry = entries[0]
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.timestamp))
+        more = f"\n\n{len(entries) - 1} more autosaves will be offered next time." \
+            if len(entries) > 1 else ""
+        box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work",
+                          f"Artstudio did not close normally. An autosave of “{entry.title}” "
+                          f"from {when} can be recovered.{more}",
+                          parent=self.parent_widget)
+        recover_button = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
+        discard_button = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        if box.clickedButton() is recover_button:
+            self.recover(entry)
+        elif box.clickedButton() is discard_button:
+            discard(entry)
+
+    def recover(self, entry) -> None:
+        from artstudio.document import recover
+
+        max_mp = self.max_megapixels
+        self.runner.run(lambda e, progress, cancel: recover(e, max_mp), entry,
+                        title=f"Recover {entry.title}", kind=JobKind.FILE,
+                        on_done=lambda result: self._recovered(result), on_failed=self._failed)
+
+    def _recovered(self, result) -> None:
+        doc, _notes = result
+        self.set_document(doc)
+        self.note.emit(f"Recovered “{doc.title}”: save it to keep it")
+
+    # ---- recent files ----------------------------------------------------
+    def add_recent(self, path: Path) -> None:
+        settings = self.studio.settings
+        name = str(Path(path).resolve())
+        recent = [name] + [r for r in settings.recent_files if r != name]
+        settings.recent_files = recent[:MAX_RECENT]
+        save_settings(settings)
+        self.recent_changed.emit(settings.recent_files)
+
+    def _start_folder(self) -> str:
+        if self.doc is not None and self.doc.path is not None:
+            return str(self.doc.path.parent)
+        recent = self.studio.settings.recent_files
+        return str(Path(recent[0]).parent) if recent else str(Path.home())

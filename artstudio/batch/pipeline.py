@@ -83,7 +83,7 @@ def run_batch(items: Iterable[Item], process: Processor,
     after the image in hand. Returns the report (never raises for one file).
     """
     progress = progress or _noop
-    cancel = cancel or CancelToken()
+    cancel = CancelToken() if cancel is None else cancel  # a token is falsy until set
     items = list(items)
     report = BatchReport(total=len(items), skipped=list(skipped))
     todo = []

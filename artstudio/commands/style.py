@@ -120,10 +120,10 @@ class TerminalProgress:
     """A one-line bar on stderr when it is a terminal; otherwise a plain line
     every few seconds (logs stay readable)."""
 
-    def __init__(self, stream=sys.stderr, width: int = 28):
-        self.stream = stream
+    def __init__(self, stream=None, width: int = 28):
+        self.stream = stream if stream is not None else sys.stderr
         self.width = width
-        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.last = 0.0
         self.drawn = False
         self.shown_final = False

@@ -8,7 +8,15 @@ next); walking, naming, resume, reporting and the overlapped pipeline live here.
 """
 
 from artstudio.batch.naming import FORMATS, BadBatchLocation, Item
-from artstudio.batch.pipeline import BatchJob, BatchSettings, Processor, run_batch, run_batch_job
+from artstudio.batch.pipeline import (
+    BatchJob,
+    BatchSettings,
+    FolderJob,
+    Processor,
+    run_batch,
+    run_batch_job,
+    run_folder_job,
+)
 from artstudio.batch.plan import BatchPlan, plan_batch
 from artstudio.batch.report import BatchReport
 from artstudio.batch.walk import find_images
@@ -20,10 +28,12 @@ __all__ = [
     "BatchPlan",
     "BatchReport",
     "BatchSettings",
+    "FolderJob",
     "Item",
     "Processor",
     "find_images",
     "plan_batch",
     "run_batch",
     "run_batch_job",
+    "run_folder_job",
 ]

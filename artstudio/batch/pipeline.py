@@ -201,3 +201,29 @@ def run_batch_job(params: BatchJob, progress: ProgressFn, cancel: CancelToken) -
     if params.report_path is not None:
         report.write_json(params.report_path)
     return report
+
+
+@dataclass(frozen=True)
+class FolderJob:
+    """A batch described by folders rather than items: planned on the worker,
+    so walking a large folder never holds up the GUI thread."""
+
+    input_path: Path
+    output_path: Path
+    make_processor: Callable[[CancelToken], Processor]
+    recursive: bool = False
+    fmt: str = "png"
+    settings: BatchSettings = BatchSettings()
+    report_path: Path | None = None
+
+
+def run_folder_job(params: FolderJob, progress: ProgressFn, cancel: CancelToken) -> BatchReport:
+    """Engine job: plan the folder, then run it like `run_batch_job`."""
+    from artstudio.batch.plan import plan_batch
+
+    progress(0, 0, "Looking for images")
+    plan = plan_batch(params.input_path, params.output_path, recursive=params.recursive,
+                      fmt=params.fmt)
+    job = BatchJob(plan.items, params.make_processor, params.settings, plan.skipped,
+                   params.report_path)
+    return run_batch_job(job, progress, cancel)

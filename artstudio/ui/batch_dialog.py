@@ -1,0 +1,284 @@
+"""The folder batch dialog: style a whole folder through the engine.
+
+The dialog only gathers choices and shows progress. The batch runs as an
+engine job (planning included, so a huge folder is walked off the GUI
+thread); its events reach the dialog through EngineBridge as queued signals,
+so no widget is ever touched from a worker.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from artstudio.batch import BadBatchLocation, BatchReport, BatchSettings, FolderJob
+from artstudio.batch.naming import check_locations
+from artstudio.batch.pipeline import run_folder_job
+from artstudio.engine import Engine, JobEvent, JobHandle, JobKind, JobState, Lane
+from artstudio.engine.qt_bridge import EngineBridge
+from artstudio.generators.style import BUILTIN_STYLES, StyleOptions, style_processor
+
+REPORT_NAME = "batch-report.json"
+ENGINE_CHOICES = (("builtin", "Built-in style"), ("arbitrary", "Style from a painting"),
+                  ("cyclegan", "CycleGAN painter"))
+
+
+def _path_row(edit: QLineEdit, browse) -> QWidget:
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(edit, 1)
+    button = QPushButton("Browse…")
+    button.clicked.connect(browse)
+    layout.addWidget(button)
+    return row
+
+
+class BatchDialog(QDialog):
+    """Choose folders and a style, Start, watch n/N and the ETA, Cancel, and
+    read the summary with every failure listed at the end."""
+
+    batch_finished = Signal(object)  # the BatchReport, or None when the job failed
+
+    def __init__(self, engine: Engine, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Style a folder")
+        self.engine = engine
+        self.bridge = EngineBridge(engine, self)
+        self.bridge.job_changed.connect(self._on_job_event)
+        self._handle: JobHandle | None = None
+        self.report: BatchReport | None = None
+        self._build()
+        self._set_running(False)
+
+    # ---- layout -------------------------------------------------------------
+    def _build(self) -> None:
+        self.input_edit = QLineEdit()
+        self.output_edit = QLineEdit()
+        self.recursive_check = QCheckBox("Include subfolders")
+        self.engine_combo = QComboBox()
+        for key, label in ENGINE_CHOICES:
+            self.engine_combo.addItem(label, key)
+        self.style_combo = QComboBox()
+        for i, name in enumerate(BUILTIN_STYLES):
+            self.style_combo.addItem(f"{i}  {name}", i)
+        self.painting_edit = QLineEdit()
+        self.cyclegan_edit = QLineEdit()
+        self.source_stack = QStackedWidget()
+        self.source_stack.addWidget(self.style_combo)
+        self.source_stack.addWidget(_path_row(self.painting_edit, self._browse_painting))
+        self.source_stack.addWidget(_path_row(self.cyclegan_edit, self._browse_cyclegan))
+        self.engine_combo.currentIndexChanged.connect(self.source_stack.setCurrentIndex)
+        self.strength_spin = QDoubleSpinBox()
+        self.strength_spin.setRange(0.0, 1.0)
+        self.strength_spin.setSingleStep(0.05)
+        self.strength_spin.setValue(1.0)
+        self.preserve_check = QCheckBox("Keep the original colours")
+        self.max_size_spin = QSpinBox()
+        self.max_size_spin.setRange(0, 16384)
+        self.max_size_spin.setSpecialValueText("Full size")
+        self.max_size_spin.setSuffix(" px")
+        self.format_combo = QComboBox()
+        self.format_combo.addItems(["png", "jpg", "webp"])
+        self.overwrite_check = QCheckBox("Redo images already in the output folder")
+
+        form = QFormLayout()
+        form.addRow("Input folder", _path_row(self.input_edit, self._browse_input))
+        form.addRow("", self.recursive_check)
+        form.addRow("Output folder", _path_row(self.output_edit, self._browse_output))
+        form.addRow("Engine", self.engine_combo)
+        form.addRow("Style", self.source_stack)
+        form.addRow("Strength", self.strength_spin)
+        form.addRow("", self.preserve_check)
+        form.addRow("Work at most at", self.max_size_spin)
+        form.addRow("Format", self.format_combo)
+        form.addRow("", self.overwrite_check)
+
+        self.progress_bar = QProgressBar()
+        self.status_label = QLabel("")
+        self.summary_label = QLabel("")
+        self.summary_label.setWordWrap(True)
+        self.failures_list = QListWidget()
+        self.failures_list.setVisible(False)
+        self.start_button = QPushButton("Start")
+        self.cancel_button = QPushButton("Cancel")
+        self.close_button = QPushButton("Close")
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.close_button.clicked.connect(self.close)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for b in (self.start_button, self.cancel_button, self.close_button):
+            buttons.addWidget(b)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.summary_label)
+        layout.addWidget(self.failures_list, 1)
+        layout.addLayout(buttons)
+
+    def _pick_folder(self, edit: QLineEdit) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a folder", edit.text())
+        if folder:
+            edit.setText(folder)
+
+    def _pick_file(self, edit: QLineEdit, title: str, pattern: str) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, title, edit.text(), pattern)
+        if path:
+            edit.setText(path)
+
+    def _browse_input(self) -> None:
+        self._pick_folder(self.input_edit)
+
+    def _browse_output(self) -> None:
+        self._pick_folder(self.output_edit)
+
+    def _browse_painting(self) -> None:
+        self._pick_file(self.painting_edit, "Choose a painting",
+                        "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)")
+
+    def _browse_cyclegan(self) -> None:
+        self._pick_file(self.cyclegan_edit, "Choose a CycleGAN generator",
+                        "Models (*.pth *.pt *.safetensors)")
+
+    # ---- choices -> job -----------------------------------------------------
+    def options(self) -> StyleOptions:
+        """The StyleOptions the widgets describe (ValueError when incomplete)."""
+        common = dict(strength=self.strength_spin.value(),
+                      preserve_color=self.preserve_check.isChecked(),
+                      max_size=self.max_size_spin.value() or None)
+        engine = self.engine_combo.currentData()
+        if engine == "arbitrary":
+            painting = self.painting_edit.text().strip()
+            if not painting or not Path(painting).is_file():
+                raise ValueError("Choose a painting to take the style from.")
+            return StyleOptions.from_paintings([painting], **common)
+        if engine == "cyclegan":
+            model = self.cyclegan_edit.text().strip()
+            if not model or not Path(model).is_file():
+                raise ValueError("Choose a CycleGAN generator file.")
+            return StyleOptions.cyclegan(model, **common)
+        return StyleOptions.builtin(self.style_combo.currentData(), **common)
+
+    def _make_processor_factory(self, options: StyleOptions):
+        # Runs on the worker: loading the model happens off the GUI thread.
+        return functools.partial(style_processor, options)
+
+    def start(self) -> None:
+        """Check the choices, then submit the batch as one engine job."""
+        src = Path(self.input_edit.text().strip())
+        out = Path(self.output_edit.text().strip())
+        try:
+            if not self.input_edit.text().strip() or not src.is_dir():
+                raise ValueError("Choose an input folder that exists.")
+            if not self.output_edit.text().strip():
+                raise ValueError("Choose an output folder.")
+            check_locations(src, out)
+            options = self.options()
+        except (ValueError, BadBatchLocation) as exc:
+            self.status_label.setText(str(exc))
+            return
+        job = FolderJob(
+            input_path=src, output_path=out,
+            make_processor=self._make_processor_factory(options),
+            recursive=self.recursive_check.isChecked(),
+            fmt=self.format_combo.currentText(),
+            settings=BatchSettings(overwrite=self.overwrite_check.isChecked()),
+            report_path=out / REPORT_NAME,
+        )
+        # GPU models share the single accelerator lane; ONNX CPU work uses the pool.
+        lane = Lane.ACCELERATOR if options.engine == "cyclegan" else Lane.POOL
+        self.report = None
+        self.summary_label.setText("")
+        self.failures_list.clear()
+        self.failures_list.setVisible(False)
+        self.progress_bar.setRange(0, 0)
+        self.status_label.setText("Starting…")
+        self._set_running(True)
+        self._handle = self.engine.submit(run_folder_job, job, kind=JobKind.BATCH, lane=lane,
+                                          title=f"Style folder {src.name}")
+
+    def cancel(self) -> None:
+        """Ask the batch to stop after the image in hand (that one is finished)."""
+        if self._handle is not None and not self._handle.state.finished:
+            self._handle.cancel()
+            self.status_label.setText("Cancelling after the current image…")
+            self.cancel_button.setEnabled(False)
+
+    @property
+    def running(self) -> bool:
+        return self._handle is not None and not self._handle.state.finished
+
+    # ---- events from the engine (always on the GUI thread) ------------------
+    def _on_job_event(self, event: JobEvent) -> None:
+        if self._handle is None or event.job_id != self._handle.id:
+            return
+        p = event.progress
+        if p is not None and not event.state.finished:
+            if p.total > 0:
+                self.progress_bar.setRange(0, p.total)
+                self.progress_bar.setValue(p.step)
+            if p.message:
+                self.status_label.setText(p.message)
+        if event.state.finished:
+            self._finished(event)
+
+    def _finished(self, event: JobEvent) -> None:
+        handle, self._handle = self._handle, None
+        self._set_running(False)
+        report = event.result if event.state is JobState.DONE else None
+        if event.state is JobState.CANCELLED and handle is not None:
+            report = handle.result  # the batch returns its report when cancelled too
+        self.report = report
+        if event.state is JobState.FAILED:
+            self.progress_bar.setRange(0, 1)
+            self.progress_bar.setValue(0)
+            self.status_label.setText("The batch could not run.")
+            self.summary_label.setText(event.error or "failed")
+        elif report is None:
+            self.status_label.setText("Cancelled before any image was started.")
+        else:
+            self.progress_bar.setRange(0, max(1, report.total))
+            done = len(report.written) + len(report.failed) + len(report.already_done)
+            self.progress_bar.setValue(done)
+            self.status_label.setText("Cancelled." if report.cancelled else "Finished.")
+            self.summary_label.setText(report.summary().splitlines()[0])
+            for path, reason in report.failed:
+                self.failures_list.addItem(f"{path.name}: {reason}")
+            self.failures_list.setVisible(bool(report.failed))
+        self.batch_finished.emit(report)
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        for w in (self.input_edit, self.output_edit, self.engine_combo, self.source_stack,
+                  self.strength_spin, self.preserve_check, self.max_size_spin,
+                  self.format_combo, self.overwrite_check, self.recursive_check):
+            w.setEnabled(not running)
+
+    def closeEvent(self, event) -> None:
+        self.cancel()
+        self.bridge.detach()
+        super().closeEvent(event)

@@ -69,7 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] in COMMANDS:
         parser, module = _command_parser(argv[0])
         args = parser.parse_args(argv[1:])
-        _log_file, note = setup_logging(to_stderr=True)
+        # Commands print their own one-line messages; tracebacks go to the log file.
+        _log_file, note = setup_logging()
         if note:
             print(f"artstudio: {note}", file=sys.stderr)
         try:
@@ -89,4 +90,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_gui(args.files, log_level=getattr(logging, args.log_level))
 
 
+register("generate", "generate", "text-to-image, image-to-image, inpainting and outpainting")
+register("export", "export", "convert an image or .ora to .ora, PNG, JPEG or WebP")
 register("self-test", "selftest_command", "the same as --self-test")

@@ -39,6 +39,8 @@ CAPABILITIES: list[Capability] = [
     Capability("settings", "artstudio.selftest_checks:check_settings"),
     Capability("engine", "artstudio.selftest_checks:check_engine"),
     Capability("torch", "artstudio.selftest_checks:check_torch"),
+    Capability("document", "artstudio.selftest_checks:check_document"),
+    Capability("diffusion", "artstudio.selftest_checks:check_diffusion"),
 ]
 
 

@@ -65,3 +65,35 @@ def check_torch(folder: Path) -> str:
     if tuple(y.shape) != (1, 8, 32, 32) or not torch.isfinite(y).all():
         raise RuntimeError("a convolution gave a wrong result")
     return f"torch {torch.__version__} on {choice.describe()}: {choice.reason}"
+
+
+def check_document(folder: Path) -> str:
+    import numpy as np
+
+    from artstudio.document import Brush, BrushSettings, Document, open_document, save_document
+
+    doc = Document(256, 192)
+    doc.add_layer(name="Paint")
+    brush = Brush(BrushSettings(size=16, color=(200, 40, 40)))
+    brush.begin_stroke(doc, 20, 20)
+    brush.stroke_to(230, 170, 0.5)
+    brush.end_stroke()
+    painted = doc.composite().copy()
+    if painted[..., 3].max() == 0:
+        raise RuntimeError("the brush painted nothing")
+    doc.undo()
+    if doc.composite()[..., 3].max() != 0:
+        raise RuntimeError("undo did not restore the pixels")
+    doc.redo()
+    path = folder / "check.ora"
+    save_document(doc, path)
+    reopened, _notes = open_document(path)
+    if not np.array_equal(reopened.composite(), painted):
+        raise RuntimeError("the .ora round trip changed pixels")
+    return "painted, undone, redone, saved and reopened as OpenRaster"
+
+
+def check_diffusion(folder: Path) -> str:
+    from artstudio.generators.diffusion import self_test_tiny
+
+    return self_test_tiny(folder)

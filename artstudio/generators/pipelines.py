@@ -27,6 +27,7 @@ from artstudio.engine.errors import UserFacingError
 from artstudio.engine.model_cache import ModelCache
 from artstudio.generators import safe_load
 from artstudio.generators.models import ModelInfo, hf_hub_cache, identify
+from artstudio.generators.offline import offline_and_quiet
 
 log = logging.getLogger(__name__)
 
@@ -273,6 +274,7 @@ def _wants_offload(device: DeviceChoice, setting: str) -> bool:
 def load_model(path: str | os.PathLike, variant: str | None = None, device: str = "auto",
                precision: str = "auto", cpu_offload: str = "auto") -> LoadedModel:
     """Load a model without caching (see `get_model`)."""
+    offline_and_quiet()
     path = Path(path)
     info = identify(path)
     if info.kind == "invalid":

@@ -21,6 +21,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from artstudio.generators.offline import offline_and_quiet
+
 TINY_KINDS = ("sd1", "sd1-inpaint", "sd2-v", "sdxl-base")
 
 # A tiny byte-pair vocabulary: letters, their end-of-word forms and a few merges.
@@ -65,6 +67,7 @@ def _text_config(hidden_act: str, hidden: int = 32):
 
 def build_tiny_pipeline(kind: str, tokenizer_dir: Path, seed: int = 0):
     """A random pipeline of `kind` (one of TINY_KINDS) on the CPU in float32."""
+    offline_and_quiet()
     import torch
     from diffusers import (
         AutoencoderKL,

@@ -33,6 +33,9 @@ class StudioApplication:
         self.settings, notes = load_settings()
         self.engine = Engine()
         self.model_cache = ModelCache(model_cache_budget_bytes(self.settings, total_memory_bytes()))
+        from artstudio.generators import pipelines
+
+        pipelines.set_model_cache(self.model_cache)  # one budget for every model the app loads
         self.bridge = EngineBridge(self.engine)
         self.window = MainWindow(self, log_file=log_file)
         self.error_hook = ErrorHook(self.window, log_file)

@@ -1,0 +1,140 @@
+"""`artstudio generate`: text-to-image, image-to-image, inpainting and
+outpainting without a window, writing PNGs that carry their parameters.
+
+    artstudio generate --model sd15.safetensors --prompt "a lighthouse at dusk" --count 4
+    artstudio generate --model ./my-diffusers-folder --prompt "oil painting" \\
+        --init sketch.png --strength 0.6 --out painting.png
+    artstudio generate --model sd15-inpainting.safetensors --prompt "a red door" \\
+        --init photo.png --mask door-mask.png --only-masked
+
+Exit status: 0 done, 1 generation failed (the reason on stderr), 2 bad
+arguments, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _outpaint(value: str) -> tuple[int, int, int, int]:
+    parts = [p.strip() for p in value.split(",")]
+    if len(parts) == 1:
+        parts *= 4
+    if len(parts) != 4:
+        raise argparse.ArgumentTypeError("give N, or LEFT,TOP,RIGHT,BOTTOM in pixels")
+    try:
+        values = tuple(int(p) for p in parts)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError("outpaint sizes must be whole numbers") from exc
+    if any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError("outpaint sizes cannot be negative")
+    return values  # type: ignore[return-value]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from artstudio.generators.schedulers import sampler_names
+
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = __doc__.split("\n\n", 1)[1]
+    parser.add_argument("--model", required=True, metavar="PATH",
+                        help="a diffusers folder, a single-file checkpoint (.safetensors), or a "
+                             "model in the Hugging Face cache")
+    parser.add_argument("--prompt", default="", help="what to paint")
+    parser.add_argument("--negative", default="", metavar="TEXT", help="what to avoid")
+    parser.add_argument("--steps", type=int, default=20, metavar="N")
+    parser.add_argument("--cfg", type=float, default=7.0, metavar="X", help="guidance scale")
+    parser.add_argument("--seed", type=int, metavar="N", help="default: random")
+    parser.add_argument("--seed-mode", choices=["increment", "fixed", "random"],
+                        default="increment", help="seeds of images after the first")
+    parser.add_argument("--width", type=int, default=None, metavar="W",
+                        help="multiple of 8 (default: the model's size, or the init image's)")
+    parser.add_argument("--height", type=int, default=None, metavar="H")
+    parser.add_argument("--count", type=int, default=1, metavar="N", help="images to make")
+    parser.add_argument("--scheduler", choices=sampler_names(), default="euler_a")
+    parser.add_argument("--init", type=Path, metavar="IMAGE", help="start from this image")
+    parser.add_argument("--strength", type=float, default=0.75, metavar="S",
+                        help="0-1: how much of --init is re-imagined (default 0.75)")
+    parser.add_argument("--mask", type=Path, metavar="IMAGE",
+                        help="white where --init is repainted (inpainting)")
+    parser.add_argument("--only-masked", action="store_true",
+                        help="work on the masked area at the model's resolution")
+    parser.add_argument("--outpaint", type=_outpaint, metavar="L,T,R,B",
+                        help="extend --init by these many pixels and fill them")
+    parser.add_argument("--variant", choices=["sd2", "sd2-v"],
+                        help="for SD 2 checkpoints whose prediction type cannot be detected")
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
+    parser.add_argument("--out", type=Path, default=Path("."), metavar="FILE_OR_DIR",
+                        help="a folder (files named by seed) or, for one image, a .png")
+
+
+def _load(path: Path, max_megapixels: float, grey: bool = False):
+    from PIL import Image
+
+    from artstudio.document.io_images import load_image
+
+    pixels, _notes = load_image(path, max_megapixels)
+    image = Image.fromarray(pixels, "RGBA")
+    return image.convert("L") if grey else image.convert("RGB")
+
+
+def default_size(model: str | Path) -> int:
+    """The side a model was trained at: SDXL 1024, others 512."""
+    from artstudio.generators.models import identify
+
+    try:
+        return 1024 if identify(model).family == "sdxl" else 512
+    except Exception:  # an unreadable model fails later with a better message
+        return 512
+
+
+def build_params(args: argparse.Namespace):
+    from artstudio.generators.diffusion import GenerationParams
+    from artstudio.settings import load_settings
+
+    if (args.mask or args.outpaint) and not args.init:
+        raise ValueError("--mask and --outpaint need --init IMAGE")
+    limit = load_settings()[0].max_image_megapixels
+    init = _load(args.init, limit) if args.init else None
+    mask = _load(args.mask, limit, grey=True) if args.mask else None
+    width, height = args.width, args.height
+    if init is not None:
+        width = width or init.width
+        height = height or init.height
+    elif width is None or height is None:
+        native = default_size(args.model)
+        width, height = width or native, height or native
+    return GenerationParams(
+        model=str(args.model), prompt=args.prompt, negative_prompt=args.negative,
+        steps=args.steps, cfg_scale=args.cfg, seed=args.seed, seed_mode=args.seed_mode,
+        width=width, height=height, count=args.count, scheduler=args.scheduler,
+        init_image=init, strength=args.strength, mask=mask, only_masked=args.only_masked,
+        outpaint=args.outpaint, variant=args.variant, device=args.device, preview_every=0,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from artstudio.commands.progress_line import ProgressLine
+    from artstudio.engine.errors import UserFacingError, describe_error
+    from artstudio.generators.diffusion import generate_to_files
+
+    try:
+        params = build_params(args)
+    except (ValueError, UserFacingError) as exc:
+        print(f"artstudio generate: {exc}", file=sys.stderr)
+        return 2
+    progress = ProgressLine("generate")
+    try:
+        written = generate_to_files(params, args.out, progress)
+    except Exception as exc:  # every failure becomes one line; details are in the log
+        progress.done()
+        import logging
+
+        logging.getLogger(__name__).exception("generate failed")
+        print(f"artstudio generate: {describe_error(exc)}", file=sys.stderr)
+        return 1
+    progress.done()
+    for path in written:
+        print(path)
+    return 0

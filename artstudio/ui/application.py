@@ -49,6 +49,7 @@ class StudioApplication:
         # window has painted, not while it is being shown.
         self._probe_timer = QTimer(singleShot=True, interval=300)
         self._probe_timer.timeout.connect(self.window.probe_device)
+        self._probe_timer.timeout.connect(self.window.generate_panel.refresh_models)
         self._probe_timer.start()
 
     def open_files(self, files: Sequence[str]) -> None:

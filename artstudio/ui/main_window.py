@@ -26,6 +26,7 @@ from artstudio.engine import JobEvent, JobKind, JobState, Lane
 from artstudio.settings import save_settings
 from artstudio.ui.canvas_view import CanvasView
 from artstudio.ui.document_controller import DocumentController
+from artstudio.ui.generate_panel import GeneratePanel
 from artstudio.ui.job_runner import JobRunner
 from artstudio.ui.jobs_panel import JobsPanel
 from artstudio.ui.layers_panel import LayersPanel
@@ -115,6 +116,10 @@ class MainWindow(QMainWindow):
         self.jobs_dock = self._add_dock("Jobs", self.jobs_panel,
                                         Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.brush_dock, self.jobs_dock)
+        self.generate_panel = GeneratePanel(studio, self.runner)
+        self.generate_dock = self._add_dock("Generate", self.generate_panel,
+                                            Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.generate_dock.setMinimumWidth(340)
         self.brush_dock.raise_()
         self.jobs_panel.cancel_requested.connect(studio.engine.cancel)
         self.jobs_panel.clear_requested.connect(self._clear_finished_jobs)
@@ -190,7 +195,7 @@ class MainWindow(QMainWindow):
         self._action(view_menu, "&Fit to Window", c.fit_to_window, "Ctrl+0")
         self._action(view_menu, "&Actual Pixels (100 %)", c.actual_size, "Ctrl+1")
         view_menu.addSeparator()
-        for dock in (self.layers_dock, self.brush_dock, self.jobs_dock):
+        for dock in (self.generate_dock, self.layers_dock, self.brush_dock, self.jobs_dock):
             view_menu.addAction(dock.toggleViewAction())
         self.toggle_panels_action = self._action(view_menu, "Hide &Panels", self.toggle_panels,
                                                  "Tab", doc_only=False)
@@ -238,6 +243,7 @@ class MainWindow(QMainWindow):
     def _document_changed(self, doc) -> None:
         self.canvas.set_document(doc)
         self.layers_panel.set_document(doc)
+        self.generate_panel.set_document(doc)
         for action in self._doc_actions:
             action.setEnabled(doc is not None)
         if doc is not None:
@@ -369,6 +375,8 @@ class MainWindow(QMainWindow):
         from artstudio.settings import model_cache_budget_bytes
 
         self.studio.settings = settings
+        self.documents.apply_settings()
+        self.generate_panel.refresh_models()
         self.studio.model_cache.set_budget(model_cache_budget_bytes(settings, total_memory_bytes()))
         problem = save_settings(settings)
         if problem:

@@ -1,0 +1,720 @@
+"""The Generate panel: prompt-based creation on the canvas.
+
+Text-to-image, image-to-image, inpainting, outpainting and erasing, driven
+from the generation frame and the mask. The panel snapshots what a job needs
+on the GUI thread (pixels of the frame, the mask, the settings), runs the
+generator on the accelerator lane, shows a live preview, and lands results in
+a staging tray: the artist applies one as a layer, discards, or reruns.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from artstudio import paths
+from artstudio.document import Document, Rect
+from artstudio.engine import JobEvent, JobHandle, JobKind, JobState, Lane
+from artstudio.settings import save_settings
+
+log = logging.getLogger(__name__)
+
+MODE_TXT2IMG, MODE_IMG2IMG, MODE_INPAINT, MODE_OUTPAINT, MODE_ERASE = (
+    "txt2img", "img2img", "inpaint", "outpaint", "erase")
+MODE_LABELS = {
+    MODE_TXT2IMG: "Text to image",
+    MODE_IMG2IMG: "Image to image (frame)",
+    MODE_INPAINT: "Inpaint the mask",
+    MODE_OUTPAINT: "Outpaint (extend canvas)",
+    MODE_ERASE: "Erase the mask (no model)",
+}
+PRESETS: dict[str, dict[str, Any]] = {
+    "Draft: 8 steps, Euler a": {"steps": 8, "cfg_scale": 6.0, "scheduler": "euler_a"},
+    "Balanced: 20 steps, DPM++ 2M Karras": {"steps": 20, "cfg_scale": 7.0,
+                                            "scheduler": "dpmpp_2m_karras"},
+    "Detailed: 40 steps, DPM++ 2M Karras": {"steps": 40, "cfg_scale": 7.0,
+                                            "scheduler": "dpmpp_2m_karras"},
+    "LCM models: 4 steps, CFG 1.5": {"steps": 4, "cfg_scale": 1.5, "scheduler": "lcm"},
+}
+HISTORY_FILE = "generation-history.jsonl"
+HISTORY_KEEP = 1000
+THUMB = 96
+
+
+def pil_to_pixmap(image: Any, size: int | None = None) -> QPixmap:
+    """A PIL image or an HxWx3/4 uint8 array as a QPixmap (copied)."""
+    array = np.ascontiguousarray(np.asarray(image.convert("RGBA") if hasattr(image, "convert")
+                                            else image))
+    if array.ndim == 3 and array.shape[2] == 3:
+        array = np.ascontiguousarray(np.dstack([array, np.full(array.shape[:2], 255, np.uint8)]))
+    h, w = array.shape[:2]
+    qimage = QImage(array.data, w, h, array.strides[0], QImage.Format.Format_RGBA8888).copy()
+    pixmap = QPixmap.fromImage(qimage)
+    if size:
+        pixmap = pixmap.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
+                               Qt.TransformationMode.SmoothTransformation)
+    return pixmap
+
+
+def rgba_over_white(rgba: np.ndarray) -> Image.Image:
+    """What the model sees of a transparent canvas: the picture over white."""
+    alpha = rgba[..., 3:4].astype(np.float32) / 255
+    rgb = rgba[..., :3].astype(np.float32) * alpha + 255 * (1 - alpha)
+    return Image.fromarray(np.clip(rgb + 0.5, 0, 255).astype(np.uint8), "RGB")
+
+
+@dataclass
+class Candidate:
+    """One result waiting in the staging tray."""
+
+    image: Image.Image
+    params: dict[str, Any]  # what the layer remembers (metadata.png_info's dict)
+    mode: str
+    frame: Rect  # where it goes on the canvas
+    outpaint: tuple[int, int, int, int] | None = None
+    seed: int | None = None
+
+
+@dataclass
+class HistoryEntry:
+    time: float
+    settings: dict[str, Any]
+    model: str
+    seeds: list[int] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        prompt = str(self.settings.get("prompt", "")).replace("\n", " ")
+        when = time.strftime("%m-%d %H:%M", time.localtime(self.time))
+        seeds = ", ".join(str(s) for s in self.seeds[:3])
+        return f"{when}  {prompt[:60] or '(no prompt)'}  [seed {seeds}]"
+
+
+class GenerationHistory:
+    """Every generation's settings, appended to a JSON-lines file in the data folder."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = path or paths.data_dir() / HISTORY_FILE
+        self.entries: list[HistoryEntry] = []
+        self._load()
+
+    def _load(self) -> None:
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()[-HISTORY_KEEP:]
+        except OSError:
+            return
+        for line in lines:
+            try:
+                data = json.loads(line)
+                self.entries.append(HistoryEntry(float(data["time"]), dict(data["settings"]),
+                                                 str(data.get("model", "")),
+                                                 [int(s) for s in data.get("seeds", [])]))
+            except (ValueError, KeyError, TypeError):
+                continue  # one damaged line does not lose the rest
+
+    def add(self, entry: HistoryEntry) -> None:
+        self.entries.append(entry)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"time": entry.time, "settings": entry.settings,
+                                     "model": entry.model, "seeds": entry.seeds},
+                                    default=str) + "\n")
+        except OSError as exc:
+            log.warning("could not write the generation history: %s", exc)
+
+    def search(self, text: str) -> list[HistoryEntry]:
+        words = text.lower().split()
+        return [e for e in reversed(self.entries)
+                if all(w in str(e.settings.get("prompt", "")).lower() for w in words)]
+
+
+def _scan_models(folders, progress, cancel):
+    from artstudio.generators.models import default_roots, scan
+
+    return [info for info in scan(default_roots(folders)) if info.is_diffusion]
+
+
+class GeneratePanel(QWidget):
+    generation_applied = Signal(object)  # the new Layer
+
+    def __init__(self, studio, runner, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.studio = studio
+        self.runner = runner
+        self.doc: Document | None = None
+        self.history = GenerationHistory()
+        self.candidates: list[Candidate] = []
+        self._job: JobHandle | None = None
+        self._job_context: dict[str, Any] = {}
+
+        self.model = QComboBox()
+        self.model.setObjectName("modelCombo")
+        self.model.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model.setMinimumContentsLength(16)
+        refresh = QToolButton()
+        refresh.setText("Rescan")
+        refresh.setToolTip("Look for models again in the model folders (Tools > Settings)")
+        refresh.clicked.connect(self.refresh_models)
+        self.mode = QComboBox()
+        for key, label in MODE_LABELS.items():
+            self.mode.addItem(label, key)
+        self.mode.currentIndexChanged.connect(self._mode_changed)
+        self.prompt = QPlainTextEdit()
+        self.prompt.setPlaceholderText("Describe the picture…")
+        self.prompt.setFixedHeight(70)
+        self.negative = QPlainTextEdit()
+        self.negative.setPlaceholderText("Negative prompt: what to avoid")
+        self.negative.setFixedHeight(44)
+        self.preset = QComboBox()
+        self.preset.addItem("Preset…", None)
+        for name in PRESETS:
+            self.preset.addItem(name, name)
+        self.preset.activated.connect(self._preset_chosen)
+
+        from artstudio.generators.schedulers import SAMPLERS
+
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 150)
+        self.steps.setValue(20)
+        self.cfg = QDoubleSpinBox()
+        self.cfg.setRange(0.0, 30.0)
+        self.cfg.setSingleStep(0.5)
+        self.cfg.setValue(7.0)
+        self.sampler = QComboBox()
+        for name, spec in SAMPLERS.items():
+            self.sampler.addItem(getattr(spec, "label", name), name)
+        self.sampler.setCurrentIndex(max(0, self.sampler.findData("euler_a")))
+        self.seed = QSpinBox()
+        self.seed.setRange(-1, 2**31 - 1)
+        self.seed.setSpecialValueText("Random")
+        self.seed.setValue(-1)
+        self.seed_mode = QComboBox()
+        for mode, label in (("increment", "next +1"), ("fixed", "same"), ("random", "random")):
+            self.seed_mode.addItem(label, mode)
+        self.count = QSpinBox()
+        self.count.setRange(1, 16)
+        self.count.setValue(1)
+        self.match_frame = QCheckBox("Frame size")
+        self.match_frame.setChecked(True)
+        self.match_frame.setToolTip("Generate at the generation frame's size")
+        self.width_box, self.height_box = QSpinBox(), QSpinBox()
+        for box in (self.width_box, self.height_box):
+            box.setRange(64, 4096)
+            box.setSingleStep(8)
+            box.setValue(512)
+        self.match_frame.toggled.connect(self._size_enabled)
+        self.strength = QDoubleSpinBox()
+        self.strength.setRange(0.01, 1.0)
+        self.strength.setSingleStep(0.05)
+        self.strength.setValue(0.6)
+        self.mask_blur = QSpinBox()
+        self.mask_blur.setRange(0, 64)
+        self.mask_blur.setValue(4)
+        self.padding = QSpinBox()
+        self.padding.setRange(0, 512)
+        self.padding.setValue(32)
+        self.only_masked = QCheckBox("Only the masked area (full detail)")
+        self.only_masked.setChecked(True)
+        self.outpaint_boxes = []
+        self.outpaint_widget = QWidget()
+        outpaint_row = QHBoxLayout(self.outpaint_widget)
+        outpaint_row.setContentsMargins(0, 0, 0, 0)
+        for side in ("Left", "Top", "Right", "Bottom"):
+            box = QSpinBox()
+            box.setRange(0, 2048)
+            box.setSingleStep(64)
+            box.setToolTip(f"Pixels to add on the {side.lower()}")
+            box.setValue(128 if side == "Right" else 0)
+            self.outpaint_boxes.append(box)
+            outpaint_row.addWidget(QLabel(side[0]))
+            outpaint_row.addWidget(box)
+        self.erase_method = QComboBox()
+        self.erase_method.addItem("Telea (fast marching)", "telea")
+        self.erase_method.addItem("Navier-Stokes", "navier-stokes")
+
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model, 1)
+        model_row.addWidget(refresh)
+        size_row = QHBoxLayout()
+        size_row.addWidget(self.match_frame)
+        size_row.addWidget(self.width_box)
+        size_row.addWidget(QLabel("×"))
+        size_row.addWidget(self.height_box)
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(self.seed_mode)
+
+        form = QFormLayout()
+        form.addRow("Model", model_row)
+        form.addRow("Mode", self.mode)
+        form.addRow(self.prompt)
+        form.addRow(self.negative)
+        form.addRow("Preset", self.preset)
+        form.addRow("Steps", self.steps)
+        form.addRow("CFG scale", self.cfg)
+        form.addRow("Sampler", self.sampler)
+        form.addRow("Seed", seed_row)
+        form.addRow("Images", self.count)
+        form.addRow("Size", size_row)
+        form.addRow("Strength", self.strength)
+        form.addRow("Mask blur", self.mask_blur)
+        form.addRow("Padding", self.padding)
+        form.addRow(self.only_masked)
+        form.addRow("Extend", self.outpaint_widget)
+        form.addRow("Erase with", self.erase_method)
+        self._form = form
+
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setObjectName("generateButton")
+        self.generate_button.setDefault(True)
+        self.generate_button.clicked.connect(self.generate)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.generate_button, 1)
+        buttons.addWidget(self.cancel_button)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.preview = QLabel("")
+        self.preview.setObjectName("generationPreview")
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumHeight(0)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+
+        # Staging tray and history, in tabs under the controls.
+        self.tray = QListWidget()
+        self.tray.setObjectName("stagingTray")
+        self.tray.setViewMode(QListWidget.ViewMode.IconMode)
+        self.tray.setIconSize(QSize(THUMB, THUMB))
+        self.tray.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.tray.setMovement(QListWidget.Movement.Static)
+        self.tray.itemDoubleClicked.connect(lambda _item: self.apply_selected())
+        tray_buttons = QHBoxLayout()
+        for text, slot, tip in (("Apply", self.apply_selected, "Add as a new layer at the frame"),
+                                ("Discard", self.discard_selected, "Remove from the tray"),
+                                ("Same seed", self.rerun_selected,
+                                 "Put this seed in the settings to rerun it with a tweak"),
+                                ("Save…", self.save_selected, "Save as PNG with its parameters")):
+            button = QPushButton(text)
+            button.setToolTip(tip)
+            button.clicked.connect(slot)
+            tray_buttons.addWidget(button)
+        tray_page = QWidget()
+        tray_layout = QVBoxLayout(tray_page)
+        tray_layout.setContentsMargins(0, 0, 0, 0)
+        tray_layout.addWidget(self.tray)
+        tray_layout.addLayout(tray_buttons)
+
+        self.history_filter = QLineEdit()
+        self.history_filter.setPlaceholderText("Search prompts…")
+        self.history_filter.textChanged.connect(self._fill_history)
+        self.history_list = QListWidget()
+        self.history_list.setObjectName("generationHistory")
+        self.history_list.itemDoubleClicked.connect(self._history_chosen)
+        history_page = QWidget()
+        history_layout = QVBoxLayout(history_page)
+        history_layout.setContentsMargins(0, 0, 0, 0)
+        history_layout.addWidget(self.history_filter)
+        history_layout.addWidget(self.history_list)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(tray_page, "Results")
+        self.tabs.addTab(history_page, "History")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.preview)
+        layout.addWidget(self.tabs, 1)
+
+        studio.bridge.job_changed.connect(self._job_changed)
+        self._mode_changed()
+        self._size_enabled(True)
+        self._fill_history()
+        self.models: list = []
+
+    # ---- binding ---------------------------------------------------------
+    def set_document(self, doc: Document | None) -> None:
+        self.doc = doc
+        self.generate_button.setEnabled(doc is not None)
+
+    def refresh_models(self) -> None:
+        self.status.setText("Looking for models…")
+        self.runner.run(_scan_models, list(self.studio.settings.model_folders),
+                        title="Find models", kind=JobKind.INTERNAL, lane=Lane.POOL,
+                        on_done=self.set_models, on_failed=self.status.setText)
+
+    def set_models(self, infos: list) -> None:
+        current = self.model.currentData()
+        self.models = list(infos)
+        self.model.clear()
+        for info in self.models:
+            size = (f"{info.size / 2**30:.1f} GB" if info.size >= 2**30
+                    else f"{info.size / 2**20:.0f} MB")
+            self.model.addItem(f"{info.name}  ({info.kind}, {size})", info)
+            self.model.setItemData(self.model.count() - 1, str(info.path),
+                                   Qt.ItemDataRole.ToolTipRole)
+        if current is not None:
+            for i in range(self.model.count()):
+                if self.model.itemData(i).path == current.path:
+                    self.model.setCurrentIndex(i)
+        if not self.models:
+            self.status.setText("No Stable Diffusion model found. Add the folder that holds "
+                                "your .safetensors or diffusers models in Tools > Settings.")
+        else:
+            self.status.setText(f"{len(self.models)} models found")
+
+    # ---- settings in and out ---------------------------------------------
+    def _mode_changed(self) -> None:
+        mode = self.mode.currentData()
+        rows = {
+            self.strength: mode in (MODE_IMG2IMG, MODE_INPAINT),
+            self.mask_blur: mode in (MODE_INPAINT, MODE_OUTPAINT),
+            self.padding: mode == MODE_INPAINT,
+            self.only_masked: mode == MODE_INPAINT,
+            self.erase_method: mode == MODE_ERASE,
+            self.outpaint_widget: mode == MODE_OUTPAINT,
+        }
+        for widget, visible in rows.items():
+            self._form.setRowVisible(widget, visible)
+        model_rows = mode != MODE_ERASE
+        for widget in (self.prompt, self.negative, self.preset, self.steps, self.cfg,
+                       self.sampler, self.count):
+            self._form.setRowVisible(widget, model_rows)
+
+    def _size_enabled(self, matched: bool) -> None:
+        self.width_box.setEnabled(not matched)
+        self.height_box.setEnabled(not matched)
+
+    def _preset_chosen(self) -> None:
+        name = self.preset.currentData()
+        if name:
+            self.apply_settings(PRESETS[name])
+        self.preset.setCurrentIndex(0)
+
+    def apply_settings(self, settings: dict[str, Any]) -> None:
+        """Restore settings (a preset, a history entry, a dropped PNG's metadata)."""
+        if "prompt" in settings:
+            self.prompt.setPlainText(str(settings["prompt"]))
+        if "negative_prompt" in settings:
+            self.negative.setPlainText(str(settings["negative_prompt"]))
+        if "steps" in settings:
+            self.steps.setValue(int(settings["steps"]))
+        if "cfg_scale" in settings:
+            self.cfg.setValue(float(settings["cfg_scale"]))
+        if "scheduler" in settings:
+            index = self.sampler.findData(settings["scheduler"])
+            if index >= 0:
+                self.sampler.setCurrentIndex(index)
+        if settings.get("seed") is not None:
+            self.seed.setValue(int(settings["seed"]) % 2**31)
+        if "strength" in settings:
+            self.strength.setValue(float(settings["strength"]))
+        if "width" in settings and "height" in settings:
+            self.match_frame.setChecked(False)
+            self.width_box.setValue(int(settings["width"]))
+            self.height_box.setValue(int(settings["height"]))
+        wanted = settings.get("model_name") or settings.get("model")
+        if wanted:
+            name = Path(str(wanted)).stem
+            for i in range(self.model.count()):
+                if self.model.itemData(i).name == name:
+                    self.model.setCurrentIndex(i)
+
+    def settings_from_png(self, path: Path) -> bool:
+        from artstudio.generators.metadata import read_settings
+
+        try:
+            settings = read_settings(path)
+        except OSError as exc:
+            self.status.setText(f"Could not read {path.name}: {exc.strerror or exc}")
+            return False
+        if not settings:
+            self.status.setText(f"{path.name} carries no generation settings")
+            return False
+        self.apply_settings(settings)
+        self.status.setText(f"Settings restored from {path.name}")
+        return True
+
+    def dragEnterEvent(self, event) -> None:
+        if any(u.toLocalFile().lower().endswith(".png") for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        for url in event.mimeData().urls():
+            if url.toLocalFile().lower().endswith(".png"):
+                self.settings_from_png(Path(url.toLocalFile()))
+                event.acceptProposedAction()
+                return
+
+    # ---- generating --------------------------------------------------------
+    def _variant_for(self, info) -> str | None:
+        if not info.needs_variant_choice:
+            return None
+        known = self.studio.settings.extra.setdefault("model_variants", {})
+        if info.short_hash in known:
+            return known[info.short_hash]
+        choices = ["sd2: 512 px base (predicts noise)", "sd2-v: 768 px (predicts velocity)"]
+        choice, ok = QInputDialog.getItem(
+            self, "Which Stable Diffusion 2?",
+            f"{info.name} does not say which SD 2 model it is. Choose once; "
+            "Artstudio remembers it.", choices, 0, False)
+        if not ok:
+            return ""
+        known[info.short_hash] = choice.split(":")[0]
+        save_settings(self.studio.settings)
+        return known[info.short_hash]
+
+    def _frame(self) -> Rect:
+        return self.doc.frame.intersect(self.doc.rect)
+
+    def build_request(self):
+        """Snapshot everything the job needs, or return a message saying why not."""
+        from artstudio.generators.diffusion import EraseParams, GenerationParams
+
+        doc = self.doc
+        if doc is None:
+            return "Open or create a document first"
+        mode = self.mode.currentData()
+        frame = self._frame()
+        if frame.empty:
+            return "The generation frame is outside the canvas"
+        mask = doc.mask[frame.slices()].copy()
+        if mode in (MODE_INPAINT, MODE_ERASE) and not mask.any():
+            return "The mask is empty: paint the area to change with the Mask tool (M)"
+        picture = doc.composite(frame)
+        if mode == MODE_ERASE:
+            params = EraseParams(image=rgba_over_white(picture), mask=Image.fromarray(mask, "L"),
+                                 method=self.erase_method.currentData())
+            return mode, frame, params, None
+        info = self.model.currentData()
+        if info is None:
+            return "Choose a model first (Rescan looks in the model folders again)"
+        variant = self._variant_for(info)
+        if variant == "":
+            return "Generation needs the SD 2 variant"
+        if mode == MODE_TXT2IMG and not self.prompt.toPlainText().strip():
+            return "Text to image needs a prompt"
+        width, height = ((frame.w, frame.h) if self.match_frame.isChecked()
+                         else (self.width_box.value(), self.height_box.value()))
+        init = outpaint = None
+        if mode == MODE_OUTPAINT:
+            outpaint = tuple(b.value() for b in self.outpaint_boxes)
+            if not any(outpaint):
+                return "Choose how many pixels to add on at least one side"
+            frame = doc.rect
+            picture = doc.composite()
+            width, height = doc.width, doc.height
+        if mode in (MODE_IMG2IMG, MODE_INPAINT, MODE_OUTPAINT):
+            init = rgba_over_white(picture)
+        s = self.studio.settings
+        params = GenerationParams(
+            model=str(info.path), prompt=self.prompt.toPlainText().strip(),
+            negative_prompt=self.negative.toPlainText().strip(), steps=self.steps.value(),
+            cfg_scale=self.cfg.value(), seed=None if self.seed.value() < 0 else self.seed.value(),
+            seed_mode=self.seed_mode.currentData(), width=width, height=height,
+            count=self.count.value(), scheduler=self.sampler.currentData(), init_image=init,
+            strength=self.strength.value(),
+            mask=Image.fromarray(mask, "L") if mode == MODE_INPAINT else None,
+            mask_blur=self.mask_blur.value(), mask_padding=self.padding.value(),
+            only_masked=self.only_masked.isChecked(), outpaint=outpaint, variant=variant,
+            device=s.device, precision=s.precision, cpu_offload=s.cpu_offload,
+        )
+        return mode, frame, params, outpaint
+
+    def generate(self) -> JobHandle | None:
+        request = self.build_request()
+        if isinstance(request, str):
+            self.status.setText(request)
+            return None
+        mode, frame, params, outpaint = request
+        from artstudio.generators import diffusion
+
+        run = diffusion.erase_run if mode == MODE_ERASE else diffusion.run
+        title = MODE_LABELS[mode] + (f": {params.prompt[:30]}" if mode != MODE_ERASE else "")
+        self._job_context = {"mode": mode, "frame": frame, "outpaint": outpaint,
+                             "params": params}
+        self._job = self.runner.run(run, params, title=title, kind=JobKind.GENERATE,
+                                    lane=Lane.ACCELERATOR, on_done=self._finished,
+                                    on_failed=self._failed)
+        self.cancel_button.setEnabled(True)
+        self.progress.setRange(0, 0)
+        self.status.setText("Queued…" if self.studio.engine.busy() else "Starting…")
+        return self._job
+
+    def cancel(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
+
+    def _job_changed(self, event: JobEvent) -> None:
+        if self._job is None or event.job_id != self._job.id:
+            return
+        if event.state is JobState.RUNNING and event.progress is not None:
+            p = event.progress
+            if p.total > 0:
+                self.progress.setRange(0, p.total)
+                self.progress.setValue(p.step)
+            eta = f", about {event.eta_seconds:.0f} s left" if event.eta_seconds else ""
+            self.status.setText(f"{p.message or 'Working'} {p.step}/{p.total}{eta}")
+            if p.preview is not None:
+                self.preview.setPixmap(pil_to_pixmap(p.preview, 192))
+        elif event.state.finished:
+            self.cancel_button.setEnabled(False)
+            self.progress.setRange(0, 1)
+            self.progress.setValue(1 if event.state is JobState.DONE else 0)
+            if event.state is JobState.CANCELLED:
+                self.status.setText("Cancelled")
+            self._job = None
+
+    def _failed(self, message: str) -> None:
+        self.status.setText(message)
+
+    def _finished(self, result) -> None:
+        ctx = self._job_context
+        mode = ctx["mode"]
+        params = ctx["params"]
+        self.preview.clear()
+        if mode == MODE_ERASE:
+            self._stage(Candidate(result, {"mode": "erase", "method": params.method}, mode,
+                                  ctx["frame"]))
+            self.status.setText("Erased: apply the result from the tray")
+            return
+        seeds = []
+        for image, info in zip(result.images, result.infos, strict=True):
+            seeds.append(info.seed)
+            self._stage(Candidate(image, dict(info.metadata), mode, ctx["frame"],
+                                  ctx["outpaint"], info.seed))
+        from artstudio.generators.diffusion import params_dict
+
+        settings = {k: v for k, v in params_dict(params).items()
+                    if isinstance(v, str | int | float | bool | type(None))}
+        self.history.add(HistoryEntry(time.time(), settings, params.model, seeds))
+        self._fill_history()
+        notes = " ".join(result.notes)
+        self.status.setText(f"{len(result.images)} result(s) in the tray. {notes}".strip())
+
+    # ---- the staging tray ----------------------------------------------------
+    def _stage(self, candidate: Candidate) -> None:
+        self.candidates.append(candidate)
+        label = f"seed {candidate.seed}" if candidate.seed is not None else candidate.mode
+        item = QListWidgetItem(QIcon(pil_to_pixmap(candidate.image, THUMB)), label)
+        item.setToolTip(str(candidate.params.get("prompt", candidate.mode)))
+        self.tray.addItem(item)
+        self.tray.setCurrentItem(item)
+        self.tabs.setCurrentIndex(0)
+
+    def _selected(self) -> int:
+        return self.tray.currentRow()
+
+    def apply_selected(self):
+        """The chosen result becomes a new layer placed at the frame it was made for."""
+        row = self._selected()
+        if row < 0 or self.doc is None:
+            return None
+        c = self.candidates[row]
+        doc = self.doc
+        image = c.image.convert("RGBA")
+        if c.mode == MODE_OUTPAINT and c.outpaint:
+            left, top, right, bottom = c.outpaint
+            with doc.edit("Outpaint"):
+                if image.size != (doc.width + left + right, doc.height + top + bottom):
+                    image = image.resize((doc.width + left + right, doc.height + top + bottom),
+                                         Image.Resampling.LANCZOS)
+                anchor = (left / (left + right) if left + right else 0.5,
+                          top / (top + bottom) if top + bottom else 0.5)
+                doc.resize_canvas(image.width, image.height, anchor)
+                layer = doc.add_generated_layer(np.asarray(image).copy(), c.params, x=0, y=0)
+        else:
+            if image.size != (c.frame.w, c.frame.h):
+                image = image.resize((c.frame.w, c.frame.h), Image.Resampling.LANCZOS)
+            layer = doc.add_generated_layer(np.asarray(image).copy(), c.params,
+                                            x=c.frame.x, y=c.frame.y)
+        self.generation_applied.emit(layer)
+        self.status.setText(f"Applied as layer “{layer.name}”")
+        return layer
+
+    def discard_selected(self) -> None:
+        row = self._selected()
+        if row >= 0:
+            self.candidates.pop(row)
+            self.tray.takeItem(row)
+
+    def rerun_selected(self) -> None:
+        row = self._selected()
+        if row >= 0 and self.candidates[row].seed is not None:
+            self.seed.setValue(self.candidates[row].seed % 2**31)
+            self.seed_mode.setCurrentIndex(self.seed_mode.findData("fixed"))
+            self.status.setText("Seed set: tweak the prompt or settings and Generate")
+
+    def save_selected(self) -> None:
+        row = self._selected()
+        if row < 0:
+            return
+        c = self.candidates[row]
+        name, _ = QFileDialog.getSaveFileName(self, "Save result",
+                                              str(Path.home() / f"{c.seed or 'result'}.png"),
+                                              "PNG (*.png)")
+        if name:
+            self.save_candidate(row, Path(name))
+
+    def save_candidate(self, row: int, path: Path) -> None:
+        from artstudio.generators.metadata import save_png
+
+        c = self.candidates[row]
+        try:
+            save_png(c.image, path, c.params)
+            self.status.setText(f"Saved {path.name} with its parameters")
+        except OSError as exc:
+            self.status.setText(f"Could not save {path.name}: {exc.strerror or exc}")
+
+    # ---- history ---------------------------------------------------------
+    def _fill_history(self) -> None:
+        self.history_list.clear()
+        for entry in self.history.search(self.history_filter.text())[:300]:
+            item = QListWidgetItem(entry.label)
+            item.setData(Qt.ItemDataRole.UserRole, entry)
+            item.setToolTip(str(entry.settings.get("prompt", "")))
+            self.history_list.addItem(item)
+
+    def _history_chosen(self, item: QListWidgetItem) -> None:
+        entry = item.data(Qt.ItemDataRole.UserRole)
+        self.apply_settings({**entry.settings, "model": entry.model})
+        self.status.setText("Settings restored from the history")

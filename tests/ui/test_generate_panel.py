@@ -1,0 +1,153 @@
+"""The Generate panel, end to end through the engine with tiny random models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from artstudio.document import Rect
+from artstudio.engine import JobState
+from artstudio.generators.models import identify
+from artstudio.ui.document_controller import new_document
+from artstudio.ui.generate_panel import GenerationHistory, HistoryEntry
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory):
+    from artstudio.generators.tiny_models import save_tiny_models
+
+    return save_tiny_models(tmp_path_factory.mktemp("models"), kinds=("sd1", "sd1-inpaint"))
+
+
+@pytest.fixture
+def panel(studio, tiny_models, qtbot):
+    panel = studio.window.generate_panel
+    infos = [identify(tiny_models["sd1"]["diffusers"]),
+             identify(tiny_models["sd1-inpaint"]["single"])]
+    panel.set_models(infos)
+    doc = new_document(96, 64)
+    studio.window.documents.set_document(doc)
+    panel.steps.setValue(2)
+    panel.seed.setValue(42)
+    return panel
+
+
+def run_to_end(panel, qtbot, studio):
+    handle = panel.generate()
+    assert handle is not None, panel.status.text()
+    qtbot.waitUntil(lambda: handle.state.finished, timeout=60000)
+    assert handle.state is JobState.DONE, handle.error
+    qtbot.waitUntil(lambda: panel._job is None, timeout=5000)
+    return handle
+
+
+def test_text_to_image_lands_in_tray_then_applies_as_layer(panel, studio, qtbot):
+    doc = panel.doc
+    doc.set_frame(Rect(16, 8, 64, 48))
+    panel.prompt.setPlainText("a small red boat")
+    panel.count.setValue(2)
+    run_to_end(panel, qtbot, studio)
+    assert panel.tray.count() == 2
+    assert [c.seed for c in panel.candidates] == [42, 43]
+    layers_before = len(doc.layers)
+    layer = panel.apply_selected()
+    assert len(doc.layers) == layers_before + 1
+    assert (layer.x, layer.y, layer.width, layer.height) == (16, 8, 64, 48)
+    assert layer.generation["prompt"] == "a small red boat"
+    assert layer.generation["seed"] == 43  # the selected (last) result
+    assert doc.undo_label == "Apply generation"
+    assert panel.history.entries[-1].seeds == [42, 43]
+
+
+def test_empty_prompt_and_empty_mask_are_explained(panel, studio, qtbot):
+    assert panel.generate() is None
+    assert "needs a prompt" in panel.status.text()
+    panel.mode.setCurrentIndex(panel.mode.findData("inpaint"))
+    assert panel.generate() is None
+    assert "mask is empty" in panel.status.text()
+
+
+def test_inpaint_keeps_unmasked_pixels(panel, studio, qtbot):
+    doc = panel.doc
+    mask = np.zeros((64, 96), np.uint8)
+    mask[20:44, 30:70] = 255
+    doc.set_mask(mask)
+    panel.mode.setCurrentIndex(panel.mode.findData("inpaint"))
+    panel.model.setCurrentIndex(1)  # the 9-channel inpainting checkpoint
+    panel.prompt.setPlainText("a window")
+    run_to_end(panel, qtbot, studio)
+    before = doc.composite().copy()
+    layer = panel.apply_selected()
+    result = layer.pixels
+    assert result.shape == (64, 96, 4)
+    outside = mask == 0
+    assert np.array_equal(result[outside][:, :3], before[outside][:, :3])
+
+
+def test_outpaint_extends_canvas(panel, studio, qtbot):
+    doc = panel.doc
+    panel.mode.setCurrentIndex(panel.mode.findData("outpaint"))
+    for box, value in zip(panel.outpaint_boxes, (16, 0, 32, 8), strict=True):
+        box.setValue(value)
+    panel.prompt.setPlainText("more sea")
+    run_to_end(panel, qtbot, studio)
+    layer = panel.apply_selected()
+    assert doc.size == (96 + 48, 64 + 8)
+    assert (layer.x, layer.y, layer.width, layer.height) == (0, 0, 144, 72)
+    background = doc.layer(0)
+    assert (background.x, background.y) == (16, 0)
+    doc.undo()
+    assert doc.size == (96, 64)
+
+
+def test_erase_without_model(panel, studio, qtbot):
+    doc = panel.doc
+    mask = np.zeros((64, 96), np.uint8)
+    mask[10:20, 10:20] = 255
+    doc.set_mask(mask)
+    panel.mode.setCurrentIndex(panel.mode.findData("erase"))
+    run_to_end(panel, qtbot, studio)
+    layer = panel.apply_selected()
+    assert layer.pixels.shape == (64, 96, 4)
+
+
+def test_cancel_mid_run(panel, studio, qtbot):
+    panel.prompt.setPlainText("slow")
+    panel.steps.setValue(150)
+    handle = panel.generate()
+    qtbot.waitUntil(lambda: handle.state is JobState.RUNNING, timeout=30000)
+    panel.cancel()
+    qtbot.waitUntil(lambda: handle.state.finished, timeout=30000)
+    assert handle.state is JobState.CANCELLED
+    qtbot.waitUntil(lambda: panel.status.text() == "Cancelled", timeout=5000)
+    assert panel.tray.count() == 0
+
+
+def test_dropped_png_restores_settings(panel, tmp_path):
+    from PIL.PngImagePlugin import PngInfo
+
+    path = tmp_path / "from-elsewhere.png"
+    image = Image.new("RGB", (8, 8))
+
+    info = PngInfo()
+    info.add_text("parameters", "a castle on a hill\nNegative prompt: blurry\n"
+                  "Steps: 33, Sampler: DPM++ 2M Karras, CFG scale: 5.5, Seed: 1234, "
+                  "Size: 640x448, Model: tiny")
+    image.save(path, pnginfo=info)
+    assert panel.settings_from_png(path)
+    assert panel.prompt.toPlainText() == "a castle on a hill"
+    assert panel.negative.toPlainText() == "blurry"
+    assert (panel.steps.value(), panel.cfg.value(), panel.seed.value()) == (33, 5.5, 1234)
+    assert panel.sampler.currentData() == "dpmpp_2m_karras"
+    assert (panel.width_box.value(), panel.height_box.value()) == (640, 448)
+
+
+def test_history_is_searchable_and_survives_restart(tmp_path):
+    history = GenerationHistory(tmp_path / "history.jsonl")
+    history.add(HistoryEntry(1.0, {"prompt": "red fox in snow"}, "m", [1]))
+    history.add(HistoryEntry(2.0, {"prompt": "blue whale"}, "m", [2]))
+    (tmp_path / "history.jsonl").open("a").write("{broken line\n")
+    again = GenerationHistory(tmp_path / "history.jsonl")
+    assert [e.settings["prompt"] for e in again.search("fox")] == ["red fox in snow"]
+    assert len(again.search("")) == 2

@@ -8,7 +8,7 @@
   style vector, a transformer applies it at a fixed 384 px. Strength moves
   in style-vector space from the content's own vector to the painting's;
   several paintings mix in that space. The 384 px result is brought to full
-  size by guided upsampling (see docs/style.md).
+  size with the original's fine detail added back (see docs/style.md).
 * **cyclegan**: a CycleGAN "painter" generator (.pth/.safetensors), tiled.
 
     out = stylize(rgba, StyleOptions.builtin("3:0.7,lilac:0.3", strength=0.8))
@@ -124,7 +124,8 @@ class StyleOptions:
     max_size: longest side to work at (builtin, cyclegan); the result is brought
         back to full size with detail from the original. None: full size.
     keep_alpha: re-attach the input's alpha; otherwise the output is opaque.
-    detail: guided (sharp) upsampling from the working size; False: Lanczos.
+    detail: add the original's fine detail when coming back from the working size;
+        False: a plain Lanczos resize.
     tile: CycleGAN tile size in pixels. device: "auto", "cpu", "cuda", ...
     """
 

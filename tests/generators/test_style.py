@@ -149,18 +149,18 @@ def test_several_paintings_mix_in_vector_space(painting, tmp_path):
         StyleOptions.from_paintings([painting, other], [1.0])
 
 
-def test_guided_upsampling_is_sharper_than_a_plain_resize():
+def test_detail_transfer_is_sharper_than_a_plain_resize():
     rgba = picture(256, 256)
     original = px.rgb_float(rgba)
     small = px.resize(original, 64, 64) * 0.8  # stands in for a stylized small result
-    guided = px.upscale_result(small, original, detail=True)
+    sharp = px.upscale_result(small, original, detail=True)
     soft = px.upscale_result(small, original, detail=False)
 
     def edges(x):
         return float(np.abs(np.diff(x.mean(-1), axis=1)).mean())
 
-    assert edges(guided) > 1.3 * edges(soft)
-    assert np.abs(guided.mean((0, 1)) - soft.mean((0, 1))).max() < 0.03  # same tones
+    assert edges(sharp) > 1.3 * edges(soft)
+    assert np.abs(sharp.mean((0, 1)) - soft.mean((0, 1))).max() < 0.03  # same tones
 
 
 def test_options_are_checked_early():

@@ -41,6 +41,8 @@ CAPABILITIES: list[Capability] = [
     Capability("torch", "artstudio.selftest_checks:check_torch"),
     Capability("document", "artstudio.selftest_checks:check_document"),
     Capability("diffusion", "artstudio.selftest_checks:check_diffusion"),
+    Capability("style", "artstudio.generators.style:self_test"),
+    Capability("batch", "artstudio.batch.self_check:self_test"),
 ]
 
 

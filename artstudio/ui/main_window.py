@@ -30,6 +30,7 @@ from artstudio.ui.generate_panel import GeneratePanel
 from artstudio.ui.job_runner import JobRunner
 from artstudio.ui.jobs_panel import JobsPanel
 from artstudio.ui.layers_panel import LayersPanel
+from artstudio.ui.style_panel import StylePanel
 from artstudio.ui.tool_panel import BrushPanel, ToolBox
 
 if TYPE_CHECKING:
@@ -120,6 +121,11 @@ class MainWindow(QMainWindow):
         self.generate_dock = self._add_dock("Generate", self.generate_panel,
                                             Qt.DockWidgetArea.LeftDockWidgetArea)
         self.generate_dock.setMinimumWidth(340)
+        self.style_panel = StylePanel(studio, self.runner)
+        self.style_dock = self._add_dock("Style", self.style_panel,
+                                         Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.tabifyDockWidget(self.generate_dock, self.style_dock)
+        self.generate_dock.raise_()
         self.brush_dock.raise_()
         self.jobs_panel.cancel_requested.connect(studio.engine.cancel)
         self.jobs_panel.clear_requested.connect(self._clear_finished_jobs)
@@ -195,7 +201,8 @@ class MainWindow(QMainWindow):
         self._action(view_menu, "&Fit to Window", c.fit_to_window, "Ctrl+0")
         self._action(view_menu, "&Actual Pixels (100 %)", c.actual_size, "Ctrl+1")
         view_menu.addSeparator()
-        for dock in (self.generate_dock, self.layers_dock, self.brush_dock, self.jobs_dock):
+        for dock in (self.generate_dock, self.style_dock, self.layers_dock, self.brush_dock,
+                     self.jobs_dock):
             view_menu.addAction(dock.toggleViewAction())
         self.toggle_panels_action = self._action(view_menu, "Hide &Panels", self.toggle_panels,
                                                  "Tab", doc_only=False)
@@ -222,6 +229,9 @@ class MainWindow(QMainWindow):
         tools_menu = bar.addMenu("&Tools")
         self._action(tools_menu, "&Settings…", self.open_settings, "Ctrl+,", doc_only=False)
         self._action(tools_menu, "&Unload All Models", self._unload_models, doc_only=False)
+        tools_menu.addSeparator()
+        self._action(tools_menu, "&Batch Style a Folder…", self.style_panel.open_batch,
+                     doc_only=False)
 
         help_menu = bar.addMenu("&Help")
         self.self_test_action = self._action(help_menu, "Run &Self-Test", self.run_self_test,
@@ -244,6 +254,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_document(doc)
         self.layers_panel.set_document(doc)
         self.generate_panel.set_document(doc)
+        self.style_panel.set_document(doc)
         for action in self._doc_actions:
             action.setEnabled(doc is not None)
         if doc is not None:

@@ -1,0 +1,367 @@
+"""The Style panel: restyle the active layer, the generation frame or the
+visible image after a built-in style, any painting, or a CycleGAN painter.
+
+The gallery shows each built-in style rendered once on a sample picture
+(cached in the data folder). Results arrive as a preview; Apply makes a new
+layer. "Batch a folder…" opens the folder batch dialog.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from artstudio import paths
+from artstudio.document import Document, Rect
+from artstudio.engine import JobHandle, JobKind, JobState, Lane
+from artstudio.ui.generate_panel import pil_to_pixmap
+
+log = logging.getLogger(__name__)
+
+THUMB = 72
+SOURCES = (("layer", "Active layer"), ("frame", "Generation frame"), ("visible", "Visible image"))
+ENGINES = (("builtin", "Built-in styles"), ("arbitrary", "A painting as the style"),
+           ("cyclegan", "CycleGAN painter"))
+
+
+def sample_picture(size: int = 128) -> np.ndarray:
+    """A small landscape-like picture (sky, sun, hills) that shows what a style does."""
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    rgb = np.empty((size, size, 3), np.float32)
+    rgb[..., 0] = 110 + 120 * yy
+    rgb[..., 1] = 160 + 60 * yy
+    rgb[..., 2] = 235 - 80 * yy
+    sun = (xx - 0.72) ** 2 + (yy - 0.28) ** 2 < 0.012
+    rgb[sun] = (250, 220, 120)
+    hill = yy > 0.62 + 0.12 * np.sin(xx * 7)
+    rgb[hill] = np.stack([40 + 60 * yy[hill], 110 + 50 * xx[hill], 50 + 0 * xx[hill]], -1)
+    rgba = np.dstack([rgb, np.full((size, size), 255, np.float32)])
+    return rgba.astype(np.uint8)
+
+
+def _gallery_job(folder: Path, progress, cancel) -> list[Path]:
+    """Render (or reuse) one thumbnail per built-in style."""
+    from artstudio.generators.style import BUILTIN_STYLES, StyleOptions, stylize
+
+    folder.mkdir(parents=True, exist_ok=True)
+    sample = sample_picture()
+    out = []
+    for i, name in enumerate(BUILTIN_STYLES):
+        path = folder / f"{i:02d}-{name}.png"
+        if not path.exists():
+            image = stylize(sample, StyleOptions.builtin(i))
+            tmp = path.with_suffix(".tmp.png")
+            Image.fromarray(image).save(tmp)
+            tmp.replace(path)
+        out.append(path)
+        progress(i + 1, len(BUILTIN_STYLES), name)
+    return out
+
+
+class StylePanel(QWidget):
+    def __init__(self, studio, runner, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.studio = studio
+        self.runner = runner
+        self.doc: Document | None = None
+        self._job: JobHandle | None = None
+        self._result: tuple[np.ndarray, Rect, str] | None = None
+        self.paintings: list[str] = []
+        self.cyclegan_path: str | None = None
+
+        self.engine = QComboBox()
+        for key, label in ENGINES:
+            self.engine.addItem(label, key)
+        self.engine.currentIndexChanged.connect(self._engine_changed)
+
+        self.gallery = QListWidget()
+        self.gallery.setObjectName("styleGallery")
+        self.gallery.setViewMode(QListWidget.ViewMode.IconMode)
+        self.gallery.setIconSize(QSize(THUMB, THUMB))
+        self.gallery.setGridSize(QSize(THUMB + 16, THUMB + 22))
+        self.gallery.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.gallery.setMovement(QListWidget.Movement.Static)
+        self.gallery.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.gallery.setToolTip("Select one style, or several (Ctrl+click) to blend them")
+        from artstudio.generators.style import BUILTIN_STYLES
+
+        for i, name in enumerate(BUILTIN_STYLES):
+            item = QListWidgetItem(name)
+            item.setData(Qt.ItemDataRole.UserRole, i)
+            self.gallery.addItem(item)
+        self.gallery.setCurrentRow(0)
+
+        painting_page = QWidget()
+        self.painting_list = QListWidget()
+        choose = QPushButton("Add paintings…")
+        choose.clicked.connect(self._choose_paintings)
+        clear = QPushButton("Clear")
+        clear.clicked.connect(self._clear_paintings)
+        row = QHBoxLayout()
+        row.addWidget(choose)
+        row.addWidget(clear)
+        page_layout = QVBoxLayout(painting_page)
+        page_layout.setContentsMargins(0, 0, 0, 0)
+        page_layout.addWidget(self.painting_list)
+        page_layout.addLayout(row)
+
+        cyclegan_page = QWidget()
+        self.cyclegan_label = QLabel("No generator chosen")
+        self.cyclegan_label.setWordWrap(True)
+        pick = QPushButton("Choose generator (.pth, .safetensors)…")
+        pick.clicked.connect(self._choose_cyclegan)
+        cg_layout = QVBoxLayout(cyclegan_page)
+        cg_layout.setContentsMargins(0, 0, 0, 0)
+        cg_layout.addWidget(self.cyclegan_label)
+        cg_layout.addWidget(pick)
+        cg_layout.addStretch(1)
+
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.gallery)
+        self.pages.addWidget(painting_page)
+        self.pages.addWidget(cyclegan_page)
+
+        self.source = QComboBox()
+        for key, label in SOURCES:
+            self.source.addItem(label, key)
+        self.strength = QSlider(Qt.Orientation.Horizontal)
+        self.strength.setRange(0, 100)
+        self.strength.setValue(100)
+        self.preserve = QCheckBox("Keep the original colours")
+        self.max_size = QSpinBox()
+        self.max_size.setRange(0, 8192)
+        self.max_size.setSingleStep(256)
+        self.max_size.setSpecialValueText("Full size")
+        self.max_size.setValue(1024)
+        self.max_size.setToolTip("Work at most at this size, then bring the result back to "
+                                 "full size with the original's detail")
+        form = QFormLayout()
+        form.addRow("Style from", self.engine)
+        form.addRow(self.pages)
+        form.addRow("Apply to", self.source)
+        form.addRow("Strength", self.strength)
+        form.addRow("Working size", self.max_size)
+        form.addRow(self.preserve)
+
+        self.stylize_button = QPushButton("Stylize")
+        self.stylize_button.setObjectName("stylizeButton")
+        self.stylize_button.clicked.connect(self.stylize)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(lambda: self._job and self._job.cancel())
+        batch = QPushButton("Batch a folder…")
+        batch.clicked.connect(self.open_batch)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.stylize_button, 1)
+        buttons.addWidget(self.cancel_button)
+        self.preview = QLabel("")
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.apply_button = QPushButton("Apply as layer")
+        self.apply_button.clicked.connect(self.apply_result)
+        self.discard_button = QPushButton("Discard")
+        self.discard_button.clicked.connect(self.discard_result)
+        result_row = QHBoxLayout()
+        result_row.addWidget(self.apply_button)
+        result_row.addWidget(self.discard_button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(form, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        layout.addWidget(self.preview)
+        layout.addLayout(result_row)
+        layout.addWidget(batch)
+        self._show_result_buttons(False)
+        self._gallery_started = False
+        studio.bridge.job_finished.connect(self._job_ended)
+
+    # ---- binding ---------------------------------------------------------
+    def set_document(self, doc: Document | None) -> None:
+        self.doc = doc
+        self.stylize_button.setEnabled(doc is not None)
+
+    def showEvent(self, event) -> None:  # the gallery renders only once it is seen
+        super().showEvent(event)
+        if not self._gallery_started:
+            self._gallery_started = True
+            self.load_gallery()
+
+    def load_gallery(self) -> JobHandle:
+        folder = paths.data_dir() / "style-thumbnails"
+        return self.runner.run(_gallery_job, folder, title="Style gallery thumbnails",
+                               kind=JobKind.INTERNAL, lane=Lane.POOL,
+                               on_done=self._gallery_ready,
+                               on_failed=lambda m: self.status.setText(f"Gallery: {m}"))
+
+    def _gallery_ready(self, files: list[Path]) -> None:
+        for i, path in enumerate(files):
+            item = self.gallery.item(i)
+            if item is not None:
+                item.setIcon(QIcon(QPixmap(str(path))))
+
+    def _engine_changed(self) -> None:
+        self.pages.setCurrentIndex(self.engine.currentIndex())
+        self.preserve.setEnabled(True)
+
+    def _choose_paintings(self) -> None:
+        names, _ = QFileDialog.getOpenFileNames(self, "Paintings to take the style from",
+                                                str(Path.home()),
+                                                "Images (*.png *.jpg *.jpeg *.webp *.bmp)")
+        self.add_paintings(names)
+
+    def add_paintings(self, names) -> None:
+        for name in names:
+            if name not in self.paintings:
+                self.paintings.append(str(name))
+                item = QListWidgetItem(Path(name).name)
+                item.setToolTip(str(name))
+                try:
+                    with Image.open(name) as image:
+                        image.thumbnail((48, 48))
+                        item.setIcon(QIcon(pil_to_pixmap(image)))
+                except OSError:
+                    pass  # the style job reports an unreadable painting clearly
+                self.painting_list.addItem(item)
+
+    def _clear_paintings(self) -> None:
+        self.paintings.clear()
+        self.painting_list.clear()
+
+    def _choose_cyclegan(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "CycleGAN generator", str(Path.home()),
+                                              "Generators (*.pth *.safetensors)")
+        if name:
+            self.set_cyclegan(name)
+
+    def set_cyclegan(self, name: str) -> None:
+        self.cyclegan_path = name
+        self.cyclegan_label.setText(Path(name).name)
+
+    # ---- running -----------------------------------------------------------
+    def options(self):
+        from artstudio.generators.style import StyleOptions
+
+        common = {"strength": self.strength.value() / 100,
+                  "preserve_color": self.preserve.isChecked(),
+                  "max_size": self.max_size.value() or None,
+                  "device": self.studio.settings.device}
+        engine = self.engine.currentData()
+        if engine == "builtin":
+            chosen = [item.data(Qt.ItemDataRole.UserRole) for item in
+                      self.gallery.selectedItems()] or [0]
+            return StyleOptions.builtin({i: 1.0 for i in chosen}, **common)
+        if engine == "arbitrary":
+            if not self.paintings:
+                raise ValueError("Add a painting to take the style from")
+            common.pop("max_size")
+            return StyleOptions.from_paintings(self.paintings, **common)
+        if not self.cyclegan_path:
+            raise ValueError("Choose a CycleGAN generator file")
+        return StyleOptions.cyclegan(self.cyclegan_path, **common)
+
+    def _source_pixels(self) -> tuple[np.ndarray, Rect, str] | str:
+        doc = self.doc
+        source = self.source.currentData()
+        if source == "layer":
+            layer = doc.active_layer
+            if layer is None:
+                return "There is no active layer"
+            return layer.pixels.copy(), layer.bounds, f"{layer.name} (styled)"
+        if source == "frame":
+            frame = doc.frame.intersect(doc.rect)
+            return doc.composite(frame), frame, "Frame (styled)"
+        return doc.composite().copy(), doc.rect, "Styled image"
+
+    def stylize(self) -> JobHandle | None:
+        from artstudio.generators.style import StyleLayerJob, run_style_job
+
+        if self.doc is None:
+            return None
+        try:
+            options = self.options()
+        except ValueError as exc:
+            self.status.setText(str(exc))
+            return None
+        source = self._source_pixels()
+        if isinstance(source, str):
+            self.status.setText(source)
+            return None
+        pixels, rect, name = source
+        if not pixels[..., 3].any():
+            self.status.setText("Nothing to stylize there: the pixels are all transparent")
+            return None
+        lane = Lane.ACCELERATOR if options.engine == "cyclegan" else Lane.POOL
+        self.status.setText(f"Stylizing: {options.describe()}")
+        self.cancel_button.setEnabled(True)
+        self._job = self.runner.run(
+            run_style_job, StyleLayerJob(pixels, options), title=f"Style: {options.describe()}",
+            kind=JobKind.STYLE, lane=lane,
+            on_done=lambda result: self._finished(result, rect, name),
+            on_failed=self._failed)
+        return self._job
+
+    def _job_ended(self, event) -> None:
+        if self._job is not None and event.job_id == self._job.id:
+            self.cancel_button.setEnabled(False)
+            if event.state is JobState.CANCELLED:
+                self.status.setText("Cancelled")
+            self._job = None
+
+    def _failed(self, message: str) -> None:
+        self.status.setText(message)
+
+    def _finished(self, result: np.ndarray, rect: Rect, name: str) -> None:
+        self._result = (result, rect, name)
+        self.preview.setPixmap(pil_to_pixmap(result, 200))
+        self.status.setText("Apply the result as a new layer, or discard it")
+        self._show_result_buttons(True)
+
+    def _show_result_buttons(self, visible: bool) -> None:
+        self.apply_button.setVisible(visible)
+        self.discard_button.setVisible(visible)
+
+    def apply_result(self):
+        if self._result is None or self.doc is None:
+            return None
+        pixels, rect, name = self._result
+        layer = self.doc.add_layer(pixels, name=name, x=rect.x, y=rect.y, label="Apply style")
+        self.discard_result()
+        self.status.setText(f"Applied as layer “{layer.name}”")
+        return layer
+
+    def discard_result(self) -> None:
+        self._result = None
+        self.preview.clear()
+        self._show_result_buttons(False)
+
+    def open_batch(self) -> None:
+        from artstudio.ui.batch_dialog import BatchDialog
+
+        dialog = BatchDialog(self.studio.engine, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()

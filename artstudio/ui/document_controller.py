@@ -19,11 +19,8 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
-    QFormLayout,
     QMessageBox,
-    QSpinBox,
     QWidget,
 )
 
@@ -32,6 +29,7 @@ from artstudio.document.io_images import load_image
 from artstudio.document.save import export_image, open_document, save_document
 from artstudio.engine import JobKind, Lane
 from artstudio.settings import save_settings
+from artstudio.ui.dialogs import SizeDialog
 from artstudio.ui.job_runner import JobRunner
 
 log = logging.getLogger(__name__)
@@ -51,33 +49,18 @@ def qimage_to_rgba(image: QImage) -> np.ndarray:
     return data.reshape(h, image.bytesPerLine())[:, : w * 4].reshape(h, w, 4).copy()
 
 
-class NewDocumentDialog(QDialog):
+class NewDocumentDialog(SizeDialog):
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setWindowTitle("New document")
-        self.width_box = QSpinBox()
-        self.height_box = QSpinBox()
-        for box, value in ((self.width_box, 1024), (self.height_box, 1024)):
-            box.setRange(8, 32768)
-            box.setSuffix(" px")
-            box.setValue(value)
+        super().__init__("New document", 1024, 1024, parent, minimum=8, finish=False)
         self.background = QComboBox()
         self.background.addItem("White", (255, 255, 255, 255))
         self.background.addItem("Transparent", None)
         self.background.addItem("Mid grey", (128, 128, 128, 255))
-        form = QFormLayout(self)
-        form.addRow("Width", self.width_box)
-        form.addRow("Height", self.height_box)
-        form.addRow("Background", self.background)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        self.form.addRow("Background", self.background)
+        self.finish()
 
     def make_document(self) -> Document:
-        return new_document(self.width_box.value(), self.height_box.value(),
-                            self.background.currentData())
+        return new_document(*self.size_chosen(), self.background.currentData())
 
 
 def new_document(width: int, height: int, background=(255, 255, 255, 255)) -> Document:

@@ -10,14 +10,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QDockWidget,
-    QFormLayout,
     QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
-    QSpinBox,
     QWidget,
 )
 
@@ -25,6 +22,7 @@ from artstudio import APP_NAME, __version__
 from artstudio.engine import JobEvent, JobKind, JobState, Lane
 from artstudio.settings import save_settings
 from artstudio.ui.canvas_view import CanvasView
+from artstudio.ui.dialogs import SizeDialog
 from artstudio.ui.document_controller import DocumentController
 from artstudio.ui.generate_panel import GeneratePanel
 from artstudio.ui.job_runner import JobRunner
@@ -61,27 +59,6 @@ def _run_capability(target, progress, cancel) -> str:
     if not result.ok:
         raise RuntimeError(result.detail)
     return result.detail
-
-
-class SizeDialog(QDialog):
-    """Width and height, for canvas size and image size."""
-
-    def __init__(self, title: str, width: int, height: int, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.width_box, self.height_box = QSpinBox(), QSpinBox()
-        for box, value in ((self.width_box, width), (self.height_box, height)):
-            box.setRange(1, 32768)
-            box.setSuffix(" px")
-            box.setValue(value)
-        form = QFormLayout(self)
-        form.addRow("Width", self.width_box)
-        form.addRow("Height", self.height_box)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
 
 
 class MainWindow(QMainWindow):
@@ -291,12 +268,12 @@ class MainWindow(QMainWindow):
     def _canvas_size(self) -> None:
         dialog = SizeDialog("Canvas size", self.doc.width, self.doc.height, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.doc.resize_canvas(dialog.width_box.value(), dialog.height_box.value())
+            self.doc.resize_canvas(*dialog.size_chosen())
 
     def _image_size(self) -> None:
         dialog = SizeDialog("Image size", self.doc.width, self.doc.height, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.doc.resize_image(dialog.width_box.value(), dialog.height_box.value())
+            self.doc.resize_image(*dialog.size_chosen())
 
     # ---- drag and drop, closing --------------------------------------------
     def dragEnterEvent(self, event) -> None:

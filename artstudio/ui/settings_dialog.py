@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from artstudio.engine.devices import DEVICE_CHOICES, PRECISION_CHOICES
 from artstudio.settings import OFFLOAD_CHOICES, Settings
+from artstudio.ui.dialogs import ok_cancel
 
 DEVICE_LABELS = {"auto": "Automatic (GPU when present)", "cuda": "NVIDIA CUDA",
                  "mps": "Apple Metal (MPS)", "cpu": "CPU only"}
@@ -83,13 +83,9 @@ class SettingsDialog(QDialog):
         form.addRow("Model folders", folder_box)
         form.addRow("Autosave every", self.autosave)
         form.addRow("Largest image to open", self.max_pixels)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(buttons)
+        layout.addWidget(ok_cancel(self))
 
     def _add_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a model folder")

@@ -1,0 +1,123 @@
+"""Overhead of the app's generation path over a bare diffusers call
+(goal: wall-time ratio at most 1.05).
+
+The same tiny random SD1 model (built by tiny_models into a temporary
+folder), prompt, seed, sampler (Euler a), steps, CFG and size go through:
+
+  app        artstudio.generators.diffusion.run submitted as a job on an
+             Engine's accelerator lane, waited for; the model already warm
+             in the model cache. Extra work: a latent preview at every step
+             and progress events, a fresh scheduler per run, our own VAE
+             decode from latents, PIL conversion and metadata.
+  app-nopv   the same with previews off (preview_every=0).
+  bare       StableDiffusionPipeline.from_pretrained on the same folder, the
+             same scheduler class and config, output_type="np".
+
+Runs are interleaved (the order rotates every round); the figure is the
+median over rounds of each round's app/bare ratio, so load from other
+processes hits all variants alike. Also checks that app and bare give the
+same pixels. The tiny models' VAE halves the size once, not three times, so
+64 px means a 32x32 latent (1024 attention tokens), like a 256 px real run.
+
+    python bench/generate_overhead.py                  # 64 px, 20 steps, 12 rounds
+    python bench/generate_overhead.py --rounds 5 --steps 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--cfg", type=float, default=7.0)
+    ap.add_argument("--rounds", type=int, default=12)
+    args = ap.parse_args()
+
+    import numpy as np
+    import torch
+    from diffusers import EulerAncestralDiscreteScheduler, StableDiffusionPipeline
+
+    from artstudio.engine import Engine, JobKind, JobState, Lane
+    from artstudio.generators import diffusion, tiny_models
+    from artstudio.generators.offline import offline_and_quiet
+
+    offline_and_quiet()
+    prompt, negative, seed = "a red cat", "the dog", 1234
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = tiny_models.save_tiny_models(Path(tmp), kinds=("sd1",))["sd1"]["diffusers"]
+
+        def params(preview_every: int) -> diffusion.GenerationParams:
+            return diffusion.GenerationParams(
+                model=str(folder), prompt=prompt, negative_prompt=negative, steps=args.steps,
+                cfg_scale=args.cfg, seed=seed, seed_mode="fixed", width=args.size,
+                height=args.size, scheduler="euler_a", device="cpu", precision="float32",
+                preview_every=preview_every)
+
+        engine = Engine()
+        with_previews, no_previews = params(1), params(0)
+        previews = [0]
+
+        def count_previews(event) -> None:
+            if event.progress is not None and event.progress.preview is not None:
+                previews[0] += 1
+
+        engine.subscribe(count_previews)
+
+        def app(p: diffusion.GenerationParams):
+            handle = engine.submit(diffusion.run, p, kind=JobKind.GENERATE,
+                                   lane=Lane.ACCELERATOR, title="bench")
+            if handle.wait(600) is not JobState.DONE:
+                raise SystemExit(f"the app job ended {handle.state}: {handle.error}")
+            return np.asarray(handle.result.images[0])
+
+        pipe = StableDiffusionPipeline.from_pretrained(
+            str(folder), local_files_only=True, safety_checker=None, feature_extractor=None,
+            requires_safety_checker=False)
+        pipe.scheduler = EulerAncestralDiscreteScheduler.from_config(pipe.scheduler.config)
+        pipe.set_progress_bar_config(disable=True)
+
+        def bare():
+            with torch.inference_mode():
+                out = pipe(prompt=prompt, negative_prompt=negative,
+                           num_inference_steps=args.steps, guidance_scale=args.cfg,
+                           generator=torch.Generator("cpu").manual_seed(seed),
+                           width=args.size, height=args.size, output_type="np")
+            return np.rint(out.images[0] * 255).astype(np.uint8)
+
+        variants = {"app": lambda: app(with_previews), "app-nopv": lambda: app(no_previews),
+                    "bare": bare}
+        first = {name: fn() for name, fn in variants.items()}  # warm-up: loads, caches
+        same = bool(np.array_equal(first["app"], first["bare"]))
+        max_diff = int(np.abs(first["app"].astype(int) - first["bare"].astype(int)).max())
+        times: dict[str, list[float]] = {name: [] for name in variants}
+        names = list(variants)
+        previews[0] = 0
+        for r in range(args.rounds):
+            for name in names[r % 3:] + names[:r % 3]:
+                t = time.perf_counter()
+                variants[name]()
+                times[name].append(time.perf_counter() - t)
+        engine.shutdown()
+
+    med = {name: statistics.median(v) for name, v in times.items()}
+
+    def ratio(name: str) -> float:
+        return statistics.median(a / b for a, b in zip(times[name], times["bare"], strict=True))
+
+    print(f"generate_overhead_ratio app/bare={ratio('app'):.3f} "
+          f"app_no_previews/bare={ratio('app-nopv'):.3f} (median of {args.rounds} interleaved "
+          f"rounds; median wall: app {med['app'] * 1000:.0f} ms, app without previews "
+          f"{med['app-nopv'] * 1000:.0f} ms, bare {med['bare'] * 1000:.0f} ms; "
+          f"{args.size} px, {args.steps} steps, cfg {args.cfg:g}; "
+          f"previews per app run {previews[0] / args.rounds:.0f}; "
+          f"same pixels={same} (max diff {max_diff}))")
+
+if __name__ == "__main__":
+    main()

@@ -72,21 +72,6 @@ def make_layers(size: int, count: int) -> list:
     return layers
 
 
-def keep_none_alive() -> None:
-    """PySide6 6.12.0 on CPython 3.11 drops one reference to None on every call
-    of a void Qt method (update, repaint, QPainter.fillRect ...); after some
-    thousands of calls None's count reaches zero and the interpreter aborts
-    ("deallocating None"). CPython 3.12 made None immortal. This run measures
-    speed, not that defect, so it pins None with a million extra references."""
-    if sys.version_info < (3, 12):
-        import ctypes
-
-        incref = ctypes.pythonapi.Py_IncRef
-        incref.argtypes = [ctypes.py_object]
-        for _ in range(1_000_000):
-            incref(None)
-
-
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
@@ -235,7 +220,6 @@ def main() -> None:
     ap.add_argument("--strokes", type=int, default=100, help="strokes for the history figure")
     args = ap.parse_args()
 
-    keep_none_alive()
     from PySide6.QtWidgets import QApplication
 
     app = QApplication(sys.argv[:1])

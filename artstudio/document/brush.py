@@ -105,10 +105,12 @@ class Brush:
         length = math.hypot(x1 - x0, y1 - y0)
         changed = Rect(0, 0, 0, 0)
         travelled = 0.0
-        while True:
-            t = travelled / length if length else 1.0
+        while length > 0:  # a pen held still (pressure changing only) places no dab
+            t = travelled / length
             step = self._spacing(p0 + (p1 - p0) * t)
-            need = step - self._carry
+            # Falling pressure shrinks the spacing below what was already carried:
+            # dab at once, never behind the segment's start.
+            need = max(0.0, step - self._carry)
             if travelled + need > length:
                 self._carry += length - travelled
                 break

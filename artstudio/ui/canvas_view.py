@@ -103,6 +103,7 @@ class CanvasView(QWidget):
         self._frame_moving = False
         self._cursor_pos: QPointF | None = None
         self._tablet_active = False
+        self._mask_has_pixels: bool | None = None
         self.repaint_count = 0  # paint events served, for the brush benchmark
 
     # ---- document --------------------------------------------------------
@@ -111,16 +112,17 @@ class CanvasView(QWidget):
             self._brush.end_stroke()
             events = self.doc.events
             events.composite_changed.disconnect(self._on_doc_rect_changed)
-            events.mask_changed.disconnect(self._on_doc_rect_changed)
+            events.mask_changed.disconnect(self._on_mask_changed)
             events.frame_changed.disconnect(self._on_frame_changed)
             events.size_changed.disconnect(self._on_size_changed)
             events.layers_changed.disconnect(self.update)
         self.doc = doc
         self._image = self._image_array = self._mask_image = self._mask_array = None
+        self._mask_has_pixels = None
         if doc is not None:
             events = doc.events
             events.composite_changed.connect(self._on_doc_rect_changed)
-            events.mask_changed.connect(self._on_doc_rect_changed)
+            events.mask_changed.connect(self._on_mask_changed)
             events.frame_changed.connect(self._on_frame_changed)
             events.size_changed.connect(self._on_size_changed)
             events.layers_changed.connect(self.update)
@@ -130,11 +132,24 @@ class CanvasView(QWidget):
     def _on_doc_rect_changed(self, rect: Rect) -> None:
         self.update(self._widget_rect(rect))
 
+    def _on_mask_changed(self, rect: Rect) -> None:
+        self._mask_has_pixels = None  # recounted at the next paint
+        self._on_doc_rect_changed(rect)
+
+    def _mask_visible(self) -> bool:
+        """Drawing an empty full-size overlay costs ~20 ms on large documents."""
+        if not self.show_mask:
+            return False
+        if self._mask_has_pixels is None:
+            self._mask_has_pixels = bool(self.doc.mask.any())
+        return self._mask_has_pixels
+
     def _on_frame_changed(self, _rect: Rect) -> None:
         self.update()
 
     def _on_size_changed(self, _w: int, _h: int) -> None:
         self._image = self._image_array = self._mask_image = self._mask_array = None
+        self._mask_has_pixels = None
         self.fit_to_window()
 
     # ---- coordinates -----------------------------------------------------
@@ -255,7 +270,7 @@ class CanvasView(QWidget):
                 painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._zoom < 1)
                 painter.setClipRect(visible)
                 painter.drawImage(target, self._composite_image(), source)
-                if self.show_mask:
+                if self._mask_visible():
                     painter.drawImage(target, self._mask_qimage(), source)
                 painter.setClipping(False)
             self._paint_overlays(painter)

@@ -184,3 +184,21 @@ def test_stroke_speed_on_a_big_layer():
     # Thousands per second on a desktop; a generous floor for slow CI machines.
     assert b.dabs / elapsed > 700, f"{b.dabs / elapsed:.0f} dabs/s"
     assert d.history.nbytes < 8 * 2**20  # only the touched tiles are kept
+
+
+def test_pressure_falling_while_pen_is_still_or_slow():
+    """Tablets report pressure changes with no movement; spacing shrinks as
+    pressure falls. Neither may fail or put dabs behind the segment start."""
+    doc = Document(200, 60)
+    doc.add_layer()
+    brush = Brush(BrushSettings(size=20, hardness=1.0, color=(0, 0, 0)))
+    brush.begin_stroke(doc, 20, 30, 1.0)
+    brush.stroke_to(103, 30, 1.0)
+    placed = []
+    real_dab = brush._dab
+    brush._dab = lambda x, y, p: placed.append(x) or real_dab(x, y, p)
+    brush.stroke_to(103, 30, 0.2)  # held still: pressure only
+    assert placed == []
+    brush.stroke_to(110, 30, 0.1)
+    brush.end_stroke()
+    assert placed and min(placed) >= 103 and max(placed) <= 110

@@ -180,3 +180,18 @@ def test_hidden_layer_is_not_painted(canvas, qtbot):
     drag(qtbot, canvas, [(20, 20), (40, 20)])
     assert canvas.doc.layer(1).pixels.max() == 0
     assert "hidden" in messages[0]
+
+
+def test_mask_overlay_shows_only_where_masked_and_can_be_hidden(canvas, qtbot):
+    def colour_at(x, y):
+        return canvas.grab().toImage().pixelColor(x, y)
+
+    plain = colour_at(50, 50)
+    assert (plain.red(), plain.green(), plain.blue()) == (255, 255, 255)
+    canvas.set_tool(Tool.MASK_BRUSH)
+    drag(qtbot, canvas, [(40, 50), (60, 50)])
+    tinted = colour_at(50, 50)
+    assert tinted.red() == 255 and tinted.green() < 200  # translucent red over white
+    assert colour_at(150, 120).green() == 255
+    canvas.set_show_mask(False)
+    assert colour_at(50, 50).green() == 255

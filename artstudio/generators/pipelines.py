@@ -26,6 +26,7 @@ from artstudio.engine.devices import DeviceChoice, choose_device
 from artstudio.engine.errors import UserFacingError
 from artstudio.engine.model_cache import ModelCache
 from artstudio.generators import safe_load
+from artstudio.generators.clip_vocab import bundled_clip_vocab
 from artstudio.generators.models import ModelInfo, hf_hub_cache, identify
 from artstudio.generators.offline import offline_and_quiet
 
@@ -89,7 +90,8 @@ def _has_vocab(folder: Path) -> bool:
 
 def find_clip_vocab(checkpoint: Path | None = None) -> Path | None:
     """A folder with the CLIP BPE vocabulary (the same 49408 tokens serve SD1,
-    SD2 and both SDXL encoders): beside the checkpoint, else the HF cache."""
+    SD2 and both SDXL encoders): beside the checkpoint, else the HF cache,
+    else the one built from the merges Artstudio ships."""
     candidates: list[Path] = []
     if checkpoint is not None:
         candidates += [checkpoint.parent / "tokenizer", checkpoint.with_suffix("") / "tokenizer"]
@@ -99,7 +101,8 @@ def find_clip_vocab(checkpoint: Path | None = None) -> Path | None:
         candidates += sorted((hub / repo / "snapshots").glob("*"))
     for snap in sorted(hub.glob("models--*/snapshots/*")):
         candidates += [snap / "tokenizer", snap / "tokenizer_2"]
-    return next((c for c in candidates if c.is_dir() and _has_vocab(c)), None)
+    found = next((c for c in candidates if c.is_dir() and _has_vocab(c)), None)
+    return found or bundled_clip_vocab()
 
 
 def load_tokenizer(config_dir: Path, subfolder: str, checkpoint: Path | None):

@@ -1,0 +1,72 @@
+"""The CLIP tokenizer vocabulary, built offline from the BPE merges we ship.
+
+Single-file checkpoints carry no tokenizer, and the hub cannot be reached.
+Every Stable Diffusion family (SD1's CLIP ViT-L, SD2's and SDXL's OpenCLIP)
+uses the same 49,408-token byte-level BPE vocabulary that CLIP's original
+`bpe_simple_vocab_16e6.txt.gz` defines (resources/clip_bpe, MIT licence). The
+vocabulary is its 512 byte symbols, the merges and the two special tokens, in
+CLIP's own order; we write it once as the vocab.json + merges.txt pair that
+transformers' CLIPTokenizer reads.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+
+from artstudio import paths
+
+MERGES = 49152 - 256 - 2  # CLIP keeps the first 48,894 merges
+BPE_FILE = "bpe_simple_vocab_16e6.txt.gz"
+
+
+def shipped_bpe() -> Path:
+    return Path(__file__).resolve().parents[2] / "resources" / "clip_bpe" / BPE_FILE
+
+
+def _byte_symbols() -> list[str]:
+    """CLIP/GPT-2's printable stand-ins for the 256 byte values, in vocab order."""
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1),
+                 *range(ord("®"), ord("ÿ") + 1)]
+    codes = printable[:]
+    extra = 0
+    for b in range(256):
+        if b not in printable:
+            printable.append(b)
+            codes.append(256 + extra)
+            extra += 1
+    return [chr(c) for c in codes]
+
+
+def build_vocab(bpe_file: Path, folder: Path) -> Path:
+    """Write vocab.json and merges.txt for CLIPTokenizer into `folder`."""
+    lines = gzip.decompress(bpe_file.read_bytes()).decode("utf-8").split("\n")
+    merges = lines[1:MERGES + 1]
+    symbols = _byte_symbols()
+    tokens = symbols + [s + "</w>" for s in symbols]
+    tokens += ["".join(m.split()) for m in merges]
+    tokens += ["<|startoftext|>", "<|endoftext|>"]
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in (("merges.txt", "#version: 0.2\n" + "\n".join(merges) + "\n"),
+                       ("vocab.json", json.dumps({t: i for i, t in enumerate(tokens)}))):
+        tmp = folder / f".{name}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, folder / name)
+    return folder
+
+
+def bundled_clip_vocab() -> Path | None:
+    """The vocabulary folder in the data folder, built on first use; None when
+    the shipped merges are missing or the data folder is not writable."""
+    folder = paths.data_dir() / "clip-tokenizer"
+    if (folder / "vocab.json").is_file() and (folder / "merges.txt").is_file():
+        return folder
+    source = shipped_bpe()
+    if not source.is_file():
+        return None
+    try:
+        return build_vocab(source, folder)
+    except OSError:
+        return None

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFileDialog,
+    QInputDialog,
     QMessageBox,
     QWidget,
 )
@@ -298,7 +299,14 @@ class DocumentController(QObject):
             if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
                 path = path.with_suffix(".jpg" if "JPEG" in chosen else
                                         ".webp" if "WebP" in chosen else ".png")
-            self.export(path)
+            quality = 92
+            if path.suffix.lower() != ".png":
+                quality, ok = QInputDialog.getInt(self.parent_widget, "Export quality",
+                                                  f"{path.suffix[1:].upper()} quality (1-100)",
+                                                  92, 1, 100)
+                if not ok:
+                    return
+            self.export(path, quality)
 
     def export(self, path: Path, quality: int = 92):
         snapshot = self.doc.copy()

@@ -218,3 +218,18 @@ def test_drag_reorder_in_layers_panel_moves_layer(window, qtbot):
     assert moved
     qtbot.waitUntil(lambda: window.doc.layers[0].name == "Top")
     assert [layer.name for layer in window.doc.layers] == ["Top", "Background", "Layer 1"]
+
+
+def test_export_dialog_asks_jpeg_quality(window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    window.documents.set_document(new_document(64, 48))
+    target = tmp_path / "out.jpg"
+    monkeypatch.setattr("artstudio.ui.document_controller.QFileDialog.getSaveFileName",
+                        lambda *a, **k: (str(target), "JPEG (*.jpg *.jpeg)"))
+    asked = []
+    monkeypatch.setattr(QInputDialog, "getInt",
+                        lambda *a, **k: (asked.append(a[2]) or 40, True))
+    window.documents.export_dialog()
+    qtbot.waitUntil(target.exists, timeout=10000)
+    assert asked and "JPG quality" in asked[0]

@@ -66,7 +66,11 @@ def _new_session(path: Path, providers: list[str], threads: int | None) -> Any:
 
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
+    # A batch feeds images of many sizes: onnxruntime's arena and its memory
+    # pattern (cached per input shape) then keep growing with the folder.
+    # Without them peak memory stays flat (docs/benchmarks.md) at the same speed.
     opts.enable_cpu_mem_arena = False
+    opts.enable_mem_pattern = False
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     if threads:
         opts.intra_op_num_threads = threads

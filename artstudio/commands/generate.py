@@ -38,9 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = __doc__.split("\n\n", 1)[1]
-    parser.add_argument("--model", required=True, metavar="PATH",
+    parser.add_argument("--model", required=True, metavar="PATH_OR_REPO",
                         help="a diffusers folder, a single-file checkpoint (.safetensors), or a "
-                             "model in the Hugging Face cache")
+                             "Hugging Face repo id already downloaded (artstudio download)")
     parser.add_argument("--prompt", default="", help="what to paint")
     parser.add_argument("--negative", default="", metavar="TEXT", help="what to avoid")
     parser.add_argument("--steps", type=int, default=20, metavar="N")
@@ -91,8 +91,10 @@ def default_size(model: str | Path) -> int:
 
 def build_params(args: argparse.Namespace):
     from artstudio.generators.diffusion import GenerationParams
+    from artstudio.generators.hub import resolve_model
     from artstudio.settings import load_settings
 
+    args.model = resolve_model(str(args.model))
     if (args.mask or args.outpaint) and not args.init:
         raise ValueError("--mask and --outpaint need --init IMAGE")
     limit = load_settings()[0].max_image_megapixels

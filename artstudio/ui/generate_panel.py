@@ -188,6 +188,11 @@ class GeneratePanel(QWidget):
         refresh.setText("Rescan")
         refresh.setToolTip("Look for models again in the model folders (Tools > Settings)")
         refresh.clicked.connect(self.refresh_models)
+        download = QToolButton()
+        download.setText("Download…")
+        download.setToolTip("Download a diffusers model from Hugging Face by its repo id "
+                            "(the only time Artstudio goes online)")
+        download.clicked.connect(self._ask_download)
         self.mode = QComboBox()
         for key, label in MODE_LABELS.items():
             self.mode.addItem(label, key)
@@ -268,6 +273,7 @@ class GeneratePanel(QWidget):
         model_row = QHBoxLayout()
         model_row.addWidget(self.model, 1)
         model_row.addWidget(refresh)
+        model_row.addWidget(download)
         size_row = QHBoxLayout()
         size_row.addWidget(self.match_frame)
         size_row.addWidget(self.width_box)
@@ -401,6 +407,26 @@ class GeneratePanel(QWidget):
                                 "your .safetensors or diffusers models in Tools > Settings.")
         else:
             self.status.setText(f"{len(self.models)} models found")
+
+    def _ask_download(self) -> None:
+        repo, ok = QInputDialog.getText(self, "Download a model",
+                                        "Hugging Face repo id (diffusers format), e.g. "
+                                        "stabilityai/sdxl-turbo:")
+        if ok and repo.strip():
+            self.download(repo.strip())
+
+    def download(self, repo_id: str) -> JobHandle:
+        from artstudio.generators.hub import download_model
+
+        self.status.setText(f"Downloading {repo_id}… (progress in the Jobs panel)")
+        return self.runner.run(
+            download_model, repo_id, title=f"Download {repo_id}", kind=JobKind.FILE,
+            lane=Lane.POOL, on_done=lambda folder: self._downloaded(repo_id, folder),
+            on_failed=self.status.setText)
+
+    def _downloaded(self, repo_id: str, folder) -> None:
+        self.status.setText(f"{repo_id} downloaded")
+        self.refresh_models()
 
     # ---- settings in and out ---------------------------------------------
     def _mode_changed(self) -> None:

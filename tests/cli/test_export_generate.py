@@ -112,3 +112,22 @@ def test_generate_bad_model_and_missing_init(tmp_path, capsys):
     assert main(["generate", "--model", str(not_model), "--prompt", "x",
                  "--mask", str(not_model)]) == 2
     assert "--init" in capsys.readouterr().err
+
+
+def test_generate_with_a_repo_id_that_is_not_downloaded(tmp_path, capsys):
+    assert main(["generate", "--model", "someone/not-downloaded", "--prompt", "x"]) == 2
+    assert "artstudio download someone/not-downloaded" in capsys.readouterr().err
+
+
+def test_download_failure_is_one_line(monkeypatch, capsys):
+    import huggingface_hub
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    def missing(*args, **kwargs):
+        raise RepositoryNotFoundError.__new__(RepositoryNotFoundError)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", missing)
+    assert main(["download", "someone/no-such-model"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == ("artstudio download: someone/no-such-model was not found on Hugging "
+                       "Face (or it is private).")

@@ -151,3 +151,16 @@ def test_history_is_searchable_and_survives_restart(tmp_path):
     again = GenerationHistory(tmp_path / "history.jsonl")
     assert [e.settings["prompt"] for e in again.search("fox")] == ["red fox in snow"]
     assert len(again.search("")) == 2
+
+
+def test_download_button_fetches_then_rescans(panel, studio, qtbot, monkeypatch, tmp_path):
+    import artstudio.generators.hub as hub
+
+    monkeypatch.setattr(hub, "download_model",
+                        lambda repo, progress, cancel: progress(1, 1) or tmp_path)
+    rescans = []
+    monkeypatch.setattr(panel, "refresh_models", lambda: rescans.append(1))
+    handle = panel.download("org/model")
+    qtbot.waitUntil(lambda: rescans == [1], timeout=10000)
+    assert handle.state is JobState.DONE
+    assert panel.status.text() == "org/model downloaded"

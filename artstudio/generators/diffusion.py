@@ -61,6 +61,7 @@ class GenerationParams:
     precision: str = "auto"
     cpu_offload: str = "auto"  # "auto" (CUDA < 6 GB), "on" or "off"
     preview_every: int = 1  # steps between previews; 0 for none
+    preview_decoder: str | None = None  # a TAESD folder for sharper previews (previews.find_taesd)
 
     @property
     def mode(self) -> str:
@@ -132,8 +133,9 @@ class _StepReporter:
     """The pipeline callback: progress, previews and cancellation at each step."""
 
     def __init__(self, progress, cancel: CancelToken, family: str, offset: int, total: int,
-                 every: int, message: str):
+                 every: int, message: str, decoder=None):
         self.progress, self.cancel, self.family = progress, cancel, family
+        self.decoder = decoder
         self.offset, self.total, self.every, self.message = offset, total, every, message
         self.cancelled = False
 
@@ -144,9 +146,12 @@ class _StepReporter:
         preview = None
         if self.every and (i + 1) % self.every == 0 and "latents" in kwargs:
             try:
-                preview = previews.latents_to_rgb(kwargs["latents"], self.family)
-            except (ValueError, RuntimeError):  # e.g. a latent space without factors
-                preview = None
+                if self.decoder is not None:
+                    preview = self.decoder(kwargs["latents"])
+                else:
+                    preview = previews.latents_to_rgb(kwargs["latents"], self.family)
+            except (ValueError, RuntimeError, OSError):  # a latent space without factors,
+                preview = None  # or a TAESD that does not fit: previews are optional
         try:
             step = min(self.offset + i + 1, self.total)
             self.progress(step, self.total, self.message, preview)
@@ -345,12 +350,13 @@ def run(params: GenerationParams, progress, cancel: CancelToken) -> GenerationRe
     if model.is_inpaint_model and params.mode == "txt2img":
         per_image = params.steps
     total = per_image * params.count
+    decoder = previews.TaesdPreview(params.preview_decoder) if params.preview_decoder else None
     images, infos = [], []
     for index, seed in enumerate(seeds_for(params)):
         cancel.raise_if_cancelled()
         message = f"Image {index + 1} of {params.count}" if params.count > 1 else ""
         reporter = _StepReporter(progress, cancel, model.family, index * per_image, total,
-                                 params.preview_every, message)
+                                 params.preview_every, message, decoder)
         made = _generate_one(model, params, seed, reporter, width, height)
         if made is None:
             raise Cancelled()

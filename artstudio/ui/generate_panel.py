@@ -160,9 +160,13 @@ class GenerationHistory:
 
 
 def _scan_models(folders, progress, cancel):
+    """Diffusion models in the model folders, and TAESD preview decoders if any."""
     from artstudio.generators.models import default_roots, scan
+    from artstudio.generators.previews import find_taesd
 
-    return [info for info in scan(default_roots(folders)) if info.is_diffusion]
+    roots = default_roots(folders)
+    infos = [info for info in scan(roots) if info.is_diffusion]
+    return infos, {family: find_taesd(roots, family) for family in ("sd1", "sdxl")}
 
 
 class GeneratePanel(QWidget):
@@ -376,6 +380,7 @@ class GeneratePanel(QWidget):
         self._size_enabled(True)
         self._fill_history()
         self.models: list = []
+        self.taesd: dict[str, Path | None] = {}  # preview decoders found, by latent family
 
     # ---- binding ---------------------------------------------------------
     def set_document(self, doc: Document | None) -> None:
@@ -386,7 +391,11 @@ class GeneratePanel(QWidget):
         self.status.setText("Looking for models…")
         self.runner.run(_scan_models, list(self.studio.settings.model_folders),
                         title="Find models", kind=JobKind.INTERNAL, lane=Lane.POOL,
-                        on_done=self.set_models, on_failed=self.status.setText)
+                        on_done=self._models_scanned, on_failed=self.status.setText)
+
+    def _models_scanned(self, result) -> None:
+        infos, self.taesd = result
+        self.set_models(infos)
 
     def set_models(self, infos: list) -> None:
         current = self.model.currentData()
@@ -583,8 +592,13 @@ class GeneratePanel(QWidget):
             mask_blur=self.mask_blur.value(), mask_padding=self.padding.value(),
             only_masked=self.only_masked.isChecked(), outpaint=outpaint, variant=variant,
             device=s.device, precision=s.precision, cpu_offload=s.cpu_offload,
+            preview_decoder=self._preview_decoder(info),
         )
         return mode, frame, params, outpaint
+
+    def _preview_decoder(self, info) -> str | None:
+        folder = self.taesd.get("sdxl" if info.family == "sdxl" else "sd1")
+        return str(folder) if folder else None
 
     def generate(self) -> JobHandle | None:
         request = self.build_request()

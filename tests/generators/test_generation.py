@@ -208,3 +208,34 @@ def test_erase_without_a_model_keeps_unmasked_pixels(no_progress, token):
 def test_self_test_builds_loads_and_generates(tmp_path):
     line = diffusion.self_test_tiny(tmp_path)
     assert "64x64" in line
+
+
+def test_taesd_previews_when_the_artist_has_one(tiny, tmp_path, no_progress, token):
+    """A TAESD folder in the model folders gives true decoded previews (8x the
+    latent size) instead of the linear projection."""
+    from diffusers import AutoencoderTiny
+
+    from artstudio.generators.diffusion import GenerationParams, run
+    from artstudio.generators.previews import find_taesd
+
+    models = tmp_path / "models"
+    AutoencoderTiny(encoder_block_out_channels=(8, 8, 8, 8),
+                    decoder_block_out_channels=(8, 8, 8, 8),
+                    num_encoder_blocks=(1, 1, 1, 1), num_decoder_blocks=(1, 1, 1, 1),
+                    ).save_pretrained(models / "taesd")
+    (models / "notes").mkdir()
+    (models / "notes" / "config.json").write_text('{"_class_name": "UNet2DModel"}')
+    assert find_taesd([models], "sd1") == models / "taesd"
+    assert find_taesd([models], "sdxl") is None
+    previews = []
+
+    def progress(step, total, message="", preview=None):
+        if preview is not None:
+            previews.append(preview.size)
+
+    params = GenerationParams(model=str(tiny["sd1"]["diffusers"]), prompt="x", steps=2,
+                              width=64, height=64, seed=1,
+                              preview_decoder=str(models / "taesd"))
+    run(params, progress, token)
+    latent_side = 64 // 2  # the tiny test VAE downsamples once
+    assert previews and previews[0] == (latent_side * 8, latent_side * 8)

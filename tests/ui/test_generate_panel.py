@@ -164,3 +164,23 @@ def test_download_button_fetches_then_rescans(panel, studio, qtbot, monkeypatch,
     qtbot.waitUntil(lambda: rescans == [1], timeout=10000)
     assert handle.state is JobState.DONE
     assert panel.status.text() == "org/model downloaded"
+
+
+def test_rescan_finds_models_and_taesd(studio, tiny_models, qtbot, monkeypatch, tmp_path):
+    import shutil
+
+    from diffusers import AutoencoderTiny
+
+    folder = tmp_path / "my-models"
+    shutil.copytree(tiny_models["sd1"]["diffusers"], folder / "my-sd1")
+    AutoencoderTiny(encoder_block_out_channels=(8, 8, 8, 8),
+                    decoder_block_out_channels=(8, 8, 8, 8),
+                    num_encoder_blocks=(1, 1, 1, 1), num_decoder_blocks=(1, 1, 1, 1),
+                    ).save_pretrained(folder / "taesd")
+    studio.settings.model_folders = [str(folder)]
+    panel = studio.window.generate_panel
+    panel.refresh_models()
+    qtbot.waitUntil(lambda: panel.model.count() == 1, timeout=30000)
+    info = panel.model.currentData()
+    assert info.name == "my-sd1"
+    assert panel._preview_decoder(info) == str(folder / "taesd")

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -25,8 +24,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QProgressBar,
     QPushButton,
-    QSpinBox,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -36,11 +33,10 @@ from artstudio.batch.naming import check_locations
 from artstudio.batch.pipeline import run_folder_job
 from artstudio.engine import Engine, JobEvent, JobHandle, JobKind, JobState, Lane
 from artstudio.engine.qt_bridge import EngineBridge
-from artstudio.generators.style import BUILTIN_STYLES, StyleOptions, style_processor
+from artstudio.generators.style import StyleOptions, style_processor
+from artstudio.ui.style_chooser import StyleChooser
 
 REPORT_NAME = "batch-report.json"
-ENGINE_CHOICES = (("builtin", "Built-in style"), ("arbitrary", "Style from a painting"),
-                  ("cyclegan", "CycleGAN painter"))
 
 
 def _path_row(edit: QLineEdit, browse) -> QWidget:
@@ -63,6 +59,7 @@ class BatchDialog(QDialog):
     def __init__(self, engine: Engine, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Style a folder")
+        self.resize(520, 720)
         self.engine = engine
         self.bridge = EngineBridge(engine, self)
         self.bridge.job_changed.connect(self._on_job_event)
@@ -76,28 +73,7 @@ class BatchDialog(QDialog):
         self.input_edit = QLineEdit()
         self.output_edit = QLineEdit()
         self.recursive_check = QCheckBox("Include subfolders")
-        self.engine_combo = QComboBox()
-        for key, label in ENGINE_CHOICES:
-            self.engine_combo.addItem(label, key)
-        self.style_combo = QComboBox()
-        for i, name in enumerate(BUILTIN_STYLES):
-            self.style_combo.addItem(f"{i}  {name}", i)
-        self.painting_edit = QLineEdit()
-        self.cyclegan_edit = QLineEdit()
-        self.source_stack = QStackedWidget()
-        self.source_stack.addWidget(self.style_combo)
-        self.source_stack.addWidget(_path_row(self.painting_edit, self._browse_painting))
-        self.source_stack.addWidget(_path_row(self.cyclegan_edit, self._browse_cyclegan))
-        self.engine_combo.currentIndexChanged.connect(self.source_stack.setCurrentIndex)
-        self.strength_spin = QDoubleSpinBox()
-        self.strength_spin.setRange(0.0, 1.0)
-        self.strength_spin.setSingleStep(0.05)
-        self.strength_spin.setValue(1.0)
-        self.preserve_check = QCheckBox("Keep the original colours")
-        self.max_size_spin = QSpinBox()
-        self.max_size_spin.setRange(0, 16384)
-        self.max_size_spin.setSpecialValueText("Full size")
-        self.max_size_spin.setSuffix(" px")
+        self.chooser = StyleChooser(default_max_size=0)
         self.format_combo = QComboBox()
         self.format_combo.addItems(["png", "jpg", "webp"])
         self.overwrite_check = QCheckBox("Redo images already in the output folder")
@@ -106,11 +82,7 @@ class BatchDialog(QDialog):
         form.addRow("Input folder", _path_row(self.input_edit, self._browse_input))
         form.addRow("", self.recursive_check)
         form.addRow("Output folder", _path_row(self.output_edit, self._browse_output))
-        form.addRow("Engine", self.engine_combo)
-        form.addRow("Style", self.source_stack)
-        form.addRow("Strength", self.strength_spin)
-        form.addRow("", self.preserve_check)
-        form.addRow("Work at most at", self.max_size_spin)
+        form.addRow(self.chooser)
         form.addRow("Format", self.format_combo)
         form.addRow("", self.overwrite_check)
 
@@ -155,32 +127,10 @@ class BatchDialog(QDialog):
     def _browse_output(self) -> None:
         self._pick_folder(self.output_edit)
 
-    def _browse_painting(self) -> None:
-        self._pick_file(self.painting_edit, "Choose a painting",
-                        "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)")
-
-    def _browse_cyclegan(self) -> None:
-        self._pick_file(self.cyclegan_edit, "Choose a CycleGAN generator",
-                        "Models (*.pth *.pt *.safetensors)")
-
     # ---- choices -> job -----------------------------------------------------
     def options(self) -> StyleOptions:
         """The StyleOptions the widgets describe (ValueError when incomplete)."""
-        common = dict(strength=self.strength_spin.value(),
-                      preserve_color=self.preserve_check.isChecked(),
-                      max_size=self.max_size_spin.value() or None)
-        engine = self.engine_combo.currentData()
-        if engine == "arbitrary":
-            painting = self.painting_edit.text().strip()
-            if not painting or not Path(painting).is_file():
-                raise ValueError("Choose a painting to take the style from.")
-            return StyleOptions.from_paintings([painting], **common)
-        if engine == "cyclegan":
-            model = self.cyclegan_edit.text().strip()
-            if not model or not Path(model).is_file():
-                raise ValueError("Choose a CycleGAN generator file.")
-            return StyleOptions.cyclegan(model, **common)
-        return StyleOptions.builtin(self.style_combo.currentData(), **common)
+        return self.chooser.options()
 
     def _make_processor_factory(self, options: StyleOptions):
         # Runs on the worker: loading the model happens off the GUI thread.
@@ -273,8 +223,7 @@ class BatchDialog(QDialog):
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
-        for w in (self.input_edit, self.output_edit, self.engine_combo, self.source_stack,
-                  self.strength_spin, self.preserve_check, self.max_size_spin,
+        for w in (self.input_edit, self.output_edit, self.chooser,
                   self.format_combo, self.overwrite_check, self.recursive_check):
             w.setEnabled(not running)
 

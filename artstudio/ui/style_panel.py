@@ -13,37 +13,24 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QCheckBox,
     QComboBox,
-    QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
-    QSlider,
-    QSpinBox,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from artstudio import paths
 from artstudio.document import Document, Rect
 from artstudio.engine import JobHandle, JobKind, JobState, Lane
 from artstudio.ui.generate_panel import pil_to_pixmap
+from artstudio.ui.style_chooser import StyleChooser, gallery_folder, thumbnail_path
 
 log = logging.getLogger(__name__)
 
-THUMB = 72
 SOURCES = (("layer", "Active layer"), ("frame", "Generation frame"), ("visible", "Visible image"))
-ENGINES = (("builtin", "Built-in styles"), ("arbitrary", "A painting as the style"),
-           ("cyclegan", "CycleGAN painter"))
 
 
 def sample_picture(size: int = 128) -> np.ndarray:
@@ -69,7 +56,7 @@ def _gallery_job(folder: Path, progress, cancel) -> list[Path]:
     sample = sample_picture()
     out = []
     for i, name in enumerate(BUILTIN_STYLES):
-        path = folder / f"{i:02d}-{name}.png"
+        path = thumbnail_path(i)
         if not path.exists():
             image = stylize(sample, StyleOptions.builtin(i))
             tmp = path.with_suffix(".tmp.png")
@@ -88,82 +75,12 @@ class StylePanel(QWidget):
         self.doc: Document | None = None
         self._job: JobHandle | None = None
         self._result: tuple[np.ndarray, Rect, str] | None = None
-        self.paintings: list[str] = []
-        self.cyclegan_path: str | None = None
 
-        self.engine = QComboBox()
-        for key, label in ENGINES:
-            self.engine.addItem(label, key)
-        self.engine.currentIndexChanged.connect(self._engine_changed)
-
-        self.gallery = QListWidget()
-        self.gallery.setObjectName("styleGallery")
-        self.gallery.setViewMode(QListWidget.ViewMode.IconMode)
-        self.gallery.setIconSize(QSize(THUMB, THUMB))
-        self.gallery.setGridSize(QSize(THUMB + 16, THUMB + 22))
-        self.gallery.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.gallery.setMovement(QListWidget.Movement.Static)
-        self.gallery.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.gallery.setToolTip("Select one style, or several (Ctrl+click) to blend them")
-        from artstudio.generators.style import BUILTIN_STYLES
-
-        for i, name in enumerate(BUILTIN_STYLES):
-            item = QListWidgetItem(name)
-            item.setData(Qt.ItemDataRole.UserRole, i)
-            self.gallery.addItem(item)
-        self.gallery.setCurrentRow(0)
-
-        painting_page = QWidget()
-        self.painting_list = QListWidget()
-        choose = QPushButton("Add paintings…")
-        choose.clicked.connect(self._choose_paintings)
-        clear = QPushButton("Clear")
-        clear.clicked.connect(self._clear_paintings)
-        row = QHBoxLayout()
-        row.addWidget(choose)
-        row.addWidget(clear)
-        page_layout = QVBoxLayout(painting_page)
-        page_layout.setContentsMargins(0, 0, 0, 0)
-        page_layout.addWidget(self.painting_list)
-        page_layout.addLayout(row)
-
-        cyclegan_page = QWidget()
-        self.cyclegan_label = QLabel("No generator chosen")
-        self.cyclegan_label.setWordWrap(True)
-        pick = QPushButton("Choose generator (.pth, .safetensors)…")
-        pick.clicked.connect(self._choose_cyclegan)
-        cg_layout = QVBoxLayout(cyclegan_page)
-        cg_layout.setContentsMargins(0, 0, 0, 0)
-        cg_layout.addWidget(self.cyclegan_label)
-        cg_layout.addWidget(pick)
-        cg_layout.addStretch(1)
-
-        self.pages = QStackedWidget()
-        self.pages.addWidget(self.gallery)
-        self.pages.addWidget(painting_page)
-        self.pages.addWidget(cyclegan_page)
-
+        self.chooser = StyleChooser()
         self.source = QComboBox()
         for key, label in SOURCES:
             self.source.addItem(label, key)
-        self.strength = QSlider(Qt.Orientation.Horizontal)
-        self.strength.setRange(0, 100)
-        self.strength.setValue(100)
-        self.preserve = QCheckBox("Keep the original colours")
-        self.max_size = QSpinBox()
-        self.max_size.setRange(0, 8192)
-        self.max_size.setSingleStep(256)
-        self.max_size.setSpecialValueText("Full size")
-        self.max_size.setValue(1024)
-        self.max_size.setToolTip("Work at most at this size, then bring the result back to "
-                                 "full size with the original's detail")
-        form = QFormLayout()
-        form.addRow("Style from", self.engine)
-        form.addRow(self.pages)
-        form.addRow("Apply to", self.source)
-        form.addRow("Strength", self.strength)
-        form.addRow("Working size", self.max_size)
-        form.addRow(self.preserve)
+        self.chooser.form.insertRow(2, "Apply to", self.source)
 
         self.stylize_button = QPushButton("Stylize")
         self.stylize_button.setObjectName("stylizeButton")
@@ -190,7 +107,7 @@ class StylePanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addLayout(form, 1)
+        layout.addWidget(self.chooser, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.status)
         layout.addWidget(self.preview)
@@ -209,80 +126,18 @@ class StylePanel(QWidget):
         super().showEvent(event)
         if not self._gallery_started:
             self._gallery_started = True
-            self.load_gallery()
+            if not self.chooser.show_thumbnails():
+                self.load_gallery()
 
     def load_gallery(self) -> JobHandle:
-        folder = paths.data_dir() / "style-thumbnails"
-        return self.runner.run(_gallery_job, folder, title="Style gallery thumbnails",
+        return self.runner.run(_gallery_job, gallery_folder(), title="Style gallery thumbnails",
                                kind=JobKind.INTERNAL, lane=Lane.POOL,
-                               on_done=self._gallery_ready,
+                               on_done=lambda _files: self.chooser.show_thumbnails(),
                                on_failed=lambda m: self.status.setText(f"Gallery: {m}"))
-
-    def _gallery_ready(self, files: list[Path]) -> None:
-        for i, path in enumerate(files):
-            item = self.gallery.item(i)
-            if item is not None:
-                item.setIcon(QIcon(QPixmap(str(path))))
-
-    def _engine_changed(self) -> None:
-        self.pages.setCurrentIndex(self.engine.currentIndex())
-        self.preserve.setEnabled(True)
-
-    def _choose_paintings(self) -> None:
-        names, _ = QFileDialog.getOpenFileNames(self, "Paintings to take the style from",
-                                                str(Path.home()),
-                                                "Images (*.png *.jpg *.jpeg *.webp *.bmp)")
-        self.add_paintings(names)
-
-    def add_paintings(self, names) -> None:
-        for name in names:
-            if name not in self.paintings:
-                self.paintings.append(str(name))
-                item = QListWidgetItem(Path(name).name)
-                item.setToolTip(str(name))
-                try:
-                    with Image.open(name) as image:
-                        image.thumbnail((48, 48))
-                        item.setIcon(QIcon(pil_to_pixmap(image)))
-                except OSError:
-                    pass  # the style job reports an unreadable painting clearly
-                self.painting_list.addItem(item)
-
-    def _clear_paintings(self) -> None:
-        self.paintings.clear()
-        self.painting_list.clear()
-
-    def _choose_cyclegan(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "CycleGAN generator", str(Path.home()),
-                                              "Generators (*.pth *.safetensors)")
-        if name:
-            self.set_cyclegan(name)
-
-    def set_cyclegan(self, name: str) -> None:
-        self.cyclegan_path = name
-        self.cyclegan_label.setText(Path(name).name)
 
     # ---- running -----------------------------------------------------------
     def options(self):
-        from artstudio.generators.style import StyleOptions
-
-        common = {"strength": self.strength.value() / 100,
-                  "preserve_color": self.preserve.isChecked(),
-                  "max_size": self.max_size.value() or None,
-                  "device": self.studio.settings.device}
-        engine = self.engine.currentData()
-        if engine == "builtin":
-            chosen = [item.data(Qt.ItemDataRole.UserRole) for item in
-                      self.gallery.selectedItems()] or [0]
-            return StyleOptions.builtin({i: 1.0 for i in chosen}, **common)
-        if engine == "arbitrary":
-            if not self.paintings:
-                raise ValueError("Add a painting to take the style from")
-            common.pop("max_size")
-            return StyleOptions.from_paintings(self.paintings, **common)
-        if not self.cyclegan_path:
-            raise ValueError("Choose a CycleGAN generator file")
-        return StyleOptions.cyclegan(self.cyclegan_path, **common)
+        return self.chooser.options(self.studio.settings.device)
 
     def _source_pixels(self) -> tuple[np.ndarray, Rect, str] | str:
         doc = self.doc
@@ -363,5 +218,6 @@ class StylePanel(QWidget):
         from artstudio.ui.batch_dialog import BatchDialog
 
         dialog = BatchDialog(self.studio.engine, self)
+        dialog.chooser.set_choice(self.chooser.choice())  # start from the panel's style
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()

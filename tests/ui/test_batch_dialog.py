@@ -38,7 +38,7 @@ def test_runs_a_batch_to_the_summary(qtbot, dialog, folders):
     src, out = folders
     dialog.input_edit.setText(str(src))
     dialog.output_edit.setText(str(out))
-    dialog.style_combo.setCurrentIndex(14)
+    dialog.chooser.select_styles([14])
     dialog.format_combo.setCurrentText("jpg")
     gui = threading.current_thread()
     with qtbot.waitSignal(dialog.batch_finished, timeout=30000) as finished:

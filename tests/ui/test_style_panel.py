@@ -33,7 +33,7 @@ def test_stylize_frame_then_apply_as_layer(panel, qtbot):
     doc = panel.doc
     doc.set_frame(Rect(10, 5, 40, 30))
     panel.source.setCurrentIndex(panel.source.findData("frame"))
-    panel.gallery.setCurrentRow(3)
+    panel.chooser.select_styles([3])
     handle = panel.stylize()
     wait_done(handle, qtbot)
     qtbot.waitUntil(lambda: panel._result is not None, timeout=5000)
@@ -46,21 +46,21 @@ def test_stylize_frame_then_apply_as_layer(panel, qtbot):
 
 
 def test_blend_of_selected_styles(panel, qtbot):
-    panel.gallery.clearSelection()
-    panel.gallery.item(1).setSelected(True)
-    panel.gallery.item(4).setSelected(True)
+    panel.chooser.gallery.clearSelection()
+    panel.chooser.gallery.item(1).setSelected(True)
+    panel.chooser.gallery.item(4).setSelected(True)
     options = panel.options()
     weights = np.array(options.style_weights)
     assert np.count_nonzero(weights) == 2 and abs(weights.sum() - 1) < 1e-6
 
 
 def test_painting_style_needs_a_painting(panel, tmp_path, qtbot):
-    panel.engine.setCurrentIndex(panel.engine.findData("arbitrary"))
+    panel.chooser.engine.setCurrentIndex(panel.chooser.engine.findData("arbitrary"))
     assert panel.stylize() is None
     assert "painting" in panel.status.text()
     painting = tmp_path / "painting.png"
     Image.fromarray(sample_picture(64)[..., :3]).save(painting)
-    panel.add_paintings([str(painting)])
+    panel.chooser.add_paintings([str(painting)])
     panel.source.setCurrentIndex(panel.source.findData("layer"))
     handle = panel.stylize()
     wait_done(handle, qtbot)
@@ -71,8 +71,8 @@ def test_painting_style_needs_a_painting(panel, tmp_path, qtbot):
 def test_unsafe_cyclegan_file_is_refused_with_message(panel, tmp_path, qtbot):
     bad = tmp_path / "painter.pth"
     bad.write_bytes(b"not a model")
-    panel.engine.setCurrentIndex(panel.engine.findData("cyclegan"))
-    panel.set_cyclegan(str(bad))
+    panel.chooser.engine.setCurrentIndex(panel.chooser.engine.findData("cyclegan"))
+    panel.chooser.set_cyclegan(str(bad))
     handle = panel.stylize()
     qtbot.waitUntil(lambda: handle.state.finished, timeout=30000)
     assert handle.state is JobState.FAILED
@@ -84,8 +84,9 @@ def test_unsafe_cyclegan_file_is_refused_with_message(panel, tmp_path, qtbot):
 def test_gallery_thumbnails_render_once_and_are_cached(panel, qtbot, artstudio_home):
     handle = panel.load_gallery()
     wait_done(handle, qtbot)
-    qtbot.waitUntil(lambda: not panel.gallery.item(25).icon().isNull(), timeout=5000)
+    qtbot.waitUntil(lambda: not panel.chooser.gallery.item(25).icon().isNull(), timeout=5000)
     cached = sorted((artstudio_home / "data" / "style-thumbnails").glob("*.png"))
+    assert panel.chooser.show_thumbnails()
     assert len(cached) == 26
     stamp = cached[0].stat().st_mtime_ns
     wait_done(panel.load_gallery(), qtbot)
@@ -97,3 +98,20 @@ def test_transparent_source_is_explained(panel, qtbot):
     panel.source.setCurrentIndex(panel.source.findData("layer"))
     assert panel.stylize() is None
     assert "transparent" in panel.status.text()
+
+
+def test_batch_dialog_starts_from_the_panels_style(panel, qtbot, tmp_path):
+    from artstudio.ui.batch_dialog import BatchDialog
+
+    painting = tmp_path / "p.png"
+    Image.fromarray(sample_picture(32)[..., :3]).save(painting)
+    panel.chooser.select_styles([2, 5])
+    panel.chooser.strength.setValue(60)
+    panel.open_batch()
+    dialogs = [w for w in panel.findChildren(BatchDialog)]
+    assert dialogs
+    chosen = dialogs[-1].chooser.choice()
+    assert chosen.styles == [2, 5] and chosen.strength == 60
+    options = dialogs[-1].options()
+    assert np.count_nonzero(options.style_weights) == 2
+    dialogs[-1].close()

@@ -114,18 +114,25 @@ class Engine:
 
     def _emit(self, record: JobRecord) -> None:
         with self._lock:
-            record.seq += 1
-            event = JobEvent(
-                job_id=record.id,
-                kind=record.spec.kind,
-                title=record.title,
-                state=record.state,
-                progress=record.progress,
-                eta_seconds=record.eta_seconds(time.monotonic()),
-                result=record.result if record.state is JobState.DONE else None,
-                error=record.error,
-                seq=record.seq,
-            )
+            event = self._snapshot_locked(record)
+        self._deliver(event)
+
+    def _snapshot_locked(self, record: JobRecord) -> JobEvent:
+        record.seq += 1
+        return JobEvent(
+            job_id=record.id,
+            kind=record.spec.kind,
+            title=record.title,
+            state=record.state,
+            progress=record.progress,
+            eta_seconds=record.eta_seconds(time.monotonic()),
+            result=record.result if record.state is JobState.DONE else None,
+            error=record.error,
+            seq=record.seq,
+        )
+
+    def _deliver(self, event: JobEvent) -> None:
+        with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:
             try:
@@ -151,10 +158,13 @@ class Engine:
             if self._shutdown:
                 raise RuntimeError("the engine has shut down")
             self._records[record.id] = record
+            # Taken before a worker can see the job: the first event says "queued"
+            # even when a quick job is done by the time listeners hear of it.
+            queued = self._snapshot_locked(record)
             self._lanes[spec.lane].queue.append(record)
             self._forget_old_locked()
             self._wake.notify_all()
-        self._emit(record)
+        self._deliver(queued)
         return JobHandle(self, record)
 
     def cancel(self, job_id: int) -> bool:
@@ -198,10 +208,10 @@ class Engine:
     def shutdown(self, timeout: float = 10.0) -> bool:
         """Cancel everything and stop the workers. Returns False when a job did
         not reach a step boundary within `timeout` (its thread is a daemon)."""
-        self.cancel_all()
         with self._lock:
-            self._shutdown = True
+            self._shutdown = True  # first, so no job slips in between
             self._wake.notify_all()
+        self.cancel_all()
         deadline = time.monotonic() + timeout
         clean = True
         for lane in self._lanes.values():

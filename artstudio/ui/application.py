@@ -66,6 +66,7 @@ class StudioApplication:
         self.error_hook.uninstall()
         self.bridge.detach()
         self.engine.shutdown(timeout=5)
+        self.window.documents.forget_closed_autosaves()
         self.model_cache.unload_all()
         self.window.documents.autosave_timer.stop()
         self.window.canvas.set_document(None)

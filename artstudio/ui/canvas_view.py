@@ -117,6 +117,7 @@ class CanvasView(QWidget):
             events.size_changed.disconnect(self._on_size_changed)
             events.layers_changed.disconnect(self.update)
         self.doc = doc
+        self._drag_start = self._drag_now = self._panning_from = None  # from the old document
         self._image = self._image_array = self._mask_image = self._mask_array = None
         self._mask_has_pixels = None
         if doc is not None:
@@ -402,7 +403,7 @@ class CanvasView(QWidget):
         self._brush.begin_stroke(doc, x, y, pressure, target=target)
 
     def _pick(self, x: float, y: float) -> None:
-        r, g, b, a = pick_color(self.doc, int(x), int(y))
+        r, g, b, a = pick_color(self.doc, math.floor(x), math.floor(y))
         if a:
             self.brush_settings = self.brush_settings.with_(color=(r, g, b))
             self.color_picked.emit((r, g, b))
@@ -411,7 +412,7 @@ class CanvasView(QWidget):
         if self.doc.active_layer is None:
             self.message.emit("Add a layer to fill")
             return
-        flood_fill(self.doc, int(x), int(y), self.brush_settings.color,
+        flood_fill(self.doc, math.floor(x), math.floor(y), self.brush_settings.color,
                    tolerance=self.fill_tolerance, opacity=self.brush_settings.opacity)
 
     def _frame_preview(self) -> QRectF:

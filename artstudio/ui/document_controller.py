@@ -8,12 +8,13 @@ can go on while a large document is written.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QApplication,
@@ -25,10 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from artstudio import paths
 from artstudio.document import Document, autosave, discard, discard_for, list_recoverable
 from artstudio.document.io_images import load_image
 from artstudio.document.save import export_image, open_document, save_document
-from artstudio.engine import JobKind, Lane
+from artstudio.engine import JobKind, Lane, UserFacingError
 from artstudio.settings import save_settings
 from artstudio.ui.dialogs import SizeDialog
 from artstudio.ui.job_runner import JobRunner
@@ -91,8 +93,8 @@ class DocumentController(QObject):
         # The image a document came from (an opened PNG is saved as .ora, but
         # keeps the image's name in the title and the suggested file name).
         self.source: Path | None = None
-        self._saving = False
         self._autosaving = False
+        self._closed_autosaves: set[str] = set()
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave_now)
         self.apply_settings()
@@ -156,10 +158,34 @@ class DocumentController(QObject):
     def close_document(self) -> bool:
         if not self.confirm_discard():
             return False
+        self._replace(None)
+        return True
+
+    def _replace(self, doc: Document | None, source: Path | None = None) -> None:
+        """Put `doc` in place of the current document, whose autosave goes."""
         if self.doc is not None:
             discard_for(self.doc)
-        self.set_document(None)
-        return True
+            self._closed_autosaves.add(self.doc.autosave_id)
+        self.set_document(doc, source)
+
+    def forget_closed_autosaves(self) -> None:
+        """After the engine stopped: an autosave of a closed document that was
+        still being written at close time is deleted now, or the next start
+        would offer to recover work the artist discarded."""
+        folder = paths.autosave_dir()
+        for autosave_id in self._closed_autosaves:
+            if self.doc is None or autosave_id != self.doc.autosave_id:
+                for suffix in (".json", ".ora"):
+                    with contextlib.suppress(OSError):
+                        (folder / f"{autosave_id}{suffix}").unlink()
+
+    def _still_fine_to_replace(self, before: Document | None, position: int | None) -> bool:
+        """A document may have been made or changed while a file was loading:
+        ask again rather than replace it silently."""
+        if self.doc is None or (self.doc is before and (
+                before is None or before.history.position == position)):
+            return True
+        return self.confirm_discard()
 
     # ---- new and open ----------------------------------------------------
     def new(self) -> None:
@@ -173,24 +199,31 @@ class DocumentController(QObject):
         if name:
             self.open(Path(name))
 
-    def open(self, path: Path) -> None:
-        """Open on a worker; the current document is replaced only on success."""
+    def open(self, path: Path, then_import: tuple[Path, ...] = ()) -> None:
+        """Open on a worker; the current document is replaced only on success
+        (and `then_import` files become its layers after that)."""
         if not self.confirm_discard():
             return
         self.note.emit(f"Opening {path.name}…")
         max_mp = self.max_megapixels
+        before = self.doc
+        position = before.history.position if before is not None else None
         self.runner.run(lambda p, progress, cancel: open_document(p, max_mp), path,
                         title=f"Open {path.name}", kind=JobKind.FILE, lane=Lane.POOL,
-                        on_done=lambda result: self._opened(path, result),
+                        on_done=lambda result: self._opened(path, result, before, position,
+                                                            then_import),
                         on_failed=self._failed)
 
-    def _opened(self, path: Path, result) -> None:
+    def _opened(self, path: Path, result, before=None, position=None,
+                then_import: tuple[Path, ...] = ()) -> None:
         doc, notes = result
-        if self.doc is not None:
-            discard_for(self.doc)
-        self.set_document(doc, source=path)
+        if not self._still_fine_to_replace(before, position):
+            return
+        self._replace(doc, source=path)
         self.add_recent(path)
         self.note.emit(f"Opened {path.name}" + (f" ({'; '.join(notes)})" if notes else ""))
+        for extra in then_import:
+            self.import_as_layer(extra)
 
     def _failed(self, message: str) -> None:
         self.note.emit(message)
@@ -200,15 +233,19 @@ class DocumentController(QObject):
         """An image dropped on an open document becomes a new layer."""
         max_mp = self.max_megapixels
 
+        target = self.doc
+
         def load(p, progress, cancel):
             return load_image(p, max_mp)
 
         def add(result) -> None:
             pixels, notes = result
-            if self.doc is not None:
-                self.doc.add_layer(pixels, name=path.stem, label="Import layer")
-                self.note.emit(f"Imported {path.name} as a layer"
-                               + (f" ({'; '.join(notes)})" if notes else ""))
+            if self.doc is None or self.doc is not target:
+                self.note.emit(f"{path.name} was not added: its document is no longer open")
+                return
+            self.doc.add_layer(pixels, name=path.stem, label="Import layer")
+            self.note.emit(f"Imported {path.name} as a layer"
+                           + (f" ({'; '.join(notes)})" if notes else ""))
 
         self.runner.run(load, path, title=f"Import {path.name}", kind=JobKind.FILE,
                         on_done=add, on_failed=self._failed)
@@ -257,35 +294,39 @@ class DocumentController(QObject):
         doc = self.doc
         snapshot = doc.copy()
         position = doc.history.position
-        outcome: dict[str, str | None] = {}
 
         def done(_result) -> None:
-            outcome["error"] = None
             if self.doc is doc:
                 if doc.history.position == position:
                     doc.mark_saved(path)
-                else:  # painted on while saving: the file holds an older state
-                    doc.path = path
-                discard_for(doc)
+                    discard_for(doc)
+                else:  # painted on while saving: the file holds an older state,
+                    doc.path = path  # and the autosave may hold the newer one
                 self.add_recent(path)
                 self._emit_title()
             self.note.emit(f"Saved {path.name}")
 
         def failed(message: str) -> None:
-            outcome["error"] = message
             self._failed(message)
 
         self.note.emit(f"Saving {path.name}…")
-        handle = self.runner.run(lambda s, progress, cancel: save_document(s, path), snapshot,
-                                 title=f"Save {path.name}", kind=JobKind.FILE, lane=Lane.POOL,
-                                 on_done=done, on_failed=failed)
-        if not blocking:
+        if blocking:
+            # Closing waits for the answer anyway; queued behind other pool jobs
+            # (a download, a batch) the save could keep the window frozen for minutes.
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                save_document(snapshot, path)
+            except UserFacingError as exc:
+                failed(str(exc))
+                return False
+            finally:
+                QApplication.restoreOverrideCursor()
+            done(None)
             return True
-        handle.wait()
-        deadline = time.monotonic() + 10
-        while "error" not in outcome and time.monotonic() < deadline:
-            QApplication.processEvents()  # delivers the job's result to done() / failed()
-        return outcome.get("error", "timeout") is None
+        self.runner.run(lambda s, progress, cancel: save_document(s, path), snapshot,
+                        title=f"Save {path.name}", kind=JobKind.FILE, lane=Lane.POOL,
+                        on_done=done, on_failed=failed)
+        return True
 
     def export_dialog(self) -> None:
         if self.doc is None:
@@ -359,13 +400,18 @@ class DocumentController(QObject):
         from artstudio.document import recover
 
         max_mp = self.max_megapixels
+        before = self.doc
+        position = before.history.position if before is not None else None
         self.runner.run(lambda e, progress, cancel: recover(e, max_mp), entry,
                         title=f"Recover {entry.title}", kind=JobKind.FILE,
-                        on_done=lambda result: self._recovered(result), on_failed=self._failed)
+                        on_done=lambda result: self._recovered(result, before, position),
+                        on_failed=self._failed)
 
-    def _recovered(self, result) -> None:
+    def _recovered(self, result, before=None, position=None) -> None:
         doc, _notes = result
-        self.set_document(doc)
+        if not self._still_fine_to_replace(before, position):
+            return
+        self._replace(doc)
         self.note.emit(f"Recovered “{doc.title}”: save it to keep it")
 
     # ---- recent files ----------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,7 @@ class Candidate:
     frame: Rect  # where it goes on the canvas
     outpaint: tuple[int, int, int, int] | None = None
     seed: int | None = None
+    doc: Any = None  # weak reference to the document it was made for
 
 
 @dataclass
@@ -180,8 +182,8 @@ class GeneratePanel(QWidget):
         self.doc: Document | None = None
         self.history = GenerationHistory()
         self.candidates: list[Candidate] = []
-        self._job: JobHandle | None = None
-        self._job_context: dict[str, Any] = {}
+        self._job: JobHandle | None = None  # the newest: its progress is shown
+        self._jobs: dict[int, JobHandle] = {}  # every job of this panel not yet finished
 
         self.model = QComboBox()
         self.model.setObjectName("modelCombo")
@@ -608,23 +610,32 @@ class GeneratePanel(QWidget):
         mode, frame, params, outpaint = request
         from artstudio.generators import diffusion
 
-        run = diffusion.erase_run if mode == MODE_ERASE else diffusion.run
-        title = MODE_LABELS[mode] + (f": {params.prompt[:30]}" if mode != MODE_ERASE else "")
-        self._job_context = {"mode": mode, "frame": frame, "outpaint": outpaint,
-                             "params": params}
+        erase = mode == MODE_ERASE
+        run = diffusion.erase_run if erase else diffusion.run
+        title = MODE_LABELS[mode] + ("" if erase else f": {params.prompt[:30]}")
+        # Each job keeps its own context: several can be queued, each for its frame.
+        ctx = {"mode": mode, "frame": frame, "outpaint": outpaint, "params": params,
+               "doc": weakref.ref(self.doc)}
         self._job = self.runner.run(run, params, title=title, kind=JobKind.GENERATE,
-                                    lane=Lane.ACCELERATOR, on_done=self._finished,
+                                    lane=Lane.POOL if erase else Lane.ACCELERATOR,
+                                    on_done=lambda result: self._finished(result, ctx),
                                     on_failed=self._failed)
+        self._jobs[self._job.id] = self._job
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)
         self.status.setText("Queued…" if self.studio.engine.busy() else "Starting…")
         return self._job
 
     def cancel(self) -> None:
-        if self._job is not None:
-            self._job.cancel()
+        for handle in list(self._jobs.values()):
+            handle.cancel()
 
     def _job_changed(self, event: JobEvent) -> None:
+        if event.job_id not in self._jobs:
+            return
+        if event.state.finished:
+            self._jobs.pop(event.job_id)
+            self.cancel_button.setEnabled(bool(self._jobs))
         if self._job is None or event.job_id != self._job.id:
             return
         if event.state is JobState.RUNNING and event.progress is not None:
@@ -637,7 +648,6 @@ class GeneratePanel(QWidget):
             if p.preview is not None:
                 self.preview.setPixmap(pil_to_pixmap(p.preview, 192))
         elif event.state.finished:
-            self.cancel_button.setEnabled(False)
             self.progress.setRange(0, 1)
             self.progress.setValue(1 if event.state is JobState.DONE else 0)
             if event.state is JobState.CANCELLED:
@@ -647,21 +657,20 @@ class GeneratePanel(QWidget):
     def _failed(self, message: str) -> None:
         self.status.setText(message)
 
-    def _finished(self, result) -> None:
-        ctx = self._job_context
+    def _finished(self, result, ctx: dict[str, Any]) -> None:
         mode = ctx["mode"]
         params = ctx["params"]
         self.preview.clear()
         if mode == MODE_ERASE:
             self._stage(Candidate(result, {"mode": "erase", "method": params.method}, mode,
-                                  ctx["frame"]))
+                                  ctx["frame"], doc=ctx["doc"]))
             self.status.setText("Erased: apply the result from the tray")
             return
         seeds = []
         for image, info in zip(result.images, result.infos, strict=True):
             seeds.append(info.seed)
             self._stage(Candidate(image, dict(info.metadata), mode, ctx["frame"],
-                                  ctx["outpaint"], info.seed))
+                                  ctx["outpaint"], info.seed, ctx["doc"]))
         from artstudio.generators.diffusion import params_dict
 
         settings = {k: v for k, v in params_dict(params).items()
@@ -691,6 +700,9 @@ class GeneratePanel(QWidget):
             return None
         c = self.candidates[row]
         doc = self.doc
+        if c.doc is not None and c.doc() is not doc:
+            self.status.setText("This result was made for another document; it fits only there")
+            return None
         image = c.image.convert("RGBA")
         if c.mode == MODE_OUTPAINT and c.outpaint:
             left, top, right, bottom = c.outpaint

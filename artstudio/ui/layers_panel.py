@@ -65,6 +65,10 @@ class LayersPanel(QWidget):
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
         self.opacity.sliderReleased.connect(self._opacity_committed)
+        # Keys, the wheel and clicks on the track change the value without a
+        # drag; a drag commits once, on release (one undo step, not fifty).
+        self.opacity.valueChanged.connect(
+            lambda _v: None if self.opacity.isSliderDown() else self._opacity_committed())
         self.opacity_label = QLabel("100 %")
         self.opacity.valueChanged.connect(lambda v: self.opacity_label.setText(f"{v} %"))
         self.blend = QComboBox()
@@ -233,8 +237,10 @@ class LayersPanel(QWidget):
                                                          self._index_of(target_row)))
 
     def _opacity_committed(self) -> None:
-        if self.doc is not None and self.doc.active_layer is not None:
-            self.doc.set_layer_opacity(self.doc.active_index, self.opacity.value() / 100)
+        layer = self.doc.active_layer if self.doc is not None else None
+        value = self.opacity.value() / 100
+        if layer is not None and abs(layer.opacity - value) > 1e-6:
+            self.doc.set_layer_opacity(self.doc.active_index, value)
 
     def _blend_chosen(self, _row: int) -> None:
         if self.doc is not None and self.doc.active_layer is not None:

@@ -290,12 +290,17 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
 
     def open_paths(self, files: list[Path]) -> None:
-        """The first file opens as the document (or, over an open document, an
-        image becomes a new layer, as when compositing); the rest become layers."""
-        for i, path in enumerate(files):
-            if (self.doc is None and i == 0) or path.suffix.lower() == ".ora":
-                self.documents.open(path)
-            else:
+        """Over an open document, images become new layers (as when compositing)
+        and an .ora opens as the document; with none open, the first file
+        opens and the other images become its layers once it has opened."""
+        files = list(files)
+        documents = [f for f in files if f.suffix.lower() == ".ora"]
+        if self.doc is None or documents:
+            first = documents[0] if documents else files[0]
+            rest = tuple(f for f in files if f != first and f.suffix.lower() != ".ora")
+            self.documents.open(first, then_import=rest)
+        else:
+            for path in files:
                 self.documents.import_as_layer(path)
 
     def closeEvent(self, event: QCloseEvent) -> None:

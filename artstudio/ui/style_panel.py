@@ -9,7 +9,9 @@ layer. "Batch a folder…" opens the folder batch dialog.
 from __future__ import annotations
 
 import logging
+import weakref
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -74,7 +76,7 @@ class StylePanel(QWidget):
         self.runner = runner
         self.doc: Document | None = None
         self._job: JobHandle | None = None
-        self._result: tuple[np.ndarray, Rect, str] | None = None
+        self._result: tuple[np.ndarray, Rect, str, Any] | None = None
 
         self.chooser = StyleChooser()
         self.source = QComboBox()
@@ -171,12 +173,13 @@ class StylePanel(QWidget):
             self.status.setText("Nothing to stylize there: the pixels are all transparent")
             return None
         lane = Lane.ACCELERATOR if options.engine == "cyclegan" else Lane.POOL
+        made_for = weakref.ref(self.doc)
         self.status.setText(f"Stylizing: {options.describe()}")
         self.cancel_button.setEnabled(True)
         self._job = self.runner.run(
             run_style_job, StyleLayerJob(pixels, options), title=f"Style: {options.describe()}",
             kind=JobKind.STYLE, lane=lane,
-            on_done=lambda result: self._finished(result, rect, name),
+            on_done=lambda result: self._finished(result, rect, name, made_for),
             on_failed=self._failed)
         return self._job
 
@@ -190,8 +193,8 @@ class StylePanel(QWidget):
     def _failed(self, message: str) -> None:
         self.status.setText(message)
 
-    def _finished(self, result: np.ndarray, rect: Rect, name: str) -> None:
-        self._result = (result, rect, name)
+    def _finished(self, result: np.ndarray, rect: Rect, name: str, doc) -> None:
+        self._result = (result, rect, name, doc)
         self.preview.setPixmap(pil_to_pixmap(result, 200))
         self.status.setText("Apply the result as a new layer, or discard it")
         self._show_result_buttons(True)
@@ -203,7 +206,10 @@ class StylePanel(QWidget):
     def apply_result(self):
         if self._result is None or self.doc is None:
             return None
-        pixels, rect, name = self._result
+        pixels, rect, name, made_for = self._result
+        if made_for() is not self.doc:
+            self.status.setText("This result was made for another document; it fits only there")
+            return None
         layer = self.doc.add_layer(pixels, name=name, x=rect.x, y=rect.y, label="Apply style")
         self.discard_result()
         self.status.setText(f"Applied as layer “{layer.name}”")

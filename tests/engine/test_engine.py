@@ -253,3 +253,23 @@ def test_event_sequence_numbers_increase_per_job(engine):
     assert sorted(seqs) == list(range(1, len(seqs) + 1))
     final = max(events, key=lambda e: e.seq)
     assert final.state is JobState.DONE
+
+
+def test_quick_job_reports_queued_first_and_done_once(engine):
+    for _ in range(20):
+        events = []
+        engine.subscribe(events.append)
+        handle = engine.submit(lambda p, pr, c: "fast")
+        handle.wait(5)
+        time.sleep(0.01)
+        mine = sorted((e for e in events if e.job_id == handle.id), key=lambda e: e.seq)
+        assert mine[0].state is JobState.QUEUED
+        assert [e.state for e in mine].count(JobState.DONE) == 1
+        engine._listeners.clear()
+
+
+def test_job_submitted_during_shutdown_never_hangs():
+    eng = Engine(pool_workers=1)
+    assert eng.shutdown(timeout=5)
+    with pytest.raises(RuntimeError):
+        eng.submit(lambda p, pr, c: None)

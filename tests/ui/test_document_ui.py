@@ -233,3 +233,47 @@ def test_export_dialog_asks_jpeg_quality(window, qtbot, tmp_path, monkeypatch):
     window.documents.export_dialog()
     qtbot.waitUntil(target.exists, timeout=10000)
     assert asked and "JPG quality" in asked[0]
+
+
+def test_open_finishing_after_new_work_asks_again(window, studio, qtbot, picture, monkeypatch):
+    """The question is asked when Open is chosen; if the artist starts new work
+    while the file loads, replacing it must ask again."""
+    asked = []
+
+    def cancel(*args, **kwargs):
+        asked.append(args[2])
+        return QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "question", cancel)
+    gate = __import__("threading").Event()
+    real_open = __import__("artstudio.ui.document_controller",
+                           fromlist=["open_document"]).open_document
+
+    def slow_open(path, max_mp):
+        gate.wait(10)
+        return real_open(path, max_mp)
+
+    monkeypatch.setattr("artstudio.ui.document_controller.open_document", slow_open)
+    window.documents.open(picture)  # nothing open: no question
+    work = new_document(20, 20)
+    window.documents.set_document(work)
+    work.add_layer(name="new work")
+    gate.set()
+    qtbot.waitUntil(lambda: bool(asked), timeout=10000)
+    assert window.doc is work  # the artist said Cancel: the new work stays
+
+
+def test_dropping_several_images_on_an_empty_window(window, studio, qtbot, picture, tmp_path):
+    small = tmp_path / "small.png"
+    Image.new("RGB", (8, 8), (0, 0, 255)).save(small)
+    window.open_paths([picture, small])
+    qtbot.waitUntil(lambda: window.doc is not None and len(window.doc.layers) == 2,
+                    timeout=10000)
+    assert [layer.name for layer in window.doc.layers] == ["photo", "small"]
+
+
+def test_opacity_from_keyboard_is_applied(window, qtbot):
+    window.documents.set_document(new_document(16, 16))
+    panel = window.layers_panel
+    panel.opacity.setValue(35)  # as a key press or wheel step does: no drag
+    assert window.doc.active_layer.opacity == pytest.approx(0.35)

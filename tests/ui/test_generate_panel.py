@@ -184,3 +184,25 @@ def test_rescan_finds_models_and_taesd(studio, tiny_models, qtbot, monkeypatch, 
     info = panel.model.currentData()
     assert info.name == "my-sd1"
     assert panel._preview_decoder(info) == str(folder / "taesd")
+
+
+def test_queued_jobs_keep_their_own_frames_and_documents(panel, studio, qtbot):
+    doc = panel.doc
+    mask = np.zeros((64, 96), np.uint8)
+    mask[10:30, 10:40] = 255
+    doc.set_mask(mask)
+    panel.mode.setCurrentIndex(panel.mode.findData("erase"))
+    doc.set_frame(Rect(0, 0, 48, 40))
+    first = panel.generate()
+    doc.set_frame(Rect(8, 4, 64, 48))
+    second = panel.generate()
+    qtbot.waitUntil(lambda: first.state.finished and second.state.finished, timeout=30000)
+    qtbot.waitUntil(lambda: panel.tray.count() == 2, timeout=5000)
+    frames = sorted(tuple(c.frame) for c in panel.candidates)
+    assert frames == [(0, 0, 48, 40), (8, 4, 64, 48)]
+    sizes = sorted(c.image.size for c in panel.candidates)
+    assert sizes == [(48, 40), (64, 48)]
+    assert not panel.cancel_button.isEnabled()
+    studio.window.documents.set_document(new_document(32, 32))
+    assert panel.apply_selected() is None
+    assert "another document" in panel.status.text()

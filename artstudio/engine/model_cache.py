@@ -125,3 +125,27 @@ class ModelCache:
     def _release() -> None:
         gc.collect()
         empty_device_caches()
+
+
+_shared: ModelCache | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_cache() -> ModelCache:
+    """The one cache every model kind uses (diffusion pipelines, style
+    networks, CycleGAN generators), so one memory budget covers them all.
+    Without an app to size it, the budget is half the RAM."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            from artstudio.engine.devices import total_memory_bytes
+
+            _shared = ModelCache(budget_bytes=total_memory_bytes() // 2)
+        return _shared
+
+
+def set_shared_cache(cache: ModelCache) -> None:
+    """The app installs its cache (sized from Settings) at start."""
+    global _shared
+    with _shared_lock:
+        _shared = cache

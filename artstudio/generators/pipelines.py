@@ -24,7 +24,7 @@ from typing import Any
 
 from artstudio.engine.devices import DeviceChoice, choose_device
 from artstudio.engine.errors import UserFacingError
-from artstudio.engine.model_cache import ModelCache
+from artstudio.engine.model_cache import shared_cache
 from artstudio.generators import safe_load
 from artstudio.generators.clip_vocab import bundled_clip_vocab
 from artstudio.generators.models import ModelInfo, hf_hub_cache, identify
@@ -305,32 +305,13 @@ def load_model(path: str | os.PathLike, variant: str | None = None, device: str 
     return LoadedModel(pipe=pipe, info=info, variant=chosen, device=choice, offload=offload)
 
 
-_cache: ModelCache | None = None
-
-
-def model_cache() -> ModelCache:
-    """The cache generation uses; the app may replace it with `set_model_cache`
-    to share one budget with other model kinds."""
-    global _cache
-    if _cache is None:
-        from artstudio.engine.devices import total_memory_bytes
-
-        _cache = ModelCache(budget_bytes=total_memory_bytes() // 2)
-    return _cache
-
-
-def set_model_cache(cache: ModelCache) -> None:
-    global _cache
-    _cache = cache
-
-
 def get_model(path: str | os.PathLike, variant: str | None = None, device: str = "auto",
               precision: str = "auto", cpu_offload: str = "auto") -> LoadedModel:
     """A cached LoadedModel, keyed by (path, variant, device, dtype)."""
     choice = choose_device(device, precision)
     key = ("diffusion", str(Path(path).resolve()), variant or "", choice.device, choice.dtype,
            cpu_offload)
-    return model_cache().get(
+    return shared_cache().get(
         key, lambda: load_model(path, variant, device, precision, cpu_offload),
         size_of=lambda m: _estimate(m.pipe))
 

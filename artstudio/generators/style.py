@@ -29,6 +29,7 @@ import numpy as np
 
 from artstudio.engine.cancel import CancelToken
 from artstudio.engine.errors import UserFacingError
+from artstudio.engine.model_cache import shared_cache
 from artstudio.generators import style_pixels as px
 from artstudio.generators import style_runtime as rt
 
@@ -266,7 +267,7 @@ def painting_vector(path: str | os.PathLike, device: str = "auto") -> np.ndarray
         rgba, _notes = load_image(p)
         return style_vector(px.rgb_float(rgba), device)
 
-    return rt.MODELS.get(key, compute, size_of=lambda v: v.nbytes)
+    return shared_cache().get(key, compute, size_of=lambda v: v.nbytes)
 
 
 def mixed_painting_vector(options: StyleOptions) -> np.ndarray:
@@ -332,7 +333,7 @@ def cyclegan_model(options: StyleOptions):
                               f"{exc.strerror or exc}") from exc
     device = _torch_device(options)
     key = ("cyclegan", str(path.resolve()), stat.st_size, stat.st_mtime_ns, device)
-    return rt.MODELS.get(key, lambda: load_generator(path, device))
+    return shared_cache().get(key, lambda: load_generator(path, device))
 
 
 def stylize_cyclegan(rgba: np.ndarray, options: StyleOptions,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from artstudio.engine.errors import UserFacingError
-from artstudio.engine.model_cache import ModelCache
+from artstudio.engine.model_cache import shared_cache
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +28,6 @@ PREFERRED_PROVIDERS = (
     "CPUExecutionProvider",
 )
 
-# Sessions are a few MB and CycleGAN generators about 45 MB, so a small budget
-# keeps every style model of a session loaded without crowding diffusion models.
-MODELS = ModelCache(budget_bytes=1024 * 2**20)
 
 
 def model_path(name: str) -> Path:
@@ -87,7 +84,7 @@ def session(name: str, device: str = "auto", threads: int | None = None) -> Any:
     `InferenceSession.run` is thread-safe, so one session serves every worker."""
     providers = choose_providers(device)
     path = model_path(name)
-    return MODELS.get(
+    return shared_cache().get(
         ("onnx", name, tuple(providers), threads),
         lambda: _new_session(path, providers, threads),
         size_of=lambda _s: os.path.getsize(path),

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from artstudio import APP_NAME
 from artstudio.engine import Engine
-from artstudio.engine.model_cache import ModelCache
+from artstudio.engine.model_cache import ModelCache, set_shared_cache
 from artstudio.engine.qt_bridge import EngineBridge
 from artstudio.settings import load_settings, model_cache_budget_bytes
 from artstudio.ui.error_hook import ErrorHook
@@ -33,9 +33,7 @@ class StudioApplication:
         self.settings, notes = load_settings()
         self.engine = Engine()
         self.model_cache = ModelCache(model_cache_budget_bytes(self.settings, total_memory_bytes()))
-        from artstudio.generators import pipelines
-
-        pipelines.set_model_cache(self.model_cache)  # one budget for every model the app loads
+        set_shared_cache(self.model_cache)  # one budget for every model the app loads
         self.bridge = EngineBridge(self.engine)
         self.window = MainWindow(self, log_file=log_file)
         self.error_hook = ErrorHook(self.window, log_file)

@@ -86,3 +86,17 @@ def test_estimate_size_of_torch_module():
     layer = torch.nn.Linear(100, 10)  # 1010 float32 parameters
     assert estimate_size(layer) == 1010 * 4
     assert estimate_size(object()) == 0
+
+
+def test_every_model_kind_shares_the_apps_cache():
+    from artstudio.engine.model_cache import set_shared_cache, shared_cache
+    from artstudio.generators import style_runtime
+
+    mine = ModelCache(64 * MB)
+    previous = shared_cache()
+    set_shared_cache(mine)
+    try:
+        style_runtime.session(style_runtime.MULTISTYLE, "cpu")
+        assert any("multistyle" in str(key) for key in mine.keys())
+    finally:
+        set_shared_cache(previous)

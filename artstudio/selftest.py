@@ -43,6 +43,7 @@ CAPABILITIES: list[Capability] = [
     Capability("diffusion", "artstudio.selftest_checks:check_diffusion"),
     Capability("style", "artstudio.generators.style:self_test"),
     Capability("batch", "artstudio.batch.self_check:self_test"),
+    Capability("upscale", "artstudio.generators.upscale:self_test"),
 ]
 
 

@@ -18,18 +18,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from artstudio.commands.progress_line import ProgressLine
+    from artstudio.commands.terminal import TerminalProgress
     from artstudio.engine.cancel import CancelToken
     from artstudio.engine.errors import UserFacingError
     from artstudio.generators.hub import download_model
 
-    progress = ProgressLine("download")
+    progress = TerminalProgress()
     try:
         folder = download_model(args.repo_id, progress, CancelToken())
     except UserFacingError as exc:
-        progress.done()
+        progress.close()
         print(f"artstudio download: {exc}", file=sys.stderr)
         return 1
-    progress.done()
+    progress.close()
     print(folder)
     return 0

@@ -117,7 +117,7 @@ def build_params(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from artstudio.commands.progress_line import ProgressLine
+    from artstudio.commands.terminal import TerminalProgress
     from artstudio.engine.errors import UserFacingError, describe_error
     from artstudio.generators.diffusion import generate_to_files
 
@@ -126,17 +126,17 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, UserFacingError) as exc:
         print(f"artstudio generate: {exc}", file=sys.stderr)
         return 2
-    progress = ProgressLine("generate")
+    progress = TerminalProgress()
     try:
         written = generate_to_files(params, args.out, progress)
     except Exception as exc:  # every failure becomes one line; details are in the log
-        progress.done()
+        progress.close()
         import logging
 
         logging.getLogger(__name__).exception("generate failed")
         print(f"artstudio generate: {describe_error(exc)}", file=sys.stderr)
         return 1
-    progress.done()
+    progress.close()
     for path in written:
         print(path)
     return 0

@@ -13,11 +13,11 @@ model, 130 cancelled with Ctrl-C (the image in hand is finished first).
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
+
+from artstudio.commands.folder_command import add_folder_arguments
 
 EPILOG = """\
 styles:
@@ -36,9 +36,7 @@ exit status: 0 all done, 1 some file failed (see the summary or --report),
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EPILOG
-    parser.add_argument("input", nargs="?", type=Path, help="an image file or a folder")
-    parser.add_argument("output", nargs="?", type=Path,
-                        help="an output folder (or a file name when INPUT is one file)")
+    add_folder_arguments(parser)
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--style", metavar="N[:W,...]",
                         help="built-in style by index or name, or a blend (see below)")
@@ -48,12 +46,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a CycleGAN generator file (.pth or .safetensors)")
     parser.add_argument("--list-styles", action="store_true",
                         help="list the built-in styles and exit")
-    parser.add_argument("--recursive", "-r", action="store_true",
-                        help="include subfolders (their structure is kept in OUTPUT)")
-    parser.add_argument("--format", choices=["png", "jpg", "webp"],
-                        help="output format (default: png, or OUTPUT's extension)")
-    parser.add_argument("--quality", type=int, default=92, metavar="Q",
-                        help="JPEG/WebP quality 1-100 (default 92)")
     parser.add_argument("--strength", type=float, default=1.0, metavar="S",
                         help="0-1: how much style (default 1)")
     parser.add_argument("--preserve-color", action="store_true",
@@ -61,11 +53,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-size", type=int, metavar="PX",
                         help="work at most at this longer side, then restore full size "
                              "(built-in and CycleGAN; default: full size)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="redo outputs that already exist (default: skip them, so an "
-                             "interrupted batch resumes)")
-    parser.add_argument("--report", type=Path, metavar="FILE",
-                        help="write a JSON report (every failure with its reason)")
     parser.add_argument("--device", default="auto",
                         help="auto (default), cpu, cuda or mps")
     parser.add_argument("--tile", type=int, default=512, help="CycleGAN tile size (default 512)")
@@ -116,43 +103,6 @@ def list_styles() -> str:
     return "\n".join(f"{i:2d}  {name}" for i, name in enumerate(BUILTIN_STYLES))
 
 
-class TerminalProgress:
-    """A one-line bar on stderr when it is a terminal; otherwise a plain line
-    every few seconds (logs stay readable)."""
-
-    def __init__(self, stream=None, width: int = 28):
-        self.stream = stream if stream is not None else sys.stderr
-        self.width = width
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.last = 0.0
-        self.drawn = False
-        self.shown_final = False
-
-    def __call__(self, step: int, total: int, message: str = "", preview=None) -> None:
-        now = time.monotonic()
-        final = total > 0 and step >= total
-        if final and self.shown_final:
-            return
-        if not final and now - self.last < (0.1 if self.tty else 5.0):
-            return
-        self.shown_final = final
-        self.last = now
-        filled = int(self.width * step / total) if total else 0
-        bar = "#" * filled + "." * (self.width - filled)
-        line = f"[{bar}] {message}"
-        if self.tty:
-            self.stream.write("\r" + line[:120].ljust(80))
-            self.drawn = True
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
 def _error(message: str) -> int:
     print(f"artstudio style: error: {message}", file=sys.stderr)
     return 2
@@ -162,70 +112,15 @@ def run(args: argparse.Namespace) -> int:
     if args.list_styles:
         print(list_styles())
         return 0
-    if args.input is None or args.output is None:
-        return _error("give INPUT and OUTPUT (or --list-styles)")
-    if not 1 <= args.quality <= 100:
-        return _error("--quality must be between 1 and 100")
-    from artstudio.batch import BatchSettings, plan_batch, run_batch
-    from artstudio.batch.naming import format_of
-    from artstudio.engine import CancelToken, UserFacingError
+    from artstudio.commands.folder_command import run_folder_command
     from artstudio.generators.style import style_processor
 
     try:
         options = build_options(args)
     except BadArguments as exc:
         return _error(str(exc))
-    fmt = args.format
-    if fmt is None and args.input.is_file() and args.output.suffix:
-        fmt = format_of(args.output)
-        if fmt not in ("png", "jpg", "webp"):
-            return _error(f"cannot write {args.output.suffix}; use .png, .jpg or .webp")
-    try:
-        plan = plan_batch(args.input, args.output, recursive=args.recursive, fmt=fmt or "png")
-    except UserFacingError as exc:
-        return _error(str(exc))
-
-    cancel = CancelToken()
-    try:
-        process = style_processor(options, cancel)
-    except UserFacingError as exc:
-        return _error(str(exc))
-    print(f"{options.describe()}: {len(plan.items)} image(s) to {args.output}", file=sys.stderr)
-
-    restore = _cancel_on_ctrl_c(cancel)
-    bar = TerminalProgress()
-    try:
-        report = run_batch(plan.items, process,
-                           BatchSettings(quality=args.quality, overwrite=args.overwrite),
-                           bar, cancel, plan.skipped)
-    finally:
-        bar.close()
-        restore()
-    print(report.summary(), file=sys.stderr)
-    if args.report:
-        report.write_json(args.report)
-    if report.already_done and not report.written and not args.overwrite:
-        print("(existing outputs were kept; use --overwrite to redo them)", file=sys.stderr)
-    return report.exit_code
-
-
-def _cancel_on_ctrl_c(cancel):
-    """First Ctrl-C: finish the image in hand, then stop. Second: stop now."""
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    previous = signal.getsignal(signal.SIGINT)
-
-    def handler(_sig, _frame):
-        if cancel.cancelled:
-            raise KeyboardInterrupt
-        cancel.cancel()
-        print("\ncancelling after the current image (Ctrl-C again to stop now)",
-              file=sys.stderr)
-
-    signal.signal(signal.SIGINT, handler)
-    return lambda: signal.signal(signal.SIGINT, previous)
+    return run_folder_command(args, "style", lambda cancel: style_processor(options, cancel),
+                              options.describe())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,267 @@
+"""Super-resolution with any upscaler that spandrel recognises, tiled so any
+image size fits.
+
+Model files are read through `safe_load` (safetensors, or pickles with
+`weights_only=True` only) and handed to spandrel as a state dict, so nothing
+in a file can run code. Images are processed in tiles that carry real
+neighbouring context and are blended over their overlap with linear ramps;
+an out-of-memory error splits the tile in hand and carries on. A seamless
+mode takes the context across the borders (wrap-around), so a tileable
+texture stays tileable. Alpha is upscaled separately and recombined.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from artstudio.engine.cancel import CancelToken
+from artstudio.engine.errors import UserFacingError, is_out_of_memory
+from artstudio.engine.model_cache import shared_cache
+
+MIN_TILE = 32
+
+
+@dataclass(frozen=True)
+class UpscaleOptions:
+    """model: a spandrel model file, or None for Lanczos. scale: the output
+    scale (None: the model's own); the model runs at its scale and the result
+    is resampled to this one. tile: input tile side in pixels (None: chosen
+    from free memory). overlap: pixels shared by neighbouring tiles."""
+
+    model: str | None = None
+    scale: float | None = None
+    tile: int | None = None
+    overlap: int = 16
+    seamless: bool = False
+    device: str = "auto"
+    precision: str = "auto"
+
+
+@dataclass
+class Upscaler:
+    descriptor: Any  # spandrel ImageModelDescriptor
+    device: str
+    dtype: str
+    path: Path
+
+    @property
+    def scale(self) -> int:
+        return int(self.descriptor.scale)
+
+    @property
+    def multiple_of(self) -> int:
+        return max(1, int(self.descriptor.size_requirements.multiple_of))
+
+    @property
+    def minimum(self) -> int:
+        return int(self.descriptor.size_requirements.minimum)
+
+    def run(self, rgb: np.ndarray) -> np.ndarray:
+        """One forward pass: HxWx3 float32 0..1 in, (sH)x(sW)x3 out."""
+        import torch
+
+        x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
+        x = x.to(self.device, getattr(torch, self.dtype))
+        with torch.inference_mode():
+            y = self.descriptor(x)
+        return y[0].float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+
+
+def load_upscaler(path: str | Path, device: str = "auto", precision: str = "auto") -> Upscaler:
+    """Load (cached) a super-resolution model; a file that is not one is refused."""
+    from artstudio.engine.devices import choose_device
+
+    choice = choose_device(device, precision)
+    path = Path(path)
+    key = ("upscaler", str(path.resolve()), choice.device, choice.dtype)
+    return shared_cache().get(key, lambda: _load(path, choice))
+
+
+def _load(path: Path, choice) -> Upscaler:
+    from spandrel import ImageModelDescriptor, ModelLoader, UnsupportedModelError
+
+    from artstudio.generators.safe_load import load_state_dict
+
+    state = load_state_dict(path)  # refuses anything but plain tensors
+    try:
+        descriptor = ModelLoader().load_from_state_dict(state)
+    except UnsupportedModelError as exc:
+        raise UserFacingError(f"{path.name} is not an upscaler that Artstudio knows "
+                              "(spandrel does not recognise its architecture).") from exc
+    if not isinstance(descriptor, ImageModelDescriptor) or descriptor.purpose != "SR":
+        raise UserFacingError(f"{path.name} is a {descriptor.architecture.name} model for "
+                              f"{getattr(descriptor, 'purpose', 'another task')}, "
+                              "not a super-resolution model.")
+    dtype = choice.dtype
+    if dtype == "float16" and not descriptor.supports_half:
+        dtype = "float32"
+    if dtype == "bfloat16" and not descriptor.supports_bfloat16:
+        dtype = "float32"
+    import torch
+
+    descriptor.to(choice.torch_device, getattr(torch, dtype)).eval()
+    return Upscaler(descriptor, choice.device, dtype, path)
+
+
+def auto_tile(model: Upscaler) -> int:
+    """A tile side that fits in about half the free memory, by a rough
+    per-pixel activation cost; an out-of-memory error still halves it."""
+    from artstudio.engine.devices import free_memory_bytes
+
+    params = sum(p.numel() for p in model.descriptor.model.parameters())
+    width = max(32, min(256, int(math.sqrt(params / 9))))  # ~feature channels
+    per_pixel = 4 * width * 6 * max(1, model.scale) ** 2
+    side = int(math.sqrt(free_memory_bytes(model.device) * 0.5 / per_pixel))
+    side = max(MIN_TILE, min(1024, side))
+    return side // model.multiple_of * model.multiple_of or model.multiple_of
+
+
+def _windows(h: int, w: int, tile: int, overlap: int) -> list[tuple[int, int, int, int]]:
+    """Tile windows (y0, x0, y1, x1) covering the image, neighbours sharing `overlap`."""
+    step = max(1, tile - overlap)
+    ys = list(range(0, max(1, h - overlap), step)) or [0]
+    xs = list(range(0, max(1, w - overlap), step)) or [0]
+    return [(y, x, min(h, y + tile), min(w, x + tile)) for y in ys for x in xs]
+
+
+def _split(window: tuple[int, int, int, int], overlap: int) -> list[tuple[int, int, int, int]]:
+    y0, x0, y1, x1 = window
+    ym, xm = (y0 + y1) // 2, (x0 + x1) // 2
+    half = overlap // 2
+    rows = [(y0, min(y1, ym + half)), (max(y0, ym - half), y1)] if y1 - y0 > MIN_TILE else \
+        [(y0, y1)]
+    cols = [(x0, min(x1, xm + half)), (max(x0, xm - half), x1)] if x1 - x0 > MIN_TILE else \
+        [(x0, x1)]
+    return [(a, c, b, d) for a, b in rows for c, d in cols]
+
+
+def _ramp(length: int, fade_start: int, fade_end: int) -> np.ndarray:
+    """1 inside, a linear fade over `fade_start`/`fade_end` samples at the ends."""
+    weight = np.ones(length, np.float32)
+    if fade_start:
+        weight[:fade_start] = np.linspace(1 / (fade_start + 1), 1, fade_start, endpoint=False)
+    if fade_end:
+        weight[length - fade_end:] = np.linspace(1, 1 / (fade_end + 1), fade_end)
+    return weight
+
+
+def _run_padded(model: Upscaler, image: np.ndarray) -> np.ndarray:
+    """Run a patch, padding it up to the model's size requirements."""
+    h, w = image.shape[:2]
+    m = model.multiple_of
+    th = max(model.minimum, -(-h // m) * m)
+    tw = max(model.minimum, -(-w // m) * m)
+    if (th, tw) != (h, w):
+        image = np.pad(image, ((0, th - h), (0, tw - w), (0, 0)), mode="reflect")
+    out = model.run(image)
+    return out[: h * model.scale, : w * model.scale]
+
+
+def upscale_rgb(model: Upscaler, rgb: np.ndarray, tile: int | None = None, overlap: int = 16,
+                seamless: bool = False, progress=None, cancel: CancelToken | None = None
+                ) -> np.ndarray:
+    """HxWx3 float32 0..1 -> upscaled by the model's scale, tile by tile."""
+    h, w = rgb.shape[:2]
+    s = model.scale
+    tile = max(MIN_TILE, tile or auto_tile(model))
+    overlap = max(0, min(overlap, tile // 4))
+    context = overlap  # real pixels around every tile: the network sees its surroundings
+    padded = np.pad(rgb, ((context, context), (context, context), (0, 0)),
+                    mode="wrap" if seamless else "reflect")
+    out = np.zeros((h * s, w * s, 3), np.float32)
+    weight = np.zeros((h * s, w * s, 1), np.float32)
+    queue = deque(_windows(h, w, tile, overlap))
+    done, total = 0, len(queue)
+    while queue:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        y0, x0, y1, x1 = queue.popleft()
+        patch = padded[y0:y1 + 2 * context, x0:x1 + 2 * context]
+        try:
+            result = _run_padded(model, patch)
+        except Exception as exc:
+            if not is_out_of_memory(exc) or (y1 - y0 <= MIN_TILE and x1 - x0 <= MIN_TILE):
+                raise
+            from artstudio.engine.devices import empty_device_caches
+
+            empty_device_caches()
+            parts = _split((y0, x0, y1, x1), overlap)
+            total += len(parts) - 1
+            queue.extendleft(reversed(parts))  # smaller tiles, from this one on
+            continue
+        core = result[context * s:(context + y1 - y0) * s, context * s:(context + x1 - x0) * s]
+        fade = overlap * s
+        wy = _ramp(core.shape[0], fade if y0 > 0 else 0, fade if y1 < h else 0)
+        wx = _ramp(core.shape[1], fade if x0 > 0 else 0, fade if x1 < w else 0)
+        wt = (wy[:, None] * wx[None, :])[..., None]
+        out[y0 * s:y1 * s, x0 * s:x1 * s] += core * wt
+        weight[y0 * s:y1 * s, x0 * s:x1 * s] += wt
+        done += 1
+        if progress is not None:
+            progress(done, total, f"Tile {done} of {total}")
+    return out / np.maximum(weight, 1e-8)
+
+
+def target_size(width: int, height: int, scale: float) -> tuple[int, int]:
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def upscale(rgba: np.ndarray, options: UpscaleOptions, progress=None,
+            cancel: CancelToken | None = None) -> np.ndarray:
+    """Upscale straight RGBA uint8; alpha is upscaled on its own and recombined."""
+    from PIL import Image
+
+    h, w = rgba.shape[:2]
+    has_alpha = rgba.shape[2] == 4 and bool((rgba[..., 3] < 255).any())
+    if options.model is None:
+        scale = options.scale or 2.0
+        size = target_size(w, h, scale)
+        return np.asarray(Image.fromarray(rgba, "RGBA").resize(size, Image.Resampling.LANCZOS))
+    model = load_upscaler(options.model, options.device, options.precision)
+    scale = options.scale or float(model.scale)
+
+    def run(channels: np.ndarray) -> np.ndarray:
+        return upscale_rgb(model, channels.astype(np.float32) / 255, options.tile,
+                           options.overlap, options.seamless, progress, cancel)
+
+    rgb = run(rgba[..., :3])
+    planes = [rgb]
+    if has_alpha:
+        alpha = run(np.repeat(rgba[..., 3:4], 3, axis=2)).mean(axis=2, keepdims=True)
+        planes.append(alpha)
+    else:
+        planes.append(np.ones((*rgb.shape[:2], 1), np.float32))
+    result = (np.concatenate(planes, axis=2) * 255 + 0.5).clip(0, 255).astype(np.uint8)
+    size = target_size(w, h, scale)
+    if (result.shape[1], result.shape[0]) != size:
+        result = np.asarray(Image.fromarray(result, "RGBA").resize(size,
+                                                                   Image.Resampling.LANCZOS))
+    return result
+
+
+def self_test(folder: Path) -> str:
+    """Self-test check: a random compact model saved as a user would have it,
+    loaded safely, run tiled (with a simulated tight tile) and whole."""
+    import torch
+    from spandrel.architectures.Compact import Compact
+
+    torch.manual_seed(0)
+    path = folder / "compact-x2.pth"
+    torch.save(Compact(num_feat=8, num_conv=2, upscale=2).state_dict(), path)
+    rgba = np.zeros((40, 56, 4), np.uint8)
+    rgba[..., 0] = np.arange(56, dtype=np.uint8)[None, :] * 4
+    rgba[..., 3] = 255
+    whole = upscale(rgba, UpscaleOptions(model=str(path), tile=256, device="cpu"))
+    tiled = upscale(rgba, UpscaleOptions(model=str(path), tile=32, overlap=8, device="cpu"))
+    if whole.shape != (80, 112, 4):
+        raise RuntimeError(f"wrong output size {whole.shape}")
+    worst = int(np.abs(whole.astype(int) - tiled.astype(int)).max())
+    if worst > 4:
+        raise RuntimeError(f"tiles show seams ({worst} levels)")
+    return f"spandrel compact x2 ran whole and in tiles (max difference {worst} levels)"

@@ -1,0 +1,80 @@
+"""`artstudio upscale`: one image, a folder (resumable, with a report), refusals."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from artstudio.cli import main
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    from spandrel.architectures.Compact import Compact
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("m") / "compact-x2.pth"
+    torch.save(Compact(num_feat=8, num_conv=2, upscale=2).state_dict(), path)
+    return path
+
+
+@pytest.fixture
+def folder(tmp_path):
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    Image.new("RGB", (30, 20), (200, 10, 10)).save(src / "a.png")
+    Image.new("RGBA", (16, 24), (10, 200, 10, 128)).save(src / "sub" / "b.png")
+    (src / "broken.png").write_bytes(b"nope")
+    return src
+
+
+def test_one_image_at_a_fractional_scale(model, folder, tmp_path):
+    out = tmp_path / "big.png"
+    assert main(["upscale", str(folder / "a.png"), str(out), "--model", str(model),
+                 "--scale", "1.5"]) == 0
+    with Image.open(out) as image:
+        assert image.size == (45, 30)
+
+
+def test_folder_keeps_structure_reports_failures_and_resumes(model, folder, tmp_path):
+    out, report = tmp_path / "out", tmp_path / "report.json"
+    code = main(["upscale", str(folder), str(out), "--model", str(model), "--recursive",
+                 "--report", str(report)])
+    assert code == 1  # broken.png failed
+    with Image.open(out / "sub" / "b.png") as image:
+        assert image.size == (32, 48) and image.mode == "RGBA"
+        assert abs(np.asarray(image)[..., 3].mean() - 128) < 8
+    data = json.loads(report.read_text())
+    assert any("broken.png" in json.dumps(item) for item in data["failed"])
+    stamp = (out / "a.png").stat().st_mtime_ns
+    assert main(["upscale", str(folder), str(out), "--model", str(model), "--recursive"]) == 1
+    assert (out / "a.png").stat().st_mtime_ns == stamp  # resumed: not redone
+
+
+def test_lanczos_without_model(folder, tmp_path):
+    out = tmp_path / "lz"
+    assert main(["upscale", str(folder / "a.png"), str(out), "--scale", "3"]) == 0
+    with Image.open(out / "a.png") as image:
+        assert image.size == (90, 60)
+
+
+def test_unsafe_or_wrong_models_are_refused(folder, tmp_path, capsys):
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    evil = tmp_path / "evil.pth"
+    evil.write_bytes(pickle.dumps({"w": Payload()}))
+    assert main(["upscale", str(folder), str(tmp_path / "o"), "--model", str(evil)]) == 2
+    assert not marker.exists()
+    assert "evil.pth" in capsys.readouterr().err
+    assert main(["upscale", str(folder), str(tmp_path / "o"), "--model",
+                 str(tmp_path / "missing.pth")]) == 2
+    assert main(["upscale", str(folder), str(tmp_path / "o"), "--scale", "0"]) == 2

@@ -610,26 +610,44 @@ class Document:
             "size": (width, height), "layers": layers, "mask": mask,
             "frame": new_rect if frame.empty else frame})
 
-    def resize_image(self, width: int, height: int,
-                     resample: Image.Resampling = Image.Resampling.LANCZOS) -> None:
-        """Scale the whole image (every layer, the mask and the frame)."""
-        _check_size(width, height)
+    def scaled_layer_rects(self, width: int, height: int) -> dict[int, Rect]:
+        """Where each layer (by uid) lands when the image is scaled to width x height."""
         sx, sy = width / self._width, height / self._height
-        layers = []
+        rects = {}
         for layer in self._layers:
             left, top = round(layer.x * sx), round(layer.y * sy)
             right, bottom = round(layer.bounds.right * sx), round(layer.bounds.bottom * sy)
-            size = (max(1, right - left), max(1, bottom - top))
-            # Pillow premultiplies RGBA while resampling, so no dark fringes.
-            px = np.asarray(Image.fromarray(layer.pixels, "RGBA").resize(size, resample))
-            layers.append(_relayer(layer, pixels=np.array(px), x=left, y=top))
+            rects[layer.uid] = Rect(left, top, max(1, right - left), max(1, bottom - top))
+        return rects
+
+    def resize_image(self, width: int, height: int,
+                     resample: Image.Resampling = Image.Resampling.LANCZOS,
+                     scaled: dict[int, np.ndarray] | None = None,
+                     label: str = "Resize image") -> None:
+        """Scale the whole image (every layer, the mask and the frame). `scaled`
+        gives pixels already scaled elsewhere (an upscaler model), by layer uid,
+        at the sizes `scaled_layer_rects` says; other layers are resampled."""
+        _check_size(width, height)
+        sx, sy = width / self._width, height / self._height
+        rects = self.scaled_layer_rects(width, height)
+        layers = []
+        for layer in self._layers:
+            r = rects[layer.uid]
+            given = (scaled or {}).get(layer.uid)
+            if given is not None and given.shape[:2] == (r.h, r.w):
+                px = check_pixels(np.ascontiguousarray(given))
+            else:
+                # Pillow premultiplies RGBA while resampling, so no dark fringes.
+                px = np.asarray(Image.fromarray(layer.pixels, "RGBA").resize((r.w, r.h),
+                                                                             resample))
+            layers.append(_relayer(layer, pixels=np.array(px), x=r.x, y=r.y))
         mask = np.array(Image.fromarray(self._mask, "L").resize((width, height), resample))
         f = self._frame
         frame = Rect.from_edges(round(f.x * sx), round(f.y * sy),
                                 round(f.right * sx), round(f.bottom * sy))
         if frame.w < 1 or frame.h < 1:
             frame = Rect(0, 0, width, height)
-        self._apply_state("Resize image", {
+        self._apply_state(label, {
             "size": (width, height), "layers": layers, "mask": mask, "frame": frame})
 
     def crop_to_frame(self) -> None:

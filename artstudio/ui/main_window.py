@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
         self._action(image_menu, "&Canvas Size…", self._canvas_size)
         self._action(image_menu, "&Image Size…", self._image_size)
         self._action(image_menu, "C&rop to Frame", lambda: self.doc.crop_to_frame())
+        self._action(image_menu, "&Upscale…", self._upscale)
         self._action(image_menu, "&Flatten", self.layers_panel.flatten_layer)
 
         layer_menu = bar.addMenu("&Layer")
@@ -269,6 +270,13 @@ class MainWindow(QMainWindow):
         dialog = SizeDialog("Canvas size", self.doc.width, self.doc.height, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.doc.resize_canvas(*dialog.size_chosen())
+
+    def _upscale(self) -> None:
+        from artstudio.ui.upscale_dialog import UpscaleDialog, upscale_document
+
+        dialog = UpscaleDialog(self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            upscale_document(self, self.doc, dialog.options())
 
     def _image_size(self) -> None:
         dialog = SizeDialog("Image size", self.doc.width, self.doc.height, self)

@@ -27,15 +27,10 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
 
-    import torch
-    from spandrel.architectures.Compact import Compact
+    from artstudio.generators.upscale import load_upscaler, save_random_compact, upscale_rgb
 
-    from artstudio.generators.upscale import load_upscaler, upscale_rgb
-
-    torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "compact-x4.pth"
-        torch.save(Compact(num_feat=64, num_conv=16, upscale=4).state_dict(), path)
+        path = save_random_compact(Path(tmp) / "compact-x4.pth", 4, num_feat=64, num_conv=16)
         model = load_upscaler(path, "cpu")
         rng = np.random.default_rng(0)
         rgb = rng.random((args.size, args.size, 3), dtype=np.float32)

@@ -245,15 +245,23 @@ def upscale(rgba: np.ndarray, options: UpscaleOptions, progress=None,
     return result
 
 
-def self_test(folder: Path) -> str:
-    """Self-test check: a random compact model saved as a user would have it,
-    loaded safely, run tiled (with a simulated tight tile) and whole."""
+def save_random_compact(path: Path, scale: int = 2, num_feat: int = 8, num_conv: int = 2,
+                        seed: int = 0) -> Path:
+    """A randomly initialised compact SRVGG network saved as a .pth state dict,
+    the way Real-ESRGAN's compact models ship (for tests, benchmarks and the
+    self-test: it upscales, but learned nothing)."""
     import torch
     from spandrel.architectures.Compact import Compact
 
-    torch.manual_seed(0)
-    path = folder / "compact-x2.pth"
-    torch.save(Compact(num_feat=8, num_conv=2, upscale=2).state_dict(), path)
+    torch.manual_seed(seed)
+    torch.save(Compact(num_feat=num_feat, num_conv=num_conv, upscale=scale).state_dict(), path)
+    return path
+
+
+def self_test(folder: Path) -> str:
+    """Self-test check: a random compact model saved as a user would have it,
+    loaded safely, run tiled (with a simulated tight tile) and whole."""
+    path = save_random_compact(folder / "compact-x2.pth")
     rgba = np.zeros((40, 56, 4), np.uint8)
     rgba[..., 0] = np.arange(56, dtype=np.uint8)[None, :] * 4
     rgba[..., 3] = 255

@@ -7,20 +7,15 @@ import pickle
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from artstudio.cli import main
+from artstudio.generators.upscale import save_random_compact
 
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    from spandrel.architectures.Compact import Compact
-
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("m") / "compact-x2.pth"
-    torch.save(Compact(num_feat=8, num_conv=2, upscale=2).state_dict(), path)
-    return path
+    return save_random_compact(tmp_path_factory.mktemp("m") / "compact-x2.pth")
 
 
 @pytest.fixture

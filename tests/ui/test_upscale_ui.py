@@ -5,23 +5,22 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from artstudio.document import Rect
 from artstudio.engine import JobState
-from artstudio.generators.upscale import UpscaleOptions, load_upscaler, upscale
+from artstudio.generators.upscale import (
+    UpscaleOptions,
+    load_upscaler,
+    save_random_compact,
+    upscale,
+)
 from artstudio.ui.document_controller import new_document
 from artstudio.ui.upscale_dialog import UpscaleDialog, upscale_document
 
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    from spandrel.architectures.Compact import Compact
-
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("m") / "compact-x2.pth"
-    torch.save(Compact(num_feat=8, num_conv=2, upscale=2).state_dict(), path)
-    return path
+    return save_random_compact(tmp_path_factory.mktemp("m") / "compact-x2.pth")
 
 
 def test_upscale_document_with_a_model(studio, qtbot, model):

@@ -33,6 +33,7 @@ from artstudio.document.save import export_image, open_document, save_document
 from artstudio.engine import JobKind, Lane, UserFacingError
 from artstudio.settings import save_settings
 from artstudio.ui.dialogs import SizeDialog
+from artstudio.ui.images import qimage_to_rgba
 from artstudio.ui.job_runner import JobRunner
 
 log = logging.getLogger(__name__)
@@ -42,14 +43,6 @@ OPEN_FILTER = ("Images and documents (*.ora *.png *.jpg *.jpeg *.webp *.bmp *.ti
 SAVE_FILTER = "OpenRaster (*.ora)"
 EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
 MAX_RECENT = 10
-
-
-def qimage_to_rgba(image: QImage) -> np.ndarray:
-    """A straight RGBA copy of a QImage (clipboard, drops)."""
-    image = image.convertToFormat(QImage.Format.Format_RGBA8888)
-    w, h = image.width(), image.height()
-    data = np.frombuffer(image.constBits(), np.uint8, count=image.sizeInBytes())
-    return data.reshape(h, image.bytesPerLine())[:, : w * 4].reshape(h, w, 4).copy()
 
 
 class NewDocumentDialog(SizeDialog):

@@ -9,18 +9,17 @@ a staging tray: the artist applies one as a layer, discards, or reruns.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -43,10 +42,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from artstudio import paths
 from artstudio.document import Document, Rect
 from artstudio.engine import JobEvent, JobHandle, JobKind, JobState, Lane
 from artstudio.settings import save_settings
+from artstudio.ui.generation_history import GenerationHistory, HistoryEntry
+from artstudio.ui.images import pil_to_pixmap, rgba_over_white
 
 log = logging.getLogger(__name__)
 
@@ -67,31 +67,7 @@ PRESETS: dict[str, dict[str, Any]] = {
                                             "scheduler": "dpmpp_2m_karras"},
     "LCM models: 4 steps, CFG 1.5": {"steps": 4, "cfg_scale": 1.5, "scheduler": "lcm"},
 }
-HISTORY_FILE = "generation-history.jsonl"
-HISTORY_KEEP = 1000
 THUMB = 96
-
-
-def pil_to_pixmap(image: Any, size: int | None = None) -> QPixmap:
-    """A PIL image or an HxWx3/4 uint8 array as a QPixmap (copied)."""
-    array = np.ascontiguousarray(np.asarray(image.convert("RGBA") if hasattr(image, "convert")
-                                            else image))
-    if array.ndim == 3 and array.shape[2] == 3:
-        array = np.ascontiguousarray(np.dstack([array, np.full(array.shape[:2], 255, np.uint8)]))
-    h, w = array.shape[:2]
-    qimage = QImage(array.data, w, h, array.strides[0], QImage.Format.Format_RGBA8888).copy()
-    pixmap = QPixmap.fromImage(qimage)
-    if size:
-        pixmap = pixmap.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
-                               Qt.TransformationMode.SmoothTransformation)
-    return pixmap
-
-
-def rgba_over_white(rgba: np.ndarray) -> Image.Image:
-    """What the model sees of a transparent canvas: the picture over white."""
-    alpha = rgba[..., 3:4].astype(np.float32) / 255
-    rgb = rgba[..., :3].astype(np.float32) * alpha + 255 * (1 - alpha)
-    return Image.fromarray(np.clip(rgb + 0.5, 0, 255).astype(np.uint8), "RGB")
 
 
 @dataclass
@@ -105,60 +81,6 @@ class Candidate:
     outpaint: tuple[int, int, int, int] | None = None
     seed: int | None = None
     doc: Any = None  # weak reference to the document it was made for
-
-
-@dataclass
-class HistoryEntry:
-    time: float
-    settings: dict[str, Any]
-    model: str
-    seeds: list[int] = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        prompt = str(self.settings.get("prompt", "")).replace("\n", " ")
-        when = time.strftime("%m-%d %H:%M", time.localtime(self.time))
-        seeds = ", ".join(str(s) for s in self.seeds[:3])
-        return f"{when}  {prompt[:60] or '(no prompt)'}  [seed {seeds}]"
-
-
-class GenerationHistory:
-    """Every generation's settings, appended to a JSON-lines file in the data folder."""
-
-    def __init__(self, path: Path | None = None):
-        self.path = path or paths.data_dir() / HISTORY_FILE
-        self.entries: list[HistoryEntry] = []
-        self._load()
-
-    def _load(self) -> None:
-        try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()[-HISTORY_KEEP:]
-        except OSError:
-            return
-        for line in lines:
-            try:
-                data = json.loads(line)
-                self.entries.append(HistoryEntry(float(data["time"]), dict(data["settings"]),
-                                                 str(data.get("model", "")),
-                                                 [int(s) for s in data.get("seeds", [])]))
-            except (ValueError, KeyError, TypeError):
-                continue  # one damaged line does not lose the rest
-
-    def add(self, entry: HistoryEntry) -> None:
-        self.entries.append(entry)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps({"time": entry.time, "settings": entry.settings,
-                                     "model": entry.model, "seeds": entry.seeds},
-                                    default=str) + "\n")
-        except OSError as exc:
-            log.warning("could not write the generation history: %s", exc)
-
-    def search(self, text: str) -> list[HistoryEntry]:
-        words = text.lower().split()
-        return [e for e in reversed(self.entries)
-                if all(w in str(e.settings.get("prompt", "")).lower() for w in words)]
 
 
 def _scan_models(folders, progress, cancel):

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from artstudio import paths
 from artstudio.generators.style import BUILTIN_STYLES, StyleOptions
-from artstudio.ui.generate_panel import pil_to_pixmap
+from artstudio.ui.images import pil_to_pixmap
 
 THUMB = 72
 ENGINES = (("builtin", "Built-in styles"), ("arbitrary", "A painting as the style"),

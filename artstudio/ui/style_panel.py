@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from artstudio.document import Document, Rect
 from artstudio.engine import JobHandle, JobKind, JobState, Lane
-from artstudio.ui.generate_panel import pil_to_pixmap
+from artstudio.ui.images import pil_to_pixmap
 from artstudio.ui.style_chooser import StyleChooser, gallery_folder, thumbnail_path
 
 log = logging.getLogger(__name__)

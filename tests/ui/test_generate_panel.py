@@ -10,7 +10,7 @@ from artstudio.document import Rect
 from artstudio.engine import JobState
 from artstudio.generators.models import identify
 from artstudio.ui.document_controller import new_document
-from artstudio.ui.generate_panel import GenerationHistory, HistoryEntry
+from artstudio.ui.generation_history import GenerationHistory, HistoryEntry
 
 
 @pytest.fixture(scope="module")

@@ -46,7 +46,7 @@ def main() -> None:
             whole_times.append(whole_t)
             tiled_times.append(tiled_t)
             ratios.append(tiled_t / whole_t)
-        worst = float(np.abs(whole - tiled).max() * 255)
+        worst = float(np.abs(whole.astype(int) - tiled.astype(int)).max())
     print(f"upscale_tiling_overhead ratio={statistics.median(ratios):.3f} "
           f"(whole {statistics.median(whole_times):.2f} s, tiled "
           f"{statistics.median(tiled_times):.2f} s; {args.size}px x4, tile {args.tile}, "

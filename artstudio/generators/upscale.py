@@ -166,7 +166,11 @@ def _run_padded(model: Upscaler, image: np.ndarray) -> np.ndarray:
 def upscale_rgb(model: Upscaler, rgb: np.ndarray, tile: int | None = None, overlap: int = 16,
                 seamless: bool = False, progress=None, cancel: CancelToken | None = None
                 ) -> np.ndarray:
-    """HxWx3 float32 0..1 -> upscaled by the model's scale, tile by tile."""
+    """HxWx3 float32 0..1 -> uint8, upscaled by the model's scale, tile by tile.
+
+    Blending needs float accumulators, but only for the band of rows the
+    current row of tiles touches: finished rows go straight into the uint8
+    result, so working memory does not grow with the image."""
     h, w = rgb.shape[:2]
     s = model.scale
     tile = max(MIN_TILE, tile or auto_tile(model))
@@ -174,14 +178,33 @@ def upscale_rgb(model: Upscaler, rgb: np.ndarray, tile: int | None = None, overl
     context = overlap  # real pixels around every tile: the network sees its surroundings
     padded = np.pad(rgb, ((context, context), (context, context), (0, 0)),
                     mode="wrap" if seamless else "reflect")
-    out = np.zeros((h * s, w * s, 3), np.float32)
-    weight = np.zeros((h * s, w * s, 1), np.float32)
-    queue = deque(_windows(h, w, tile, overlap))
+    out = np.zeros((h * s, w * s, 3), np.uint8)
+    # (row key, window): a window split after an out-of-memory error keeps its row.
+    queue = deque((win[0], win) for win in _windows(h, w, tile, overlap))
+    band_top = 0  # first output row not yet written to `out`
+    acc = np.zeros((0, w * s, 3), np.float32)
+    weight = np.zeros((0, w * s, 1), np.float32)
+    row = None
     done, total = 0, len(queue)
+
+    def flush(upto: int) -> None:
+        """Write output rows [band_top, upto) and drop them from the band."""
+        nonlocal band_top, acc, weight
+        n = upto - band_top
+        if n <= 0:
+            return
+        block = acc[:n] / np.maximum(weight[:n], 1e-8)
+        out[band_top:upto] = (block * 255 + 0.5).clip(0, 255).astype(np.uint8)
+        acc, weight = acc[n:], weight[n:]
+        band_top = upto
+
     while queue:
         if cancel is not None:
             cancel.raise_if_cancelled()
-        y0, x0, y1, x1 = queue.popleft()
+        key, (y0, x0, y1, x1) = queue.popleft()
+        if key != row:  # a new row of tiles: rows above its top are final
+            flush(y0 * s)
+            row = key
         patch = padded[y0:y1 + 2 * context, x0:x1 + 2 * context]
         try:
             result = _run_padded(model, patch)
@@ -193,19 +216,26 @@ def upscale_rgb(model: Upscaler, rgb: np.ndarray, tile: int | None = None, overl
             empty_device_caches()
             parts = _split((y0, x0, y1, x1), overlap)
             total += len(parts) - 1
-            queue.extendleft(reversed(parts))  # smaller tiles, from this one on
+            queue.extendleft((key, part) for part in reversed(parts))  # smaller, from here on
             continue
         core = result[context * s:(context + y1 - y0) * s, context * s:(context + x1 - x0) * s]
         fade = overlap * s
         wy = _ramp(core.shape[0], fade if y0 > 0 else 0, fade if y1 < h else 0)
         wx = _ramp(core.shape[1], fade if x0 > 0 else 0, fade if x1 < w else 0)
         wt = (wy[:, None] * wx[None, :])[..., None]
-        out[y0 * s:y1 * s, x0 * s:x1 * s] += core * wt
-        weight[y0 * s:y1 * s, x0 * s:x1 * s] += wt
+        need = y1 * s - band_top
+        if need > acc.shape[0]:  # grow the band downwards
+            grow = need - acc.shape[0]
+            acc = np.concatenate([acc, np.zeros((grow, w * s, 3), np.float32)])
+            weight = np.concatenate([weight, np.zeros((grow, w * s, 1), np.float32)])
+        top = y0 * s - band_top
+        acc[top:top + core.shape[0], x0 * s:x1 * s] += core * wt
+        weight[top:top + core.shape[0], x0 * s:x1 * s] += wt
         done += 1
         if progress is not None:
             progress(done, total, f"Tile {done} of {total}")
-    return out / np.maximum(weight, 1e-8)
+    flush(h * s)
+    return out
 
 
 def target_size(width: int, height: int, scale: float) -> tuple[int, int]:
@@ -231,13 +261,12 @@ def upscale(rgba: np.ndarray, options: UpscaleOptions, progress=None,
                            options.overlap, options.seamless, progress, cancel)
 
     rgb = run(rgba[..., :3])
-    planes = [rgb]
     if has_alpha:
-        alpha = run(np.repeat(rgba[..., 3:4], 3, axis=2)).mean(axis=2, keepdims=True)
-        planes.append(alpha)
+        grey = run(np.repeat(rgba[..., 3:4], 3, axis=2))
+        alpha = (grey.mean(axis=2, keepdims=True) + 0.5).astype(np.uint8)
     else:
-        planes.append(np.ones((*rgb.shape[:2], 1), np.float32))
-    result = (np.concatenate(planes, axis=2) * 255 + 0.5).clip(0, 255).astype(np.uint8)
+        alpha = np.full((*rgb.shape[:2], 1), 255, np.uint8)
+    result = np.concatenate([rgb, alpha], axis=2)
     size = target_size(w, h, scale)
     if (result.shape[1], result.shape[0]) != size:
         result = np.asarray(Image.fromarray(result, "RGBA").resize(size,

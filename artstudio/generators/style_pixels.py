@@ -4,7 +4,6 @@ upsampling. Plain numpy and OpenCV; nothing here loads a model."""
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 # The networks were trained on images of a few hundred pixels; below this the
@@ -48,6 +47,8 @@ def reflect_pad(rgb: np.ndarray, multiple: int) -> tuple[np.ndarray, int, int]:
 
 def resize(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
     """Area filter when shrinking (no aliasing), Lanczos when enlarging."""
+    import cv2  # imported on use: the app imports this module at start
+
     h, w = rgb.shape[:2]
     if (w, h) == (width, height):
         return rgb
@@ -70,6 +71,8 @@ def fit_within(w: int, h: int, longest: int | None) -> tuple[int, int]:
 def keep_colour(stylized: np.ndarray, original: np.ndarray) -> np.ndarray:
     """Luminance from the stylized image, chroma (Cr, Cb) from the original:
     the brush work and shading of the style with the photo's own colours."""
+    import cv2  # imported on use: the app imports this module at start
+
     y_sty = cv2.cvtColor(stylized, cv2.COLOR_RGB2YCrCb)[..., :1]
     ycc = cv2.cvtColor(original, cv2.COLOR_RGB2YCrCb)
     ycc[..., :1] = y_sty
@@ -87,6 +90,8 @@ def detail_band(original_full: np.ndarray, work_w: int, work_h: int) -> np.ndarr
     """The original's luminance detail finer than the working size: full
     luminance minus its round trip through the working size (one level of a
     Laplacian pyramid, cut exactly where the network's resolution ends)."""
+    import cv2  # imported on use: the app imports this module at start
+
     h, w = original_full.shape[:2]
     lum = cv2.cvtColor(original_full, cv2.COLOR_RGB2GRAY)
     low = cv2.resize(lum, (work_w, work_h), interpolation=cv2.INTER_AREA)

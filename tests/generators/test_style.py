@@ -101,7 +101,9 @@ def test_preserve_colour_keeps_chroma_takes_luma():
     kept = stylize(rgba, StyleOptions.builtin("electric", preserve_color=True))
 
     def ycc(x):
-        return px.cv2.cvtColor(x[..., :3], px.cv2.COLOR_RGB2YCrCb).astype(np.float32)
+        import cv2
+
+        return cv2.cvtColor(x[..., :3], cv2.COLOR_RGB2YCrCb).astype(np.float32)
 
     src, p, k = ycc(rgba), ycc(plain), ycc(kept)
     chroma_kept = np.abs(k[..., 1:] - src[..., 1:]).mean()

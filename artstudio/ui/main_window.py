@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
 
         studio.bridge.job_changed.connect(self._on_job_changed)
         self._hidden_docks: list[QDockWidget] = []
+        self._watched = None  # the document whose undo history the Edit menu follows
         self._build_menus()
         self._document_changed(None)
 
@@ -235,6 +236,9 @@ class MainWindow(QMainWindow):
         self.style_panel.set_document(doc)
         for action in self._doc_actions:
             action.setEnabled(doc is not None)
+        if self._watched is not None:
+            self._watched.events.history_changed.disconnect(self._history_changed)
+        self._watched = doc
         if doc is not None:
             doc.events.history_changed.connect(self._history_changed)
         self._history_changed()

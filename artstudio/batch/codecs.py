@@ -5,11 +5,14 @@ format, and write-then-rename so no partial file is ever visible."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from PIL import Image
 
+from artstudio.batch.png_rows import write_png_rows
 from artstudio.document.io_images import load_image
 from artstudio.document.save import atomic_write
 
@@ -48,9 +51,37 @@ def encode(rgba: np.ndarray, fmt: str, quality: int = 92, png_level: int = 3,
     return buf.getvalue()
 
 
-def write_output(rgba: np.ndarray, target: Path, fmt: str, quality: int = 92,
+class RowSource(Protocol):
+    """A result made while it is written (an upscale too large to hold):
+    RGBA uint8 row blocks from the top down. `opaque` says the alpha is all
+    255, so PNG can store RGB."""
+
+    width: int
+    height: int
+    opaque: bool
+
+    def rows(self) -> Iterator[np.ndarray]: ...
+
+    def to_array(self) -> np.ndarray: ...
+
+
+def is_row_source(result: object) -> bool:
+    return not isinstance(result, np.ndarray) and hasattr(result, "rows")
+
+
+def write_output(result: np.ndarray | RowSource, target: Path, fmt: str, quality: int = 92,
                  png_level: int = 3) -> None:
-    """Encode and write atomically (a temporary dot-file renamed into place)."""
-    data = encode(rgba, fmt, quality, png_level)
+    """Encode and write atomically (a temporary dot-file renamed into place).
+    A row source is streamed into a PNG band by band; JPEG and WebP encoders
+    need the whole image, so it is gathered first for those."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    if is_row_source(result):
+        if fmt != "png":
+            result = result.to_array()
+        else:
+            channels = 3 if result.opaque else 4
+            atomic_write(target, lambda fh: write_png_rows(
+                fh, result.width, result.height, channels, result.rows(), png_level))
+            return
+    data = encode(result, fmt, quality, png_level)
     atomic_write(target, lambda fh: fh.write(data))

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from artstudio.batch.codecs import decode, write_output
+from artstudio.batch.codecs import RowSource, decode, is_row_source, write_output
 from artstudio.batch.naming import Item, format_of
 from artstudio.batch.report import BatchReport, progress_line
 from artstudio.document.errors import DocumentFileError
@@ -32,9 +32,10 @@ from artstudio.engine.errors import describe_error
 
 
 class Processor(Protocol):
-    """Any per-image function: RGBA uint8 in, RGBA uint8 out."""
+    """Any per-image function: RGBA uint8 in, RGBA uint8 out (or a RowSource,
+    whose work then happens while it is written)."""
 
-    def __call__(self, rgba: np.ndarray) -> np.ndarray: ...
+    def __call__(self, rgba: np.ndarray) -> np.ndarray | RowSource: ...
 
 
 ProgressFn = Callable[..., None]
@@ -160,6 +161,23 @@ def run_batch(items: Iterable[Item], process: Processor,
                 tell()
                 continue
             del rgba
+            if is_row_source(out):
+                # The work happens while the rows are written: do it here, in
+                # order, so failures and cancelling behave as for `process`.
+                drain(0)
+                try:
+                    write_output(out, item.target, format_of(item.target), settings.quality,
+                                 settings.png_level)
+                    report.written.append(item.target)
+                except Cancelled:
+                    stop = True
+                    ahead.appendleft((item, pending))
+                    break
+                except Exception as exc:
+                    report.failed.append((item.source, _reason(exc)))
+                finished += 1
+                tell()
+                continue
             behind.append((item, encoder.submit(
                 write_output, out, item.target, format_of(item.target),
                 settings.quality, settings.png_level)))

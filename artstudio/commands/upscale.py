@@ -1,11 +1,15 @@
 """`artstudio upscale INPUT OUTPUT`: super-resolution on one image or a folder.
 
+    artstudio upscale photo.png big.png
     artstudio upscale photo.png big.png --model 4x-UltraSharp.safetensors
     artstudio upscale renders/ print/ --model RealESRGAN_x4plus.pth --scale 3 --recursive
-    artstudio upscale texture.png texture-2x.png --model 2x-compact.pth --seamless
+    artstudio upscale texture.png texture-2x.png --seamless
 
-Any single-image super-resolution model that spandrel knows (.pth read with
-weights_only, or .safetensors); without --model, Lanczos. Exit status: 0 all
+--model takes any single-image super-resolution model that spandrel knows
+(.pth read with weights_only, or .safetensors), "builtin" (the default: the
+networks shipped with Artstudio, 2x up to --scale 2 and 4x above) or
+"lanczos" (no network). PNG results at the model's own scale are written
+band by band, so a huge result never has to fit in memory. Exit status: 0 all
 done, 1 a file failed, 2 bad arguments or an unusable model, 130 cancelled.
 """
 
@@ -16,14 +20,17 @@ import sys
 from pathlib import Path
 
 from artstudio.commands.folder_command import add_folder_arguments, run_folder_command
+from artstudio.generators.upscale import BUILTIN
+
+LANCZOS = "lanczos"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = __doc__.split("\n\n", 1)[1]
     add_folder_arguments(parser)
-    parser.add_argument("--model", type=Path, metavar="FILE",
-                        help="an upscaler model file (default: Lanczos, no model)")
+    parser.add_argument("--model", default=BUILTIN, metavar="FILE|builtin|lanczos",
+                        help="an upscaler model file, builtin (default) or lanczos")
     parser.add_argument("--scale", type=float, metavar="S",
                         help="output scale, any number (default: the model's, or 2)")
     parser.add_argument("--tile", type=int, metavar="PX",
@@ -34,7 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from artstudio.generators.upscale import UpscaleOptions, load_upscaler, upscale
+    from artstudio.generators.upscale import (
+        UpscaleOptions,
+        load_upscaler,
+        model_path,
+        upscale_for_writing,
+    )
 
     if args.scale is not None and not 0 < args.scale <= 16:
         print("artstudio upscale: error: --scale must be above 0 and at most 16", file=sys.stderr)
@@ -42,18 +54,20 @@ def run(args: argparse.Namespace) -> int:
     if args.tile is not None and args.tile < 32:
         print("artstudio upscale: error: --tile must be at least 32", file=sys.stderr)
         return 2
-    options = UpscaleOptions(model=str(args.model) if args.model else None, scale=args.scale,
-                             tile=args.tile, seamless=args.seamless, device=args.device)
+    model = None if args.model.lower() == LANCZOS else args.model
+    options = UpscaleOptions(model=model, scale=args.scale, tile=args.tile,
+                             seamless=args.seamless, device=args.device)
 
     def make_processor(cancel):
-        if options.model is not None:
-            if not Path(options.model).is_file():
+        path = model_path(options)  # refuses a missing built-in model
+        if path is not None:
+            if not Path(path).is_file():
                 from artstudio.engine import UserFacingError
 
-                raise UserFacingError(f"model not found: {options.model}")
-            load_upscaler(options.model, options.device)  # refuse a bad file before starting
-        return lambda rgba: upscale(rgba, options, None, cancel)
+                raise UserFacingError(f"model not found: {path}")
+            load_upscaler(path, options.device)  # refuse a bad file before starting
+        return lambda rgba: upscale_for_writing(rgba, options, None, cancel)
 
-    what = Path(options.model).name if options.model else "Lanczos"
+    what = {None: "Lanczos", BUILTIN: "the built-in model"}.get(model) or Path(model).name
     return run_folder_command(args, "upscale", make_processor,
                               f"upscale with {what} x{args.scale or 'model'}")

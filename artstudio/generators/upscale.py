@@ -13,7 +13,9 @@ texture stays tileable. Alpha is upscaled separately and recombined.
 from __future__ import annotations
 
 import math
+import os
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,11 +27,14 @@ from artstudio.engine.errors import UserFacingError, is_out_of_memory
 from artstudio.engine.model_cache import shared_cache
 
 MIN_TILE = 32
+BUILTIN = "builtin"  # UpscaleOptions.model for the networks in models/
+# Float accumulators for one band of output rows stay under this, however wide.
+BAND_BYTES = 192 * 1024**2
 
 
 @dataclass(frozen=True)
 class UpscaleOptions:
-    """model: a spandrel model file, or None for Lanczos. scale: the output
+    """model: a spandrel model file, "builtin", or None for Lanczos. scale: the output
     scale (None: the model's own); the model runs at its scale and the result
     is resampled to this one. tile: input tile side in pixels (None: chosen
     from free memory). overlap: pixels shared by neighbouring tiles."""
@@ -122,12 +127,12 @@ def auto_tile(model: Upscaler) -> int:
     return side // model.multiple_of * model.multiple_of or model.multiple_of
 
 
-def _windows(h: int, w: int, tile: int, overlap: int) -> list[tuple[int, int, int, int]]:
+def _windows(h: int, w: int, tile_h: int, tile_w: int,
+             overlap: int) -> list[tuple[int, int, int, int]]:
     """Tile windows (y0, x0, y1, x1) covering the image, neighbours sharing `overlap`."""
-    step = max(1, tile - overlap)
-    ys = list(range(0, max(1, h - overlap), step)) or [0]
-    xs = list(range(0, max(1, w - overlap), step)) or [0]
-    return [(y, x, min(h, y + tile), min(w, x + tile)) for y in ys for x in xs]
+    ys = list(range(0, max(1, h - overlap), max(1, tile_h - overlap))) or [0]
+    xs = list(range(0, max(1, w - overlap), max(1, tile_w - overlap))) or [0]
+    return [(y, x, min(h, y + tile_h), min(w, x + tile_w)) for y in ys for x in xs]
 
 
 def _split(window: tuple[int, int, int, int], overlap: int) -> list[tuple[int, int, int, int]]:
@@ -151,8 +156,14 @@ def _ramp(length: int, fade_start: int, fade_end: int) -> np.ndarray:
     return weight
 
 
+def _as_float(patch: np.ndarray) -> np.ndarray:
+    if patch.dtype == np.uint8:
+        return patch.astype(np.float32) * (1 / 255)
+    return patch.astype(np.float32, copy=False)
+
+
 def _run_padded(model: Upscaler, image: np.ndarray) -> np.ndarray:
-    """Run a patch, padding it up to the model's size requirements."""
+    """Run a float RGB patch, padding it up to the model's size requirements."""
     h, w = image.shape[:2]
     m = model.multiple_of
     th = max(model.minimum, -(-h // m) * m)
@@ -163,51 +174,78 @@ def _run_padded(model: Upscaler, image: np.ndarray) -> np.ndarray:
     return out[: h * model.scale, : w * model.scale]
 
 
-def upscale_rgb(model: Upscaler, rgb: np.ndarray, tile: int | None = None, overlap: int = 16,
-                seamless: bool = False, progress=None, cancel: CancelToken | None = None
-                ) -> np.ndarray:
-    """HxWx3 float32 0..1 -> uint8, upscaled by the model's scale, tile by tile.
+def _run_tile(model: Upscaler, patch: np.ndarray, with_alpha: bool) -> np.ndarray:
+    """RGB (and alpha, as a grey image of its own) of one patch, upscaled."""
+    rgb = _run_padded(model, _as_float(patch[..., :3]))
+    if patch.shape[2] == 3:
+        return rgb
+    if with_alpha:
+        grey = _run_padded(model, np.repeat(_as_float(patch[..., 3:4]), 3, axis=2))
+        alpha = grey.mean(axis=2, keepdims=True)
+    else:
+        alpha = np.ones((*rgb.shape[:2], 1), np.float32)
+    return np.concatenate([rgb, alpha], axis=2)
+
+
+def band_tile_height(width: int, scale: int, channels: int, tile: int, overlap: int,
+                     band_bytes: int = BAND_BYTES) -> int:
+    """Tile height that keeps the float band (output rows of one row of tiles,
+    plus a weight channel) within `band_bytes`, however wide the image is."""
+    per_row = width * scale * (channels + 1) * 4
+    rows = band_bytes // max(1, per_row) // max(1, scale) - overlap
+    return max(MIN_TILE, min(tile, rows))
+
+
+def upscale_rows(model: Upscaler, image: np.ndarray, tile: int | None = None,
+                 overlap: int = 16, seamless: bool = False, progress=None,
+                 cancel: CancelToken | None = None, with_alpha: bool = True,
+                 band_bytes: int = BAND_BYTES) -> Iterator[np.ndarray]:
+    """Upscale HxWxC (C = 3 or 4; uint8, or float 0..1) by the model's scale,
+    tile by tile, yielding finished uint8 rows from the top down.
 
     Blending needs float accumulators, but only for the band of rows the
-    current row of tiles touches: finished rows go straight into the uint8
-    result, so working memory does not grow with the image."""
-    h, w = rgb.shape[:2]
+    current row of tiles touches, and that band's height is capped by
+    `band_bytes`: memory does not grow with the result, so a caller can write
+    the rows to disk as they come (see `UpscaleStream`)."""
+    h, w, channels = image.shape
     s = model.scale
-    tile = max(MIN_TILE, tile or auto_tile(model))
-    overlap = max(0, min(overlap, tile // 4))
+    tile_w = max(MIN_TILE, tile or auto_tile(model))
+    overlap = max(0, min(overlap, tile_w // 4))
+    tile_h = band_tile_height(w, s, channels, tile_w, overlap, band_bytes)
     context = overlap  # real pixels around every tile: the network sees its surroundings
-    padded = np.pad(rgb, ((context, context), (context, context), (0, 0)),
+    padded = np.pad(image, ((context, context), (context, context), (0, 0)),
                     mode="wrap" if seamless else "reflect")
-    out = np.zeros((h * s, w * s, 3), np.uint8)
     # (row key, window): a window split after an out-of-memory error keeps its row.
-    queue = deque((win[0], win) for win in _windows(h, w, tile, overlap))
-    band_top = 0  # first output row not yet written to `out`
-    acc = np.zeros((0, w * s, 3), np.float32)
+    queue = deque((win[0], win) for win in _windows(h, w, tile_h, tile_w, overlap))
+    band_top = 0  # first output row not yet yielded
+    acc = np.zeros((0, w * s, channels), np.float32)
     weight = np.zeros((0, w * s, 1), np.float32)
     row = None
     done, total = 0, len(queue)
 
-    def flush(upto: int) -> None:
-        """Write output rows [band_top, upto) and drop them from the band."""
+    def take(upto: int) -> np.ndarray | None:
+        """Output rows [band_top, upto) as uint8, dropped from the band."""
         nonlocal band_top, acc, weight
         n = upto - band_top
         if n <= 0:
-            return
+            return None
         block = acc[:n] / np.maximum(weight[:n], 1e-8)
-        out[band_top:upto] = (block * 255 + 0.5).clip(0, 255).astype(np.uint8)
         acc, weight = acc[n:], weight[n:]
         band_top = upto
+        return (block * 255 + 0.5).clip(0, 255).astype(np.uint8)
 
     while queue:
         if cancel is not None:
             cancel.raise_if_cancelled()
         key, (y0, x0, y1, x1) = queue.popleft()
         if key != row:  # a new row of tiles: rows above its top are final
-            flush(y0 * s)
+            block = take(y0 * s)
+            if block is not None:
+                yield block
             row = key
         patch = padded[y0:y1 + 2 * context, x0:x1 + 2 * context]
         try:
-            result = _run_padded(model, patch)
+            result = _run_tile(model, patch, with_alpha)
         except Exception as exc:
             if not is_out_of_memory(exc) or (y1 - y0 <= MIN_TILE and x1 - x0 <= MIN_TILE):
                 raise
@@ -226,7 +264,7 @@ def upscale_rgb(model: Upscaler, rgb: np.ndarray, tile: int | None = None, overl
         need = y1 * s - band_top
         if need > acc.shape[0]:  # grow the band downwards
             grow = need - acc.shape[0]
-            acc = np.concatenate([acc, np.zeros((grow, w * s, 3), np.float32)])
+            acc = np.concatenate([acc, np.zeros((grow, w * s, channels), np.float32)])
             weight = np.concatenate([weight, np.zeros((grow, w * s, 1), np.float32)])
         top = y0 * s - band_top
         acc[top:top + core.shape[0], x0 * s:x1 * s] += core * wt
@@ -234,44 +272,113 @@ def upscale_rgb(model: Upscaler, rgb: np.ndarray, tile: int | None = None, overl
         done += 1
         if progress is not None:
             progress(done, total, f"Tile {done} of {total}")
-    flush(h * s)
+    block = take(h * s)
+    if block is not None:
+        yield block
+
+
+def upscale_array(model: Upscaler, image: np.ndarray, tile: int | None = None,
+                  overlap: int = 16, seamless: bool = False, progress=None,
+                  cancel: CancelToken | None = None, with_alpha: bool = True) -> np.ndarray:
+    """`upscale_rows` gathered into one uint8 array of (sH)x(sW)xC."""
+    h, w, channels = image.shape
+    out = np.empty((h * model.scale, w * model.scale, channels), np.uint8)
+    y = 0
+    for block in upscale_rows(model, image, tile, overlap, seamless, progress, cancel,
+                              with_alpha):
+        out[y:y + len(block)] = block
+        y += len(block)
     return out
+
+
+upscale_rgb = upscale_array  # the name the benchmarks and the training script use
 
 
 def target_size(width: int, height: int, scale: float) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def builtin_models_dir() -> Path:
+    """models/ beside the package in a checkout and in the frozen app."""
+    env = os.environ.get("ARTSTUDIO_BUILTIN_MODELS")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "models"
+
+
+def builtin_model_path(scale: float | None) -> Path:
+    """The built-in network for an output scale: the 2x one up to 2x, the 4x
+    one above (its result is resampled down to the scale asked for)."""
+    native = 2 if scale is None or scale <= 2 else 4
+    path = builtin_models_dir() / f"builtin-upscaler-x{native}.safetensors"
+    if not path.is_file():
+        raise UserFacingError(f"The built-in {native}x upscaler is missing from this "
+                              f"installation ({path}). Reinstall Artstudio, or choose a "
+                              "model file.")
+    return path
+
+
+def model_path(options: UpscaleOptions) -> str | None:
+    """The model file the options name ("builtin" resolved), or None for Lanczos."""
+    if options.model == BUILTIN:
+        return str(builtin_model_path(options.scale))
+    return options.model
+
+
+@dataclass
+class UpscaleStream:
+    """A result made row band by row band while it is written, for outputs
+    too large to hold (a 4096 px image at 4x is 1 GB of pixels)."""
+
+    width: int
+    height: int
+    channels: int
+    make_rows: Callable[[], Iterator[np.ndarray]]
+    opaque: bool = False
+
+    def rows(self) -> Iterator[np.ndarray]:
+        return self.make_rows()
+
+    def to_array(self) -> np.ndarray:
+        out = np.empty((self.height, self.width, self.channels), np.uint8)
+        y = 0
+        for block in self.rows():
+            out[y:y + len(block)] = block
+            y += len(block)
+        return out
+
+
+def _lanczos(rgba: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(rgba, "RGBA").resize(size, Image.Resampling.LANCZOS))
+
+
 def upscale(rgba: np.ndarray, options: UpscaleOptions, progress=None,
             cancel: CancelToken | None = None) -> np.ndarray:
     """Upscale straight RGBA uint8; alpha is upscaled on its own and recombined."""
-    from PIL import Image
+    result = upscale_for_writing(rgba, options, progress, cancel)
+    return result.to_array() if isinstance(result, UpscaleStream) else result
 
+
+def upscale_for_writing(rgba: np.ndarray, options: UpscaleOptions, progress=None,
+                        cancel: CancelToken | None = None) -> np.ndarray | UpscaleStream:
+    """Like `upscale`, but at the model's own scale the result comes as an
+    `UpscaleStream` that a writer can take row band by row band."""
     h, w = rgba.shape[:2]
+    path = model_path(options)
+    if path is None:
+        return _lanczos(rgba, target_size(w, h, options.scale or 2.0))
+    model = load_upscaler(path, options.device, options.precision)
+    size = target_size(w, h, options.scale or float(model.scale))
     has_alpha = rgba.shape[2] == 4 and bool((rgba[..., 3] < 255).any())
-    if options.model is None:
-        scale = options.scale or 2.0
-        size = target_size(w, h, scale)
-        return np.asarray(Image.fromarray(rgba, "RGBA").resize(size, Image.Resampling.LANCZOS))
-    model = load_upscaler(options.model, options.device, options.precision)
-    scale = options.scale or float(model.scale)
 
-    def run(channels: np.ndarray) -> np.ndarray:
-        return upscale_rgb(model, channels.astype(np.float32) / 255, options.tile,
-                           options.overlap, options.seamless, progress, cancel)
+    def rows() -> Iterator[np.ndarray]:
+        return upscale_rows(model, rgba, options.tile, options.overlap, options.seamless,
+                            progress, cancel, with_alpha=has_alpha)
 
-    rgb = run(rgba[..., :3])
-    if has_alpha:
-        grey = run(np.repeat(rgba[..., 3:4], 3, axis=2))
-        alpha = (grey.mean(axis=2, keepdims=True) + 0.5).astype(np.uint8)
-    else:
-        alpha = np.full((*rgb.shape[:2], 1), 255, np.uint8)
-    result = np.concatenate([rgb, alpha], axis=2)
-    size = target_size(w, h, scale)
-    if (result.shape[1], result.shape[0]) != size:
-        result = np.asarray(Image.fromarray(result, "RGBA").resize(size,
-                                                                   Image.Resampling.LANCZOS))
-    return result
+    stream = UpscaleStream(w * model.scale, h * model.scale, 4, rows, opaque=not has_alpha)
+    if size == (stream.width, stream.height):
+        return stream
+    return _lanczos(stream.to_array(), size)
 
 
 def save_random_compact(path: Path, scale: int = 2, num_feat: int = 8, num_conv: int = 2,

@@ -221,3 +221,57 @@ def test_runs_as_an_engine_job_and_cancels(tmp_path):
         assert not list(out.glob(".*"))
     finally:
         engine.shutdown()
+
+
+class Rows:
+    """A RowSource: the result is made while it is written."""
+
+    def __init__(self, rgba, fail_at=None, cancel_at=None, token=None):
+        self.image, self.fail_at, self.cancel_at, self.token = invert(rgba), fail_at, \
+            cancel_at, token
+        self.height, self.width = self.image.shape[:2]
+        self.opaque = True
+
+    def rows(self):
+        for y in range(0, self.height, 4):
+            if y == self.fail_at:
+                raise ValueError("the network broke mid-way")
+            if y == self.cancel_at:
+                self.token.raise_if_cancelled()
+            yield self.image[y:y + 4]
+
+    def to_array(self):
+        return self.image
+
+
+def test_streamed_results_are_written_whole_failures_reported_cancel_clean(tmp_path):
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    for i in range(4):
+        Image.fromarray(_rgb(seed=i)).save(src / f"{i}.png")
+    items = plan_batch(src, out).items
+    report = run_batch(items, Rows)
+    assert len(report.written) == 4
+    with Image.open(out / "1.png") as image:
+        assert np.array_equal(np.asarray(image), 255 - _rgb(seed=1))
+    jpg = run_batch(plan_batch(src, tmp_path / "j", fmt="jpg").items, Rows)
+    assert len(jpg.written) == 4  # gathered whole for encoders that need it
+
+    broken = run_batch(plan_batch(src, tmp_path / "b").items,
+                       lambda rgba: Rows(rgba, fail_at=8))
+    assert len(broken.failed) == 4 and "mid-way" in broken.failed[0][1]
+    assert not [p for p in (tmp_path / "b").rglob("*") if p.is_file()]  # nor temporaries
+
+    token = CancelToken()
+    seen = []
+
+    def cancel_in_second(rgba):
+        seen.append(1)
+        if len(seen) == 2:
+            token.cancel()
+        return Rows(rgba, cancel_at=8, token=token)
+
+    cancelled = run_batch(plan_batch(src, tmp_path / "c").items, cancel_in_second,
+                          cancel=token)
+    assert cancelled.cancelled and len(cancelled.written) == 1
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["0.png"]  # no partials

@@ -53,7 +53,8 @@ def test_folder_keeps_structure_reports_failures_and_resumes(model, folder, tmp_
 
 def test_lanczos_without_model(folder, tmp_path):
     out = tmp_path / "lz"
-    assert main(["upscale", str(folder / "a.png"), str(out), "--scale", "3"]) == 0
+    assert main(["upscale", str(folder / "a.png"), str(out), "--scale", "3",
+                 "--model", "lanczos"]) == 0
     with Image.open(out / "a.png") as image:
         assert image.size == (90, 60)
 
@@ -73,3 +74,20 @@ def test_unsafe_or_wrong_models_are_refused(folder, tmp_path, capsys):
     assert main(["upscale", str(folder), str(tmp_path / "o"), "--model",
                  str(tmp_path / "missing.pth")]) == 2
     assert main(["upscale", str(folder), str(tmp_path / "o"), "--scale", "0"]) == 2
+
+
+def test_builtin_model_is_the_default(folder, tmp_path):
+    out = tmp_path / "b"
+    assert main(["upscale", str(folder / "a.png"), str(out)]) == 0
+    with Image.open(out / "a.png") as image:
+        assert image.size == (60, 40) and image.mode == "RGB"
+    assert main(["upscale", str(folder / "a.png"), str(tmp_path / "b4"), "--model", "builtin",
+                 "--scale", "4"]) == 0
+    with Image.open(tmp_path / "b4" / "a.png") as image:
+        assert image.size == (120, 80)
+
+
+def test_missing_builtin_model_is_explained(folder, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ARTSTUDIO_BUILTIN_MODELS", str(tmp_path / "nowhere"))
+    assert main(["upscale", str(folder), str(tmp_path / "o")]) == 2
+    assert "built-in 2x upscaler is missing" in capsys.readouterr().err

@@ -153,3 +153,28 @@ def test_a_non_upscaler_is_refused(tmp_path):
     torch.save(net.state_dict(), path)
     with pytest.raises(UserFacingError, match="not an upscaler"):
         load_upscaler(path, "cpu")
+
+
+def test_rows_come_in_bands_capped_in_memory_and_match_the_whole(models):
+    model = load_upscaler(models["compact2"], "cpu")
+    rgba = photo(96, 128, alpha=True)
+    whole = up.upscale_array(model, rgba, tile=512)
+    # A band budget this small forces short tiles and many bands.
+    budget = 128 * 2 * 5 * 4 * 2 * 48
+    assert up.band_tile_height(128, 2, 4, 512, 8, budget) < 96
+    blocks = list(up.upscale_rows(model, rgba, tile=512, overlap=8, band_bytes=budget))
+    assert len(blocks) > 1 and sum(len(b) for b in blocks) == 192
+    banded = np.concatenate(blocks)
+    assert np.abs(whole.astype(int) - banded.astype(int)).max() <= 4
+    assert banded[:, :100, 3].max() < 60  # transparent half stays transparent
+
+
+def test_result_at_the_models_scale_streams(models):
+    options = UpscaleOptions(model=str(models["compact2"]), device="cpu")
+    stream = up.upscale_for_writing(photo(), options)
+    assert isinstance(stream, up.UpscaleStream) and stream.opaque
+    assert (stream.width, stream.height) == (128, 96)
+    assert np.array_equal(stream.to_array(), upscale(photo(), options))
+    other = up.upscale_for_writing(photo(), UpscaleOptions(model=str(models["compact2"]),
+                                                           scale=1.5, device="cpu"))
+    assert isinstance(other, np.ndarray) and other.shape == (72, 96, 4)

@@ -41,12 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from artstudio.generators.upscale import (
-        UpscaleOptions,
-        load_upscaler,
-        model_path,
-        upscale_for_writing,
-    )
+    from artstudio.generators.upscale import UpscaleOptions, upscale_processor
 
     if args.scale is not None and not 0 < args.scale <= 16:
         print("artstudio upscale: error: --scale must be above 0 and at most 16", file=sys.stderr)
@@ -59,14 +54,7 @@ def run(args: argparse.Namespace) -> int:
                              seamless=args.seamless, device=args.device)
 
     def make_processor(cancel):
-        path = model_path(options)  # refuses a missing built-in model
-        if path is not None:
-            if not Path(path).is_file():
-                from artstudio.engine import UserFacingError
-
-                raise UserFacingError(f"model not found: {path}")
-            load_upscaler(path, options.device)  # refuse a bad file before starting
-        return lambda rgba: upscale_for_writing(rgba, options, None, cancel)
+        return upscale_processor(options, cancel)
 
     what = {None: "Lanczos", BUILTIN: "the built-in model"}.get(model) or Path(model).name
     return run_folder_command(args, "upscale", make_processor,

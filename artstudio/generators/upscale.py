@@ -381,6 +381,21 @@ def upscale_for_writing(rgba: np.ndarray, options: UpscaleOptions, progress=None
     return _lanczos(stream.to_array(), size)
 
 
+def upscale_processor(options: UpscaleOptions, cancel: CancelToken | None = None):
+    """The per-image function of a folder batch: loads (and so checks) the
+    model first, then upscales each image for writing."""
+    path = model_path(options)  # refuses a missing built-in model
+    if path is not None:
+        if not Path(path).is_file():
+            raise UserFacingError(f"model not found: {path}")
+        load_upscaler(path, options.device, options.precision)
+
+    def process(rgba: np.ndarray) -> np.ndarray | UpscaleStream:
+        return upscale_for_writing(rgba, options, None, cancel)
+
+    return process
+
+
 def save_random_compact(path: Path, scale: int = 2, num_feat: int = 8, num_conv: int = 2,
                         seed: int = 0) -> Path:
     """A randomly initialised compact SRVGG network saved as a .pth state dict,

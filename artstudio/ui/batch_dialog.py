@@ -1,4 +1,6 @@
-"""The folder batch dialog: style a whole folder through the engine.
+"""The folder batch dialog: style (or upscale) a whole folder through the
+engine. `FolderBatchDialog` is the part about folders, progress and the
+summary; a subclass supplies the chooser widget and the per-image function.
 
 The dialog only gathers choices and shows progress. The batch runs as an
 engine job (planning included, so a huge folder is walked off the GUI
@@ -50,15 +52,17 @@ def _path_row(edit: QLineEdit, browse) -> QWidget:
     return row
 
 
-class BatchDialog(QDialog):
-    """Choose folders and a style, Start, watch n/N and the ETA, Cancel, and
-    read the summary with every failure listed at the end."""
+class FolderBatchDialog(QDialog):
+    """Choose folders and what to do, Start, watch n/N and the ETA, Cancel,
+    and read the summary with every failure listed at the end."""
 
     batch_finished = Signal(object)  # the BatchReport, or None when the job failed
+    window_title = "Process a folder"
+    verb = "Process"
 
     def __init__(self, engine: Engine, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setWindowTitle("Style a folder")
+        self.setWindowTitle(self.window_title)
         self.resize(520, 720)
         self.engine = engine
         self.bridge = EngineBridge(engine, self)
@@ -73,7 +77,7 @@ class BatchDialog(QDialog):
         self.input_edit = QLineEdit()
         self.output_edit = QLineEdit()
         self.recursive_check = QCheckBox("Include subfolders")
-        self.chooser = StyleChooser(default_max_size=0)
+        self.chooser = self._make_chooser()
         self.format_combo = QComboBox()
         self.format_combo.addItems(["png", "jpg", "webp"])
         self.overwrite_check = QCheckBox("Redo images already in the output folder")
@@ -127,15 +131,23 @@ class BatchDialog(QDialog):
     def _browse_output(self) -> None:
         self._pick_folder(self.output_edit)
 
-    # ---- choices -> job -----------------------------------------------------
-    def options(self) -> StyleOptions:
-        """The StyleOptions the widgets describe (ValueError when incomplete)."""
+    # ---- what a subclass supplies --------------------------------------------
+    def _make_chooser(self) -> QWidget:
+        raise NotImplementedError
+
+    def options(self):
+        """The options the chooser describes (ValueError when incomplete)."""
         return self.chooser.options()
 
-    def _make_processor_factory(self, options: StyleOptions):
-        # Runs on the worker: loading the model happens off the GUI thread.
-        return functools.partial(style_processor, options)
+    def _make_processor_factory(self, options):
+        """A callable(cancel) -> per-image function; it runs on the worker, so
+        loading the model happens off the GUI thread."""
+        raise NotImplementedError
 
+    def _lane(self, options) -> Lane:
+        return Lane.POOL
+
+    # ---- choices -> job -----------------------------------------------------
     def start(self) -> None:
         """Check the choices, then submit the batch as one engine job."""
         src = Path(self.input_edit.text().strip())
@@ -158,8 +170,7 @@ class BatchDialog(QDialog):
             settings=BatchSettings(overwrite=self.overwrite_check.isChecked()),
             report_path=out / REPORT_NAME,
         )
-        # GPU models share the single accelerator lane; ONNX CPU work uses the pool.
-        lane = Lane.ACCELERATOR if options.engine == "cyclegan" else Lane.POOL
+        lane = self._lane(options)
         self.report = None
         self.summary_label.setText("")
         self.failures_list.clear()
@@ -168,7 +179,7 @@ class BatchDialog(QDialog):
         self.status_label.setText("Starting…")
         self._set_running(True)
         self._handle = self.engine.submit(run_folder_job, job, kind=JobKind.BATCH, lane=lane,
-                                          title=f"Style folder {src.name}")
+                                          title=f"{self.verb} folder {src.name}")
 
     def cancel(self) -> None:
         """Ask the batch to stop after the image in hand (that one is finished)."""
@@ -231,3 +242,20 @@ class BatchDialog(QDialog):
         self.cancel()
         self.bridge.detach()
         super().closeEvent(event)
+
+
+class BatchDialog(FolderBatchDialog):
+    """Style a folder."""
+
+    window_title = "Style a folder"
+    verb = "Style"
+
+    def _make_chooser(self) -> QWidget:
+        return StyleChooser(default_max_size=0)
+
+    def _make_processor_factory(self, options: StyleOptions):
+        return functools.partial(style_processor, options)
+
+    def _lane(self, options: StyleOptions) -> Lane:
+        # GPU models share the single accelerator lane; ONNX CPU work uses the pool.
+        return Lane.ACCELERATOR if options.engine == "cyclegan" else Lane.POOL

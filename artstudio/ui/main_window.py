@@ -189,7 +189,8 @@ class MainWindow(QMainWindow):
         self._action(image_menu, "&Canvas Size…", self._canvas_size)
         self._action(image_menu, "&Image Size…", self._image_size)
         self._action(image_menu, "C&rop to Frame", lambda: self.doc.crop_to_frame())
-        self._action(image_menu, "&Upscale…", self._upscale)
+        self._action(image_menu, "&Upscale…", self._upscale, "Ctrl+Alt+U")
+        self._action(image_menu, "Upscale a F&older…", self.open_upscale_batch, doc_only=False)
         self._action(image_menu, "&Flatten", self.layers_panel.flatten_layer)
 
         layer_menu = bar.addMenu("&Layer")
@@ -276,11 +277,22 @@ class MainWindow(QMainWindow):
             self.doc.resize_canvas(*dialog.size_chosen())
 
     def _upscale(self) -> None:
-        from artstudio.ui.upscale_dialog import UpscaleDialog, upscale_document
+        from artstudio.ui.upscale_dialog import UpscaleDialog, upscale_document, upscale_region
 
-        dialog = UpscaleDialog(self)
+        dialog = UpscaleDialog(self, device=self.studio.settings.device)
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            upscale_document(self, self.doc, dialog.options())
+            if dialog.target_key() == "image":
+                upscale_document(self, self.doc, dialog.options())
+            else:
+                upscale_region(self, self.doc, dialog.target_key(), dialog.options())
+
+    def open_upscale_batch(self):
+        from artstudio.ui.upscale_dialog import UpscaleBatchDialog
+
+        dialog = UpscaleBatchDialog(self.studio.engine, self, device=self.studio.settings.device)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def _image_size(self) -> None:
         dialog = SizeDialog("Image size", self.doc.width, self.doc.height, self)

@@ -1,29 +1,31 @@
-"""Image > Upscale: the whole document (every layer, the mask and the frame)
-through an upscaler model, or Lanczos. The layers are upscaled on a worker from
-copies; the result is applied as one undo step, and only if the document did
-not change meanwhile (otherwise strokes made during the run would be lost)."""
+"""Image > Upscale and Image > Upscale a Folder.
+
+Upscale applies to the whole document (every layer, the mask and the frame,
+as one undo step), to the active layer, or to the generation frame; the last
+two arrive as a new layer centred on what they came from (layers may reach
+past the canvas, so nothing is cut off). The work runs on a worker from
+copies, and a result is applied only if the document did not change
+meanwhile (otherwise strokes made during the run would be lost).
+"""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-from PySide6.QtWidgets import (
-    QDialog,
-    QDoubleSpinBox,
-    QFileDialog,
-    QFormLayout,
-    QHBoxLayout,
-    QLineEdit,
-    QPushButton,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QDialog, QVBoxLayout, QWidget
 
 from artstudio.document import Document, Rect
 from artstudio.engine import JobHandle, JobKind, Lane
-from artstudio.generators.upscale import UpscaleOptions
+from artstudio.generators.upscale import UpscaleOptions, upscale_processor
+from artstudio.ui.batch_dialog import FolderBatchDialog
 from artstudio.ui.dialogs import ok_cancel
+from artstudio.ui.upscale_chooser import UpscaleChooser
+
+TARGETS = (("image", "The whole image (all layers, mask and frame)"),
+           ("layer", "The active layer, into a new layer"),
+           ("frame", "The generation frame, into a new layer"))
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,10 @@ class DocumentUpscale:
 
     layers: tuple[tuple[int, np.ndarray, Rect], ...]  # (uid, pixels, target rect)
     options: UpscaleOptions
+
+
+def _lane(options: UpscaleOptions) -> Lane:
+    return Lane.ACCELERATOR if options.model else Lane.POOL
 
 
 def run_document_upscale(params: DocumentUpscale, progress, cancel) -> dict[int, np.ndarray]:
@@ -54,36 +60,32 @@ def run_document_upscale(params: DocumentUpscale, progress, cancel) -> dict[int,
     return out
 
 
-class UpscaleDialog(QDialog):
-    def __init__(self, parent: QWidget | None = None, model: str = ""):
-        super().__init__(parent)
-        self.setWindowTitle("Upscale image")
-        self.model = QLineEdit(model)
-        self.model.setPlaceholderText("Lanczos (no model)")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        row = QHBoxLayout()
-        row.addWidget(self.model, 1)
-        row.addWidget(browse)
-        self.scale = QDoubleSpinBox()
-        self.scale.setRange(1.0, 8.0)
-        self.scale.setSingleStep(0.5)
-        self.scale.setValue(2.0)
-        self.scale.setSuffix(" ×")
-        form = QFormLayout(self)
-        form.addRow("Upscaler model", row)
-        form.addRow("Scale", self.scale)
-        form.addRow(ok_cancel(self))
+def run_region_upscale(params: tuple[np.ndarray, UpscaleOptions], progress,
+                       cancel) -> np.ndarray:
+    from artstudio.generators.upscale import upscale
 
-    def _browse(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Upscaler model", str(Path.home()),
-                                              "Models (*.pth *.safetensors)")
-        if name:
-            self.model.setText(name)
+    pixels, options = params
+    return upscale(pixels, options, progress, cancel)
+
+
+class UpscaleDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None, device: str = "auto"):
+        super().__init__(parent)
+        self.setWindowTitle("Upscale")
+        self.target = QComboBox()
+        for key, label in TARGETS:
+            self.target.addItem(label, key)
+        self.chooser = UpscaleChooser(device=device)
+        self.chooser.form.insertRow(0, "Upscale", self.target)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.chooser)
+        layout.addWidget(ok_cancel(self))
 
     def options(self) -> UpscaleOptions:
-        model = self.model.text().strip() or None
-        return UpscaleOptions(model=model, scale=self.scale.value())
+        return self.chooser.options()
+
+    def target_key(self) -> str:
+        return self.target.currentData()
 
 
 def upscale_document(window, doc: Document, options: UpscaleOptions) -> JobHandle:
@@ -103,7 +105,71 @@ def upscale_document(window, doc: Document, options: UpscaleOptions) -> JobHandl
         doc.resize_image(width, height, scaled=scaled, label="Upscale image")
         window.show_note(f"Upscaled to {width}x{height}")
 
-    lane = Lane.ACCELERATOR if options.model else Lane.POOL
     return window.runner.run(run_document_upscale, snapshot, title=f"Upscale to {width}x{height}",
-                             kind=JobKind.UPSCALE, lane=lane, on_done=apply,
+                             kind=JobKind.UPSCALE, lane=_lane(options), on_done=apply,
                              on_failed=lambda message: window.show_note(message))
+
+
+def region_to_upscale(doc: Document, target: str) -> tuple[np.ndarray, Rect, str] | str:
+    """Pixels, where they sit on the canvas, and the new layer's name; or why
+    there is nothing to upscale. A layer gives only its painted part."""
+    if target == "layer":
+        layer = doc.active_layer
+        if layer is None:
+            return "There is no active layer"
+        alpha = layer.pixels[..., 3]
+        ys, xs = np.nonzero(alpha)
+        if not len(ys):
+            return f"{layer.name} is empty: nothing to upscale"
+        y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+        return (layer.pixels[y0:y1, x0:x1].copy(),
+                Rect(layer.x + x0, layer.y + y0, x1 - x0, y1 - y0), f"{layer.name} (upscaled)")
+    frame = doc.frame.intersect(doc.rect)
+    if frame.w < 1 or frame.h < 1:
+        return "The frame lies outside the canvas"
+    return doc.composite(frame).copy(), frame, "Frame (upscaled)"
+
+
+def upscale_region(window, doc: Document, target: str, options: UpscaleOptions
+                   ) -> JobHandle | None:
+    """Upscale the active layer or the frame into a new layer, centred on it."""
+    region = region_to_upscale(doc, target)
+    if isinstance(region, str):
+        window.show_note(region)
+        return None
+    pixels, rect, name = region
+
+    def apply(big: np.ndarray) -> None:
+        if window.doc is not doc:
+            window.show_note("The document was closed while upscaling")
+            return
+        h, w = big.shape[:2]
+        x = rect.x + (rect.w - w) // 2
+        y = rect.y + (rect.h - h) // 2
+        doc.add_layer(big, name=name, x=x, y=y, label="Upscale into new layer")
+        window.show_note(f"{name}: {w}x{h}")
+
+    return window.runner.run(run_region_upscale, (pixels, options),
+                             title=f"Upscale {name.removesuffix(' (upscaled)')}",
+                             kind=JobKind.UPSCALE, lane=_lane(options), on_done=apply,
+                             on_failed=lambda message: window.show_note(message))
+
+
+class UpscaleBatchDialog(FolderBatchDialog):
+    """Upscale a folder, with the same batch machinery as styling one."""
+
+    window_title = "Upscale a folder"
+    verb = "Upscale"
+
+    def __init__(self, engine, parent: QWidget | None = None, device: str = "auto"):
+        self._device = device
+        super().__init__(engine, parent)
+
+    def _make_chooser(self) -> QWidget:
+        return UpscaleChooser(device=self._device)
+
+    def _make_processor_factory(self, options: UpscaleOptions):
+        return functools.partial(upscale_processor, options)
+
+    def _lane(self, options: UpscaleOptions) -> Lane:
+        return _lane(options)

@@ -275,3 +275,47 @@ def test_streamed_results_are_written_whole_failures_reported_cancel_clean(tmp_p
                           cancel=token)
     assert cancelled.cancelled and len(cancelled.written) == 1
     assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["0.png"]  # no partials
+
+
+def test_a_processor_that_asks_for_two_gets_two_images_at_once(tmp_path):
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    for i in range(6):
+        Image.fromarray(_rgb(seed=i)).save(src / f"{i}.png")
+    together = threading.Barrier(2, timeout=10)  # breaks unless two arrive at once
+    threads = set()
+
+    def pair(rgba):
+        threads.add(threading.current_thread().name)
+        together.wait()
+        return invert(rgba)
+
+    pair.concurrency = 2
+    report = run_batch(plan_batch(src, out).items, pair)
+    assert len(report.written) == 6 and not report.failed
+    assert len(threads) == 2
+    for i in range(6):
+        assert np.array_equal(np.asarray(Image.open(out / f"{i}.png")), 255 - _rgb(seed=i))
+
+
+def test_cancel_with_two_in_hand_finishes_both(tmp_path):
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    for i in range(8):
+        Image.fromarray(_rgb(seed=i)).save(src / f"{i}.png")
+    token = CancelToken()
+    calls = []
+    lock = threading.Lock()
+
+    def pair(rgba):
+        with lock:
+            calls.append(1)
+            if len(calls) == 3:
+                token.cancel()
+        return invert(rgba)
+
+    pair.concurrency = 2
+    report = run_batch(plan_batch(src, out).items, pair, cancel=token)
+    assert report.cancelled
+    written = sorted(p.name for p in out.iterdir())
+    assert len(written) == len(calls) and len(written) < 8  # every started image written

@@ -6,7 +6,8 @@
     artstudio upscale texture.png texture-2x.png --seamless
 
 --model takes any single-image super-resolution model that spandrel knows
-(.pth read with weights_only, or .safetensors), "builtin" (the default: the
+(.pth read with weights_only, or .safetensors), Stable Diffusion's x4
+upscaler as a diffusers folder (with --prompt), "builtin" (the default: the
 networks shipped with Artstudio, 2x up to --scale 2 and 4x above) or
 "lanczos" (no network). PNG results at the model's own scale are written
 band by band, so a huge result never has to fit in memory. Exit status: 0 all
@@ -38,6 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seamless", action="store_true",
                         help="wrap the borders so a tileable texture stays tileable")
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
+    sd = parser.add_argument_group("Stable Diffusion x4 upscaler (--model FOLDER)")
+    sd.add_argument("--prompt", default="", help="what the image shows; guides the new detail")
+    sd.add_argument("--steps", type=int, default=20, help="denoising steps (default 20)")
+    sd.add_argument("--noise-level", type=int, default=20,
+                    help="noise added to the input, 0-350: more invents more (default 20)")
+    sd.add_argument("--seed", type=int, default=0)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     model = None if args.model.lower() == LANCZOS else args.model
     options = UpscaleOptions(model=model, scale=args.scale, tile=args.tile,
-                             seamless=args.seamless, device=args.device)
+                             seamless=args.seamless, device=args.device, prompt=args.prompt,
+                             steps=args.steps, noise_level=args.noise_level, seed=args.seed)
 
     def make_processor(cancel):
         return upscale_processor(options, cancel)

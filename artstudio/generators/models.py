@@ -229,6 +229,8 @@ def classify_diffusers_configs(index: dict, unet: dict, text: dict, scheduler: d
     in_channels = unet.get("in_channels", 4)
     cross = unet.get("cross_attention_dim")
     prediction = scheduler.get("prediction_type", "") or ""
+    if cls == "StableDiffusionUpscalePipeline" or in_channels == 7:  # SD's x4 upscaler
+        return "upscaler", prediction, notes
     xl = has_text_encoder_2 or unet.get("addition_embed_type") == "text_time" or "XL" in cls
     if xl:
         if index.get("text_encoder", [None])[0] is None and has_text_encoder_2:

@@ -296,3 +296,44 @@ def save_tiny_models(root: Path, kinds: tuple[str, ...] = TINY_KINDS) -> dict[st
             "*.safetensors", "*.bin", "*.ckpt"))
         made[kind] = {"diffusers": folder, "single": single}
     return made
+
+
+def save_tiny_x4_upscaler(folder: Path, seed: int = 0) -> Path:
+    """A random pipeline in the shape of Stable Diffusion's x4 upscaler (a
+    7-channel UNet with noise-level class labels, a VAE that scales by 4),
+    saved as a diffusers folder, as diffusers' own tests build it."""
+    offline_and_quiet()
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        DDIMScheduler,
+        DDPMScheduler,
+        StableDiffusionUpscalePipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTextModel, CLIPTokenizer
+
+    folder = Path(folder)
+    tok_dir = write_tiny_tokenizer(folder.with_name(folder.name + "-tokenizer"))
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(
+        block_out_channels=(32, 32, 64), layers_per_block=1, sample_size=32, in_channels=7,
+        out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D",
+                                          "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=32, attention_head_dim=8, use_linear_projection=True,
+        only_cross_attention=(True, True, False), num_class_embeds=100)
+    torch.manual_seed(seed + 1)
+    vae = AutoencoderKL(
+        block_out_channels=[32, 32, 64], in_channels=3, out_channels=3, latent_channels=4,
+        down_block_types=["DownEncoderBlock2D"] * 3, up_block_types=["UpDecoderBlock2D"] * 3,
+        scaling_factor=0.08333)
+    torch.manual_seed(seed + 2)
+    pipe = StableDiffusionUpscalePipeline(
+        vae=vae, text_encoder=CLIPTextModel(_text_config("gelu")),
+        tokenizer=CLIPTokenizer.from_pretrained(str(tok_dir)), unet=unet,
+        low_res_scheduler=DDPMScheduler(), scheduler=DDIMScheduler(prediction_type="v_prediction"),
+        max_noise_level=99)
+    pipe.save_pretrained(str(folder), safe_serialization=True)
+    shutil.rmtree(tok_dir, ignore_errors=True)
+    return folder

@@ -34,7 +34,8 @@ BAND_BYTES = 192 * 1024**2
 
 @dataclass(frozen=True)
 class UpscaleOptions:
-    """model: a spandrel model file, "builtin", or None for Lanczos. scale: the output
+    """model: a spandrel model file, Stable Diffusion's x4 upscaler (a
+    diffusers folder), "builtin", or None for Lanczos. scale: the output
     scale (None: the model's own); the model runs at its scale and the result
     is resampled to this one. tile: input tile side in pixels (None: chosen
     from free memory). overlap: pixels shared by neighbouring tiles."""
@@ -46,6 +47,11 @@ class UpscaleOptions:
     seamless: bool = False
     device: str = "auto"
     precision: str = "auto"
+    # Stable Diffusion's x4 upscaler only (a diffusers folder as the model):
+    prompt: str = ""
+    steps: int = 20
+    noise_level: int = 20
+    seed: int = 0
 
 
 @dataclass
@@ -79,11 +85,19 @@ class Upscaler:
 
 
 def load_upscaler(path: str | Path, device: str = "auto", precision: str = "auto") -> Upscaler:
-    """Load (cached) a super-resolution model; a file that is not one is refused."""
+    """Load (cached) a super-resolution model: a spandrel file, or Stable
+    Diffusion's x4 upscaler as a diffusers folder. Anything else is refused."""
     from artstudio.engine.devices import choose_device
 
-    choice = choose_device(device, precision)
     path = Path(path)
+    if path.is_dir():
+        from artstudio.generators.sd_upscale import is_diffusion_upscaler, load_diffusion_upscaler
+
+        if not is_diffusion_upscaler(path):
+            raise UserFacingError(f"{path.name} is a folder but not Stable Diffusion's x4 "
+                                  "upscaler; choose an upscaler model file.")
+        return load_diffusion_upscaler(path, device, precision)
+    choice = choose_device(device, precision)
     key = ("upscaler", str(path.resolve()), choice.device, choice.dtype)
     return shared_cache().get(key, lambda: _load(path, choice))
 
@@ -119,6 +133,8 @@ def auto_tile(model: Upscaler) -> int:
     per-pixel activation cost; an out-of-memory error still halves it."""
     from artstudio.engine.devices import free_memory_bytes
 
+    if getattr(model, "preferred_tile", None):
+        return model.preferred_tile
     params = sum(p.numel() for p in model.descriptor.model.parameters())
     width = max(32, min(256, int(math.sqrt(params / 9))))  # ~feature channels
     per_pixel = 4 * width * 6 * max(1, model.scale) ** 2
@@ -179,7 +195,9 @@ def _run_tile(model: Upscaler, patch: np.ndarray, with_alpha: bool) -> np.ndarra
     rgb = _run_padded(model, _as_float(patch[..., :3]))
     if patch.shape[2] == 3:
         return rgb
-    if with_alpha:
+    if with_alpha and hasattr(model, "run_alpha"):
+        alpha = model.run_alpha(_as_float(patch[..., 3]))[..., None]
+    elif with_alpha:
         grey = _run_padded(model, np.repeat(_as_float(patch[..., 3:4]), 3, axis=2))
         alpha = grey.mean(axis=2, keepdims=True)
     else:
@@ -368,6 +386,12 @@ def upscale_for_writing(rgba: np.ndarray, options: UpscaleOptions, progress=None
     if path is None:
         return _lanczos(rgba, target_size(w, h, options.scale or 2.0))
     model = load_upscaler(path, options.device, options.precision)
+    if hasattr(model, "with_params"):  # a diffusion upscaler: the prompt and steps
+        from artstudio.generators.sd_upscale import DiffusionUpscaleParams
+
+        model = model.with_params(DiffusionUpscaleParams(
+            prompt=options.prompt, steps=options.steps, noise_level=options.noise_level,
+            seed=options.seed), cancel)
     size = target_size(w, h, options.scale or float(model.scale))
     has_alpha = rgba.shape[2] == 4 and bool((rgba[..., 3] < 255).any())
 
@@ -386,7 +410,7 @@ def upscale_processor(options: UpscaleOptions, cancel: CancelToken | None = None
     model first, then upscales each image for writing."""
     path = model_path(options)  # refuses a missing built-in model
     if path is not None:
-        if not Path(path).is_file():
+        if not Path(path).exists():
             raise UserFacingError(f"model not found: {path}")
         load_upscaler(path, options.device, options.precision)
 

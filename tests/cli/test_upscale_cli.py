@@ -91,3 +91,14 @@ def test_missing_builtin_model_is_explained(folder, tmp_path, monkeypatch, capsy
     monkeypatch.setenv("ARTSTUDIO_BUILTIN_MODELS", str(tmp_path / "nowhere"))
     assert main(["upscale", str(folder), str(tmp_path / "o")]) == 2
     assert "built-in 2x upscaler is missing" in capsys.readouterr().err
+
+
+def test_stable_diffusion_x4_folder_with_a_prompt(folder, tmp_path):
+    from artstudio.generators.tiny_models import save_tiny_x4_upscaler
+
+    sd = save_tiny_x4_upscaler(tmp_path / "models" / "x4")
+    out = tmp_path / "sd.png"
+    assert main(["upscale", str(folder / "a.png"), str(out), "--model", str(sd), "--prompt",
+                 "a red square", "--steps", "1", "--device", "cpu"]) == 0
+    with Image.open(out) as image:
+        assert image.size == (120, 80)

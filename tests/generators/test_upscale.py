@@ -178,3 +178,42 @@ def test_result_at_the_models_scale_streams(models):
     other = up.upscale_for_writing(photo(), UpscaleOptions(model=str(models["compact2"]),
                                                            scale=1.5, device="cpu"))
     assert isinstance(other, np.ndarray) and other.shape == (72, 96, 4)
+
+
+@pytest.fixture(scope="module")
+def sd_x4(tmp_path_factory):
+    from artstudio.generators.tiny_models import save_tiny_x4_upscaler
+
+    return save_tiny_x4_upscaler(tmp_path_factory.mktemp("sdx4") / "tiny-x4-upscaler")
+
+
+def test_stable_diffusion_x4_upscaler_folder_is_identified_and_runs_tiled(sd_x4):
+    from artstudio.generators.models import identify
+
+    info = identify(sd_x4)
+    assert (info.kind, info.family, info.format) == ("upscaler", "upscaler", "diffusers")
+    rgba = photo(24, 40, alpha=True)
+    options = UpscaleOptions(model=str(sd_x4), device="cpu", steps=2, tile=32, overlap=8,
+                             prompt="a red cat")
+    out = upscale(rgba, options)
+    assert out.shape == (96, 160, 4) and out.dtype == np.uint8
+    assert out[:, :60, 3].max() < 60 and out[:, 100:, 3].min() > 200  # alpha kept apart
+    assert np.array_equal(out, upscale(rgba, options))  # seeded: the same twice
+
+
+def test_stable_diffusion_upscaler_cancels_within_a_step(sd_x4):
+    from artstudio.engine import CancelToken
+    from artstudio.engine.cancel import Cancelled
+
+    token = CancelToken()
+    token.cancel()
+    model = load_upscaler(sd_x4, "cpu").with_params(
+        __import__("artstudio.generators.sd_upscale", fromlist=["x"]).DiffusionUpscaleParams(
+            steps=5), token)
+    with pytest.raises(Cancelled):
+        model.run(np.zeros((16, 16, 3), np.float32))
+
+
+def test_a_folder_that_is_not_an_upscaler_is_refused(tmp_path):
+    with pytest.raises(UserFacingError, match="not Stable Diffusion's x4 upscaler"):
+        load_upscaler(tmp_path, "cpu")

@@ -433,13 +433,41 @@ def save_random_compact(path: Path, scale: int = 2, num_feat: int = 8, num_conv:
     return path
 
 
+def verify_builtin_models() -> list[str]:
+    """Problems with the shipped networks: missing, or not the bytes that
+    models/manifest.json records (a damaged or altered installation)."""
+    import hashlib
+    import json
+
+    folder = builtin_models_dir()
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return [f"models/manifest.json cannot be read: {exc}"]
+    problems = []
+    for name, entry in manifest.get("models", {}).items():
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"{name} is missing")
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != entry.get("sha256"):
+            problems.append(f"{name} differs from the manifest's sha256")
+    return problems
+
+
 def self_test(folder: Path) -> str:
-    """Self-test check: a random compact model saved as a user would have it,
-    loaded safely, run tiled (with a simulated tight tile) and whole."""
-    path = save_random_compact(folder / "compact-x2.pth")
+    """Self-test check: the built-in networks are intact and run; a random
+    compact model saved as a user would have it loads safely and gives the
+    same result tiled (with a simulated tight tile) and whole."""
+    problems = verify_builtin_models()
+    if problems:
+        raise RuntimeError("; ".join(problems))
     rgba = np.zeros((40, 56, 4), np.uint8)
     rgba[..., 0] = np.arange(56, dtype=np.uint8)[None, :] * 4
     rgba[..., 3] = 255
+    builtin = upscale(rgba, UpscaleOptions(model=BUILTIN, scale=4, device="cpu"))
+    if builtin.shape != (160, 224, 4):
+        raise RuntimeError(f"the built-in model gave {builtin.shape}")
+    path = save_random_compact(folder / "compact-x2.pth")
     whole = upscale(rgba, UpscaleOptions(model=str(path), tile=256, device="cpu"))
     tiled = upscale(rgba, UpscaleOptions(model=str(path), tile=32, overlap=8, device="cpu"))
     if whole.shape != (80, 112, 4):
@@ -447,4 +475,5 @@ def self_test(folder: Path) -> str:
     worst = int(np.abs(whole.astype(int) - tiled.astype(int)).max())
     if worst > 4:
         raise RuntimeError(f"tiles show seams ({worst} levels)")
-    return f"spandrel compact x2 ran whole and in tiles (max difference {worst} levels)"
+    return (f"built-in 2x/4x networks intact; spandrel compact x2 ran whole and in tiles "
+            f"(max difference {worst} levels)")

@@ -169,29 +169,22 @@ def run_batch(items: Iterable[Item], process: Processor,
         item, pending, result = inflight.popleft()
         try:
             out = result.result()
+            if is_row_source(out):
+                # The work happens while the rows are written: do it here, in
+                # order, so failures and cancelling behave as for `process`.
+                drain(0)
+                write_output(out, item.target, format_of(item.target), settings.quality,
+                             settings.png_level)
+                report.written.append(item.target)
+                out = None
         except Cancelled:
             stop = True  # the processor noticed first; this file is not written
             ahead.appendleft((item, pending))
             return
         except Exception as exc:
             report.failed.append((item.source, _reason(exc)))
-            finished += 1
-            tell()
-            return
-        if is_row_source(out):
-            # The work happens while the rows are written: do it here, in
-            # order, so failures and cancelling behave as for `process`.
-            drain(0)
-            try:
-                write_output(out, item.target, format_of(item.target), settings.quality,
-                             settings.png_level)
-                report.written.append(item.target)
-            except Cancelled:
-                stop = True
-                ahead.appendleft((item, pending))
-                return
-            except Exception as exc:
-                report.failed.append((item.source, _reason(exc)))
+            out = None
+        if out is None:  # done with here: failed, or written already
             finished += 1
             tell()
             return

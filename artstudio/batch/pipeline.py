@@ -198,7 +198,7 @@ def run_batch(items: Iterable[Item], process: Processor,
     try:
         read_ahead()
         while (ahead or inflight) and not stop and not cancel.cancelled:
-            while ahead and len(inflight) < workers and not cancel.cancelled:
+            while ahead and len(inflight) < workers and not stop and not cancel.cancelled:
                 start_next()
             if inflight:
                 finish_oldest()

@@ -29,12 +29,15 @@ def add_folder_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_folder_command(args: argparse.Namespace, name: str,
-                       make_processor: Callable, describe: str) -> int:
+                       make_processor: Callable, describe: str,
+                       cancel_note: str | None = None) -> int:
     """Plan INPUT -> OUTPUT, build the per-image function, run the batch.
-    Exit status: 0 all done, 1 a file failed, 2 bad arguments, 130 cancelled."""
+    `cancel_note`: what Ctrl-C does to the image in hand, when the function
+    stops mid-image. Exit: 0 all done, 1 a file failed, 2 bad arguments, 130
+    cancelled."""
     from artstudio.batch import BatchSettings, plan_batch, run_batch
     from artstudio.batch.naming import format_of
-    from artstudio.commands.terminal import TerminalProgress, cancel_on_ctrl_c
+    from artstudio.commands.terminal import FINISH_CURRENT, TerminalProgress, cancel_on_ctrl_c
     from artstudio.engine import CancelToken, UserFacingError
 
     def error(message: str) -> int:
@@ -61,7 +64,7 @@ def run_folder_command(args: argparse.Namespace, name: str,
         return error(str(exc))
     print(f"{describe}: {len(plan.items)} image(s) to {args.output}", file=sys.stderr)
 
-    restore = cancel_on_ctrl_c(cancel)
+    restore = cancel_on_ctrl_c(cancel, cancel_note or FINISH_CURRENT)
     bar = TerminalProgress()
     try:
         report = run_batch(plan.items, process,

@@ -45,8 +45,11 @@ class TerminalProgress:
             self.stream.flush()
 
 
-def cancel_on_ctrl_c(cancel):
-    """First Ctrl-C: finish the image in hand, then stop. Second: stop now."""
+FINISH_CURRENT = "cancelling after the current image"
+
+
+def cancel_on_ctrl_c(cancel, note: str = FINISH_CURRENT):
+    """First Ctrl-C: cancel (say what happens with `note`). Second: stop now."""
     import threading
 
     if threading.current_thread() is not threading.main_thread():
@@ -57,8 +60,7 @@ def cancel_on_ctrl_c(cancel):
         if cancel.cancelled:
             raise KeyboardInterrupt
         cancel.cancel()
-        print("\ncancelling after the current image (Ctrl-C again to stop now)",
-              file=sys.stderr)
+        print(f"\n{note} (Ctrl-C again to stop now)", file=sys.stderr)
 
     signal.signal(signal.SIGINT, handler)
     return lambda: signal.signal(signal.SIGINT, previous)

@@ -24,6 +24,8 @@ from artstudio.commands.folder_command import add_folder_arguments, run_folder_c
 from artstudio.generators.upscale import BUILTIN
 
 LANCZOS = "lanczos"
+# A large upscale can take minutes: cancelling stops it at the next tile.
+STOP_NOW = "cancelling: the image in progress is dropped (nothing partial is written)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,4 +68,4 @@ def run(args: argparse.Namespace) -> int:
 
     what = {None: "Lanczos", BUILTIN: "the built-in model"}.get(model) or Path(model).name
     return run_folder_command(args, "upscale", make_processor,
-                              f"upscale with {what} x{args.scale or 'model'}")
+                              f"upscale with {what} x{args.scale or 'model'}", STOP_NOW)

@@ -18,7 +18,7 @@ import numpy as np
 
 from artstudio.engine.cancel import CancelToken
 from artstudio.engine.errors import UserFacingError
-from artstudio.engine.model_cache import shared_cache
+from artstudio.engine.model_cache import estimate_size, shared_cache
 
 TILE = 128
 
@@ -50,6 +50,13 @@ class DiffusionUpscaler:
 
     def with_params(self, params: DiffusionUpscaleParams,
                     cancel: CancelToken | None) -> DiffusionUpscaler:
+        """This model with a prompt and settings (refused when out of its range)."""
+        top = int(self.pipe.config.get("max_noise_level", 350))
+        if not 0 <= params.noise_level <= top:
+            raise UserFacingError(f"The noise level must be between 0 and {top} for "
+                                  f"{self.path.name}.")
+        if params.steps < 1:
+            raise UserFacingError("The upscaler needs at least one step.")
         return replace(self, params=params, cancel=cancel)
 
     def run(self, rgb: np.ndarray) -> np.ndarray:
@@ -99,7 +106,8 @@ def load_diffusion_upscaler(path: Path, device: str = "auto",
 
     choice = choose_device(device, precision)
     key = ("sd-upscaler", str(path.resolve()), choice.device, choice.dtype)
-    return shared_cache().get(key, lambda: _load(path, choice))
+    return shared_cache().get(key, lambda: _load(path, choice),
+                              size_of=lambda up: estimate_size(up.pipe))
 
 
 def _load(path: Path, choice) -> DiffusionUpscaler:
@@ -109,8 +117,10 @@ def _load(path: Path, choice) -> DiffusionUpscaler:
     from diffusers import StableDiffusionUpscalePipeline
 
     try:
+        # The checker blacks out tiles and costs 1.2 GB; artists judge their own work.
         pipe = StableDiffusionUpscalePipeline.from_pretrained(
-            str(path), local_files_only=True, dtype=choice.torch_dtype)
+            str(path), local_files_only=True, dtype=choice.torch_dtype, safety_checker=None,
+            feature_extractor=None, requires_safety_checker=False)
     except (OSError, ValueError) as exc:
         raise UserFacingError(f"{path.name} could not be loaded as Stable Diffusion's x4 "
                               f"upscaler: {str(exc)[:300]}") from exc

@@ -81,11 +81,19 @@ def _new_session(path: Path, providers: list[str], threads: int | None) -> Any:
 
 def session(name: str, device: str = "auto", threads: int | None = None) -> Any:
     """A cached onnxruntime session for one of the package's networks.
-    `InferenceSession.run` is thread-safe, so one session serves every worker."""
+
+    With the default threads, one session serves every thread
+    (`InferenceSession.run` is thread-safe). With a thread count given (a
+    batch running images side by side), each calling thread gets a session of
+    its own: concurrent runs of one session share its intra-op thread pool,
+    which would undo the point of running them side by side."""
+    import threading
+
     providers = choose_providers(device)
     path = model_path(name)
+    slot = threading.current_thread().name if threads else ""
     return shared_cache().get(
-        ("onnx", name, tuple(providers), threads),
+        ("onnx", name, tuple(providers), threads, slot),
         lambda: _new_session(path, providers, threads),
         size_of=lambda _s: os.path.getsize(path),
     )

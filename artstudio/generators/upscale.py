@@ -24,7 +24,7 @@ import numpy as np
 
 from artstudio.engine.cancel import CancelToken
 from artstudio.engine.errors import UserFacingError, is_out_of_memory
-from artstudio.engine.model_cache import shared_cache
+from artstudio.engine.model_cache import estimate_size, shared_cache
 
 MIN_TILE = 32
 BUILTIN = "builtin"  # UpscaleOptions.model for the networks in models/
@@ -99,7 +99,8 @@ def load_upscaler(path: str | Path, device: str = "auto", precision: str = "auto
         return load_diffusion_upscaler(path, device, precision)
     choice = choose_device(device, precision)
     key = ("upscaler", str(path.resolve()), choice.device, choice.dtype)
-    return shared_cache().get(key, lambda: _load(path, choice))
+    return shared_cache().get(key, lambda: _load(path, choice),
+                              size_of=lambda up: estimate_size(up.descriptor.model))
 
 
 def _load(path: Path, choice) -> Upscaler:
@@ -207,11 +208,13 @@ def _run_tile(model: Upscaler, patch: np.ndarray, with_alpha: bool) -> np.ndarra
 
 def band_tile_height(width: int, scale: int, channels: int, tile: int, overlap: int,
                      band_bytes: int = BAND_BYTES) -> int:
-    """Tile height that keeps the float band (output rows of one row of tiles,
-    plus a weight channel) within `band_bytes`, however wide the image is."""
+    """Tile height that keeps the float band (the output rows of one row of
+    tiles, plus a weight channel) within `band_bytes`, however wide the image.
+    Never below MIN_TILE or 4x the overlap: very wide images get more memory
+    rather than tiles that are mostly context."""
     per_row = width * scale * (channels + 1) * 4
-    rows = band_bytes // max(1, per_row) // max(1, scale) - overlap
-    return max(MIN_TILE, min(tile, rows))
+    rows = band_bytes // max(1, per_row) // max(1, scale)
+    return max(MIN_TILE, 4 * overlap, min(tile, rows))
 
 
 def upscale_rows(model: Upscaler, image: np.ndarray, tile: int | None = None,
@@ -230,27 +233,37 @@ def upscale_rows(model: Upscaler, image: np.ndarray, tile: int | None = None,
     tile_w = max(MIN_TILE, tile or auto_tile(model))
     overlap = max(0, min(overlap, tile_w // 4))
     tile_h = band_tile_height(w, s, channels, tile_w, overlap, band_bytes)
+    overlap = min(overlap, tile_h // 4)  # a short tile must still be mostly its own
     context = overlap  # real pixels around every tile: the network sees its surroundings
     padded = np.pad(image, ((context, context), (context, context), (0, 0)),
                     mode="wrap" if seamless else "reflect")
     # (row key, window): a window split after an out-of-memory error keeps its row.
     queue = deque((win[0], win) for win in _windows(h, w, tile_h, tile_w, overlap))
-    band_top = 0  # first output row not yet yielded
-    acc = np.zeros((0, w * s, channels), np.float32)
-    weight = np.zeros((0, w * s, 1), np.float32)
+    # The band: output rows [band_top, band_top + used) of the rows of tiles in hand,
+    # in buffers allocated once (a row of tiles spans at most tile_h input rows).
+    rows = tile_h * s
+    acc = np.zeros((rows, w * s, channels), np.float32)
+    weight = np.zeros((rows, w * s, 1), np.float32)
+    band_top, used = 0, 0
     row = None
     done, total = 0, len(queue)
 
     def take(upto: int) -> np.ndarray | None:
-        """Output rows [band_top, upto) as uint8, dropped from the band."""
-        nonlocal band_top, acc, weight
-        n = upto - band_top
+        """Output rows [band_top, upto) as uint8; the rest of the band moves up."""
+        nonlocal band_top, used
+        n = min(upto - band_top, used)
         if n <= 0:
+            band_top = max(band_top, upto)
             return None
-        block = acc[:n] / np.maximum(weight[:n], 1e-8)
-        acc, weight = acc[n:], weight[n:]
-        band_top = upto
-        return (block * 255 + 0.5).clip(0, 255).astype(np.uint8)
+        block = (acc[:n] / np.maximum(weight[:n], 1e-8) * 255 + 0.5).clip(0, 255)
+        block = block.astype(np.uint8)
+        rest = used - n
+        acc[:rest] = acc[n:used]
+        weight[:rest] = weight[n:used]
+        acc[rest:used] = 0
+        weight[rest:used] = 0
+        band_top, used = band_top + n, rest
+        return block
 
     while queue:
         if cancel is not None:
@@ -279,12 +292,8 @@ def upscale_rows(model: Upscaler, image: np.ndarray, tile: int | None = None,
         wy = _ramp(core.shape[0], fade if y0 > 0 else 0, fade if y1 < h else 0)
         wx = _ramp(core.shape[1], fade if x0 > 0 else 0, fade if x1 < w else 0)
         wt = (wy[:, None] * wx[None, :])[..., None]
-        need = y1 * s - band_top
-        if need > acc.shape[0]:  # grow the band downwards
-            grow = need - acc.shape[0]
-            acc = np.concatenate([acc, np.zeros((grow, w * s, channels), np.float32)])
-            weight = np.concatenate([weight, np.zeros((grow, w * s, 1), np.float32)])
         top = y0 * s - band_top
+        used = max(used, top + core.shape[0])
         acc[top:top + core.shape[0], x0 * s:x1 * s] += core * wt
         weight[top:top + core.shape[0], x0 * s:x1 * s] += wt
         done += 1
@@ -381,6 +390,8 @@ def upscale_for_writing(rgba: np.ndarray, options: UpscaleOptions, progress=None
                         cancel: CancelToken | None = None) -> np.ndarray | UpscaleStream:
     """Like `upscale`, but at the model's own scale the result comes as an
     `UpscaleStream` that a writer can take row band by row band."""
+    if rgba.shape[2] == 3:
+        rgba = np.dstack([rgba, np.full(rgba.shape[:2], 255, np.uint8)])
     h, w = rgba.shape[:2]
     path = model_path(options)
     if path is None:

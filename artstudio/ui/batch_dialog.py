@@ -59,6 +59,7 @@ class FolderBatchDialog(QDialog):
     batch_finished = Signal(object)  # the BatchReport, or None when the job failed
     window_title = "Process a folder"
     verb = "Process"
+    cancel_note = "Cancelling after the current image…"
 
     def __init__(self, engine: Engine, parent: QWidget | None = None):
         super().__init__(parent)
@@ -185,7 +186,7 @@ class FolderBatchDialog(QDialog):
         """Ask the batch to stop after the image in hand (that one is finished)."""
         if self._handle is not None and not self._handle.state.finished:
             self._handle.cancel()
-            self.status_label.setText("Cancelling after the current image…")
+            self.status_label.setText(self.cancel_note)
             self.cancel_button.setEnabled(False)
 
     @property

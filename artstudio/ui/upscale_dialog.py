@@ -110,9 +110,10 @@ def upscale_document(window, doc: Document, options: UpscaleOptions) -> JobHandl
                              on_failed=lambda message: window.show_note(message))
 
 
-def region_to_upscale(doc: Document, target: str) -> tuple[np.ndarray, Rect, str] | str:
-    """Pixels, where they sit on the canvas, and the new layer's name; or why
-    there is nothing to upscale. A layer gives only its painted part."""
+def region_to_upscale(doc: Document, target: str) -> tuple[np.ndarray, Rect, dict] | str:
+    """Pixels, where they sit on the canvas, and the new layer's properties;
+    or why there is nothing to upscale. A layer gives only its painted part,
+    and its opacity and blend mode carry over."""
     if target == "layer":
         layer = doc.active_layer
         if layer is None:
@@ -123,11 +124,13 @@ def region_to_upscale(doc: Document, target: str) -> tuple[np.ndarray, Rect, str
             return f"{layer.name} is empty: nothing to upscale"
         y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
         return (layer.pixels[y0:y1, x0:x1].copy(),
-                Rect(layer.x + x0, layer.y + y0, x1 - x0, y1 - y0), f"{layer.name} (upscaled)")
+                Rect(layer.x + x0, layer.y + y0, x1 - x0, y1 - y0),
+                {"name": f"{layer.name} (upscaled)", "opacity": layer.opacity,
+                 "blend": layer.blend})
     frame = doc.frame.intersect(doc.rect)
     if frame.w < 1 or frame.h < 1:
         return "The frame lies outside the canvas"
-    return doc.composite(frame).copy(), frame, "Frame (upscaled)"
+    return doc.composite(frame).copy(), frame, {"name": "Frame (upscaled)"}
 
 
 def upscale_region(window, doc: Document, target: str, options: UpscaleOptions
@@ -137,7 +140,8 @@ def upscale_region(window, doc: Document, target: str, options: UpscaleOptions
     if isinstance(region, str):
         window.show_note(region)
         return None
-    pixels, rect, name = region
+    pixels, rect, props = region
+    name = props["name"]
 
     def apply(big: np.ndarray) -> None:
         if window.doc is not doc:
@@ -146,7 +150,7 @@ def upscale_region(window, doc: Document, target: str, options: UpscaleOptions
         h, w = big.shape[:2]
         x = rect.x + (rect.w - w) // 2
         y = rect.y + (rect.h - h) // 2
-        doc.add_layer(big, name=name, x=x, y=y, label="Upscale into new layer")
+        doc.add_layer(big, x=x, y=y, label="Upscale into new layer", **props)
         window.show_note(f"{name}: {w}x{h}")
 
     return window.runner.run(run_region_upscale, (pixels, options),
@@ -160,6 +164,8 @@ class UpscaleBatchDialog(FolderBatchDialog):
 
     window_title = "Upscale a folder"
     verb = "Upscale"
+    # A large upscale can take minutes: cancelling stops it at the next tile.
+    cancel_note = "Stopping: the image in progress is dropped; finished images stay."
 
     def __init__(self, engine, parent: QWidget | None = None, device: str = "auto"):
         self._device = device

@@ -217,3 +217,14 @@ def test_stable_diffusion_upscaler_cancels_within_a_step(sd_x4):
 def test_a_folder_that_is_not_an_upscaler_is_refused(tmp_path):
     with pytest.raises(UserFacingError, match="not Stable Diffusion's x4 upscaler"):
         load_upscaler(tmp_path, "cpu")
+
+
+def test_rgb_input_and_a_large_overlap_in_a_tight_band(models):
+    out = upscale(photo()[..., :3], UpscaleOptions(model=str(models["compact2"]), device="cpu"))
+    assert out.shape == (96, 128, 4) and (out[..., 3] == 255).all()
+    model = load_upscaler(models["compact2"], "cpu")
+    rgba = photo(96, 128)
+    whole = up.upscale_array(model, rgba, tile=512)
+    blocks = list(up.upscale_rows(model, rgba, tile=128, overlap=40, band_bytes=1))
+    assert sum(len(b) for b in blocks) == 192
+    assert np.abs(np.concatenate(blocks).astype(int) - whole.astype(int)).max() <= 4

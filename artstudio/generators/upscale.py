@@ -416,6 +416,16 @@ def upscale_for_writing(rgba: np.ndarray, options: UpscaleOptions, progress=None
     return _lanczos(stream.to_array(), size)
 
 
+def find_upscalers(folders=(), progress=None, cancel=None) -> list:
+    """Upscaler models (spandrel files, SD x4 folders) in the app's models
+    folder, the folders the user added and the Hugging Face cache: the
+    ModelInfo of each, by name. (Engine job form: progress and cancel unused.)"""
+    from artstudio.generators.models import default_roots, scan
+
+    found = [info for info in scan(default_roots(folders)) if info.kind == "upscaler"]
+    return sorted(found, key=lambda info: info.name.lower())
+
+
 def upscale_processor(options: UpscaleOptions, cancel: CancelToken | None = None):
     """The per-image function of a folder batch: loads (and so checks) the
     model first, then upscales each image for writing."""

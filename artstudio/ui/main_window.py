@@ -280,17 +280,37 @@ class MainWindow(QMainWindow):
         from artstudio.ui.upscale_dialog import UpscaleDialog, upscale_document, upscale_region
 
         dialog = UpscaleDialog(self, device=self.studio.settings.device)
+        self._offer_upscalers(dialog.chooser)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             if dialog.target_key() == "image":
                 upscale_document(self, self.doc, dialog.options())
             else:
                 upscale_region(self, self.doc, dialog.target_key(), dialog.options())
 
+    def _offer_upscalers(self, chooser) -> None:
+        """Fill a chooser with the upscalers found last time, and look again
+        on the pool (the list updates if the chooser is still open)."""
+        from shiboken6 import isValid
+
+        from artstudio.generators.upscale import find_upscalers
+
+        chooser.set_found(getattr(self, "found_upscalers", []))
+
+        def found(infos) -> None:
+            self.found_upscalers = infos
+            if isValid(chooser):
+                chooser.set_found(infos)
+
+        self.runner.run(find_upscalers, list(self.studio.settings.model_folders),
+                        title="Find upscalers", kind=JobKind.INTERNAL, lane=Lane.POOL,
+                        on_done=found, on_failed=lambda message: None)
+
     def open_upscale_batch(self):
         from artstudio.ui.upscale_dialog import UpscaleBatchDialog
 
         dialog = UpscaleBatchDialog(self.studio.engine, self, device=self.studio.settings.device)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._offer_upscalers(dialog.chooser)
         dialog.show()
         return dialog
 

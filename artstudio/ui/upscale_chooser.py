@@ -70,6 +70,19 @@ class UpscaleChooser(QWidget):
         if name:
             self.set_model_file(name)
 
+    def set_found(self, infos) -> None:
+        """List the upscalers found in the model folders (ModelInfo), after the
+        built-in one and Lanczos; the current choice stays selected."""
+        current = self.model.currentData()
+        for info in infos:
+            path = str(info.path)
+            if self.model.findData(path) < 0:
+                kind = "SD x4, " if info.format == "diffusers" else ""
+                self.model.addItem(f"{info.name}  ({kind}{info.size / 2**20:.0f} MB)", path)
+                self.model.setItemData(self.model.count() - 1, path,
+                                       Qt.ItemDataRole.ToolTipRole)
+        self.model.setCurrentIndex(max(0, self.model.findData(current)))
+
     def set_model_file(self, path: str) -> None:
         """Add a model file to the list (once) and select it."""
         index = self.model.findData(path)

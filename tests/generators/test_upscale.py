@@ -228,3 +228,16 @@ def test_rgb_input_and_a_large_overlap_in_a_tight_band(models):
     blocks = list(up.upscale_rows(model, rgba, tile=128, overlap=40, band_bytes=1))
     assert sum(len(b) for b in blocks) == 192
     assert np.abs(np.concatenate(blocks).astype(int) - whole.astype(int)).max() <= 4
+
+
+def test_upscalers_in_the_model_folders_are_found(models, sd_x4, tmp_path):
+    import shutil
+
+    folder = tmp_path / "ComfyUI"
+    (folder / "models" / "upscale_models").mkdir(parents=True)
+    shutil.copy(models["esrgan"], folder / "models" / "upscale_models" / "4x-Test.pth")
+    shutil.copytree(sd_x4, folder / "x4-upscaler")
+    (folder / "notes.pth").write_bytes(b"not a model")
+    found = up.find_upscalers([str(folder)])
+    names = [info.name for info in found]
+    assert "4x-Test" in names and "x4-upscaler" in names and "notes" not in names

@@ -160,3 +160,19 @@ def test_folder_dialog_upscales_with_the_shared_batch_machinery(qtbot, model, tm
     finally:
         dialog.close()
         engine.shutdown()
+
+
+def test_found_upscalers_are_offered_once_and_keep_the_choice(qtbot, model):
+    from artstudio.generators.models import identify
+
+    dialog = UpscaleDialog()
+    qtbot.addWidget(dialog)
+    chooser = dialog.chooser
+    chooser.model.setCurrentIndex(1)  # Lanczos
+    info = identify(model)
+    chooser.set_found([info])
+    chooser.set_found([info])
+    assert chooser.model.count() == 3 and chooser.model.currentData() is None
+    assert "compact-x2" in chooser.model.itemText(2)
+    chooser.model.setCurrentIndex(2)
+    assert dialog.options().model == str(model)

@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+Image.MAX_IMAGE_PIXELS = None  # reading back a 16384 px result we made ourselves
+
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = (
     "import resource, sys\n"

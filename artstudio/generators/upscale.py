@@ -30,6 +30,7 @@ MIN_TILE = 32
 BUILTIN = "builtin"  # UpscaleOptions.model for the networks in models/
 # Float accumulators for one band of output rows stay under this, however wide.
 BAND_BYTES = 192 * 1024**2
+EMIT_ROWS = 64  # finished rows are handed on in blocks of at most this many
 
 
 @dataclass(frozen=True)
@@ -248,31 +249,33 @@ def upscale_rows(model: Upscaler, image: np.ndarray, tile: int | None = None,
     row = None
     done, total = 0, len(queue)
 
-    def take(upto: int) -> np.ndarray | None:
-        """Output rows [band_top, upto) as uint8; the rest of the band moves up."""
+    def take(upto: int) -> Iterator[np.ndarray]:
+        """Output rows [band_top, upto) as uint8, a few rows at a time (the
+        float temporaries stay small); the rest of the band moves up."""
         nonlocal band_top, used
         n = min(upto - band_top, used)
         if n <= 0:
             band_top = max(band_top, upto)
-            return None
-        block = (acc[:n] / np.maximum(weight[:n], 1e-8) * 255 + 0.5).clip(0, 255)
-        block = block.astype(np.uint8)
+            return
+        for top in range(0, n, EMIT_ROWS):
+            end = min(n, top + EMIT_ROWS)
+            block = acc[top:end] / np.maximum(weight[top:end], 1e-8)
+            block *= 255
+            block += 0.5
+            yield block.clip(0, 255, out=block).astype(np.uint8)
         rest = used - n
         acc[:rest] = acc[n:used]
         weight[:rest] = weight[n:used]
         acc[rest:used] = 0
         weight[rest:used] = 0
         band_top, used = band_top + n, rest
-        return block
 
     while queue:
         if cancel is not None:
             cancel.raise_if_cancelled()
         key, (y0, x0, y1, x1) = queue.popleft()
         if key != row:  # a new row of tiles: rows above its top are final
-            block = take(y0 * s)
-            if block is not None:
-                yield block
+            yield from take(y0 * s)
             row = key
         patch = padded[y0:y1 + 2 * context, x0:x1 + 2 * context]
         try:
@@ -299,9 +302,7 @@ def upscale_rows(model: Upscaler, image: np.ndarray, tile: int | None = None,
         done += 1
         if progress is not None:
             progress(done, total, f"Tile {done} of {total}")
-    block = take(h * s)
-    if block is not None:
-        yield block
+    yield from take(h * s)
 
 
 def upscale_array(model: Upscaler, image: np.ndarray, tile: int | None = None,

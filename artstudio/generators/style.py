@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +128,6 @@ class StyleOptions:
     detail: add the original's fine detail when coming back from the working size;
         False: a plain Lanczos resize.
     tile: CycleGAN tile size in pixels. device: "auto", "cpu", "cuda", ...
-    threads: onnxruntime threads per network run (None: its default, all cores).
     """
 
     engine: str = "builtin"
@@ -143,7 +142,6 @@ class StyleOptions:
     detail: bool = True
     tile: int = 512
     device: str = "auto"
-    threads: int | None = None
 
     @classmethod
     def builtin(cls, spec: Any = 0, **kw: Any) -> StyleOptions:
@@ -223,7 +221,7 @@ def stylize_builtin(rgba: np.ndarray, options: StyleOptions,
     """One of the 26 built-in styles (or a blend) on an RGBA uint8 image."""
     _check_image(rgba)
     progress(0, 2, "Loading the style network")
-    sess = rt.session(rt.MULTISTYLE, options.device, options.threads)
+    sess = rt.session(rt.MULTISTYLE, options.device)
     original = px.rgb_float(rgba)
     work = _work_rgb(original, options.max_size)
     padded, h, w = px.reflect_pad(work, 4)
@@ -280,8 +278,7 @@ def mixed_painting_vector(options: StyleOptions) -> np.ndarray:
     return sum((w * v for w, v in zip(ws, vecs, strict=True)), np.zeros_like(vecs[0]))
 
 
-def transform_at_384(rgb: np.ndarray, vector: np.ndarray, device: str = "auto",
-                     threads: int | None = None) -> np.ndarray:
+def transform_at_384(rgb: np.ndarray, vector: np.ndarray, device: str = "auto") -> np.ndarray:
     """Run the transformer: the image at 384 px on its longer side (reflect-
     padded to the fixed square), returned at that working size."""
     h, w = rgb.shape[:2]
@@ -290,7 +287,7 @@ def transform_at_384(rgb: np.ndarray, vector: np.ndarray, device: str = "auto",
     small = px.resize(rgb, sw, sh)
     small = np.pad(small, ((0, ARBITRARY_SIZE - sh), (0, ARBITRARY_SIZE - sw), (0, 0)),
                    mode="symmetric")
-    sess = rt.session(rt.TRANSFORM, device, threads)
+    sess = rt.session(rt.TRANSFORM, device)
     names = [i.name for i in sess.get_inputs()]
     out = sess.run(None, {names[0]: np.ascontiguousarray(small[None], np.float32),
                           names[1]: vector.astype(np.float32)})[0][0]
@@ -309,7 +306,7 @@ def stylize_arbitrary(rgba: np.ndarray, options: StyleOptions,
         own = style_vector(original, options.device)
         vector = options.strength * vector + (1.0 - options.strength) * own
     progress(1, 3, "Stylizing")
-    stylized = transform_at_384(original, vector, options.device, options.threads)
+    stylized = transform_at_384(original, vector, options.device)
     progress(2, 3, "Bringing the result to full size")
     result = _finish(stylized, original, rgba, options, fade=False)
     progress(3, 3, "Done")
@@ -381,10 +378,10 @@ def prepare(options: StyleOptions) -> str:
     where it runs, e.g. "cpu"."""
     options.checked()
     if options.engine == "builtin":
-        return rt.session_device(rt.session(rt.MULTISTYLE, options.device, options.threads))
+        return rt.session_device(rt.session(rt.MULTISTYLE, options.device))
     if options.engine == "arbitrary":
         mixed_painting_vector(options)
-        rt.session(rt.TRANSFORM, options.device, options.threads)
+        rt.session(rt.TRANSFORM, options.device)
         return rt.session_device(rt.session(rt.PREDICT, options.device))
     net = cyclegan_model(options)
     return str(next(net.parameters()).device)
@@ -392,37 +389,13 @@ def prepare(options: StyleOptions) -> str:
 
 def style_processor(options: StyleOptions,
                     cancel: CancelToken | None = None) -> Callable[[np.ndarray], np.ndarray]:
-    """A per-image function `fn(rgba) -> rgba` for the batch pipeline.
-
-    On the CPU the ONNX networks run two images at once with half the
-    threads each: one run does not keep every core busy (its small layers
-    leave them waiting on each other), and two interleave (docs/benchmarks.md).
-    The function's `concurrency` tells the pipeline how many to give it."""
-    workers = batch_concurrency(options)
-    if workers > 1 and options.threads is None:
-        options = replace(options, threads=max(1, usable_cores() // workers))
+    """A per-image function `fn(rgba) -> rgba` for the batch pipeline."""
     prepare(options)
 
     def process(rgba: np.ndarray) -> np.ndarray:
         return stylize(rgba, options, None, cancel)
 
-    process.concurrency = workers
     return process
-
-
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
-def batch_concurrency(options: StyleOptions) -> int:
-    """Images a batch runs at once: 2 for the ONNX engines on a CPU with
-    several cores, 1 on a GPU (one queue) and for CycleGAN (torch threads)."""
-    if options.engine == "cyclegan" or usable_cores() < 2:
-        return 1
-    return 2 if rt.choose_providers(options.device)[0] == "CPUExecutionProvider" else 1
 
 
 @dataclass(frozen=True)

@@ -63,10 +63,11 @@ def _new_session(path: Path, providers: list[str], threads: int | None) -> Any:
 
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
-    # A batch feeds images of many sizes: onnxruntime's arena and its memory
-    # pattern (cached per input shape) then keep growing with the folder.
-    # Without them peak memory stays flat (docs/benchmarks.md) at the same speed.
-    opts.enable_cpu_mem_arena = False
+    # A batch feeds images of many sizes, and onnxruntime's memory pattern is
+    # cached per input shape, so it grew with the folder: off. The CPU arena
+    # stays on: without it every run maps and faults in fresh pages for its
+    # large feature maps, which made a batch nearly twice as slow
+    # (docs/benchmarks.md).
     opts.enable_mem_pattern = False
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     if threads:
@@ -81,19 +82,11 @@ def _new_session(path: Path, providers: list[str], threads: int | None) -> Any:
 
 def session(name: str, device: str = "auto", threads: int | None = None) -> Any:
     """A cached onnxruntime session for one of the package's networks.
-
-    With the default threads, one session serves every thread
-    (`InferenceSession.run` is thread-safe). With a thread count given (a
-    batch running images side by side), each calling thread gets a session of
-    its own: concurrent runs of one session share its intra-op thread pool,
-    which would undo the point of running them side by side."""
-    import threading
-
+    `InferenceSession.run` is thread-safe, so one session serves every worker."""
     providers = choose_providers(device)
     path = model_path(name)
-    slot = threading.current_thread().name if threads else ""
     return shared_cache().get(
-        ("onnx", name, tuple(providers), threads, slot),
+        ("onnx", name, tuple(providers), threads),
         lambda: _new_session(path, providers, threads),
         size_of=lambda _s: os.path.getsize(path),
     )

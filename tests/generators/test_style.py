@@ -187,12 +187,3 @@ def test_style_modules_import_no_qt():
             names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
             assert not [n for n in names if n.startswith("PySide6")], path.name
 
-
-def test_batch_runs_two_onnx_images_at_once_on_a_multicore_cpu(monkeypatch):
-    from artstudio.generators import style
-
-    monkeypatch.setattr(style, "usable_cores", lambda: 8)
-    process = style.style_processor(StyleOptions.builtin(3, device="cpu"))
-    assert process.concurrency == 2
-    monkeypatch.setattr(style, "usable_cores", lambda: 1)
-    assert style.style_processor(StyleOptions.builtin(3, device="cpu")).concurrency == 1

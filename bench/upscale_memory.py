@@ -27,13 +27,6 @@ from PIL import Image
 Image.MAX_IMAGE_PIXELS = None  # reading back a 16384 px result we made ourselves
 
 ROOT = Path(__file__).resolve().parents[1]
-CHILD = (
-    "import resource, sys\n"
-    "from artstudio.cli import main\n"
-    "code = main(['upscale', *sys.argv[1:]])\n"
-    "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
-    "sys.exit(code)\n"
-)
 
 
 def picture(side: int) -> Image.Image:
@@ -61,14 +54,17 @@ def main() -> None:
             picture(side).save(src, compress_level=1)
             out = folder / f"out-{side}.png"
             start = time.perf_counter()
-            proc = subprocess.run(
-                [sys.executable, "-c", CHILD, str(src), str(out), "--model", str(model),
-                 "--tile", str(args.tile), "--device", "cpu"],
-                cwd=ROOT, capture_output=True, text=True, env={**os.environ})
+            proc = subprocess.Popen(
+                [sys.executable, "main.py", "upscale", str(src), str(out), "--model",
+                 str(model), "--tile", str(args.tile), "--device", "cpu"],
+                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            _pid, status, usage = os.wait4(proc.pid, 0)  # the child's own peak RSS
             seconds = time.perf_counter() - start
-            if proc.returncode != 0:
-                sys.exit(f"upscale of {side} px failed:\n{proc.stderr[-2000:]}")
-            peak_kb = int(proc.stderr.rsplit("PEAK_KB", 1)[1].split()[0])
+            errors = proc.stderr.read()
+            proc.stderr.close()
+            if os.waitstatus_to_exitcode(status) != 0:
+                sys.exit(f"upscale of {side} px failed:\n{errors[-2000:]}")
+            peak_kb = usage.ru_maxrss
             with Image.open(out) as image:
                 size = image.size
             peaks[side] = peak_kb / 1024

@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 register("generate", "generate", "text-to-image, image-to-image, inpainting and outpainting")
 register("style", "style", "style transfer on an image or a folder (built-in, painting, CycleGAN)")
-register("upscale", "upscale", "super-resolution on an image or a folder (spandrel models)")
+register("upscale", "upscale", "super-resolution on an image or a folder (built-in, any, SD x4)")
 register("download", "download", "fetch a diffusers model from Hugging Face (only when asked)")
 register("export", "export", "convert an image or .ora to .ora, PNG, JPEG or WebP")
 register("self-test", "selftest_command", "the same as --self-test")

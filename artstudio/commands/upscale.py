@@ -32,8 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = __doc__.split("\n\n", 1)[1]
     add_folder_arguments(parser)
-    parser.add_argument("--model", default=BUILTIN, metavar="FILE|builtin|lanczos",
-                        help="an upscaler model file, builtin (default) or lanczos")
+    parser.add_argument("--model", default=BUILTIN, metavar="FILE|FOLDER|builtin|lanczos",
+                        help="an upscaler model file, an SD x4 upscaler folder, builtin "
+                             "(default) or lanczos")
     parser.add_argument("--scale", type=float, metavar="S",
                         help="output scale, any number (default: the model's, or 2)")
     parser.add_argument("--tile", type=int, metavar="PX",
@@ -46,7 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sd.add_argument("--steps", type=int, default=20, help="denoising steps (default 20)")
     sd.add_argument("--noise-level", type=int, default=20,
                     help="noise added to the input, 0-350: more invents more (default 20)")
-    sd.add_argument("--seed", type=int, default=0)
+    sd.add_argument("--seed", type=int, default=0,
+                    help="seed of the invented detail: the same seed gives the same result")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -27,21 +27,21 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
 
-    from artstudio.generators.upscale import load_upscaler, save_random_compact, upscale_rgb
+    from artstudio.generators.upscale import load_upscaler, save_random_compact, upscale_array
 
     with tempfile.TemporaryDirectory() as tmp:
         path = save_random_compact(Path(tmp) / "compact-x4.pth", 4, num_feat=64, num_conv=16)
         model = load_upscaler(path, "cpu")
         rng = np.random.default_rng(0)
         rgb = rng.random((args.size, args.size, 3), dtype=np.float32)
-        upscale_rgb(model, rgb[:64, :64], tile=1024)  # warm-up
+        upscale_array(model, rgb[:64, :64], tile=1024)  # warm-up
         ratios, whole_times, tiled_times = [], [], []
         for _ in range(args.rounds):
             t = time.perf_counter()
-            whole = upscale_rgb(model, rgb, tile=args.size + 1)
+            whole = upscale_array(model, rgb, tile=args.size + 1)
             whole_t = time.perf_counter() - t
             t = time.perf_counter()
-            tiled = upscale_rgb(model, rgb, tile=args.tile, overlap=args.overlap)
+            tiled = upscale_array(model, rgb, tile=args.tile, overlap=args.overlap)
             tiled_t = time.perf_counter() - t
             whole_times.append(whole_t)
             tiled_times.append(tiled_t)

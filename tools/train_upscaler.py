@@ -248,14 +248,14 @@ def psnr(a: np.ndarray, b: np.ndarray, border: int) -> float:
 def evaluate(model_path: Path, scale: int, images: dict[str, np.ndarray]) -> list[dict]:
     """PSNR (RGB, a border of `scale` pixels left out) of the model loaded
     through the app's own upscale path, against bicubic and Lanczos."""
-    from artstudio.generators.upscale import load_upscaler, upscale_rgb
+    from artstudio.generators.upscale import load_upscaler, upscale_array
 
     model = load_upscaler(model_path, device="cpu", precision="float32")
     rows = []
     for name, hr_full in images.items():
         hr, lr = downscale(hr_full, scale)
         size = (hr.shape[1], hr.shape[0])
-        ours = upscale_rgb(model, lr.astype(np.float32) / 255)
+        ours = upscale_array(model, lr.astype(np.float32) / 255)
         bicubic = np.asarray(Image.fromarray(lr).resize(size, Image.Resampling.BICUBIC))
         lanczos = np.asarray(Image.fromarray(lr).resize(size, Image.Resampling.LANCZOS))
         rows.append({"image": name.rsplit("/", 1)[-1],

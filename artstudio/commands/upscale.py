@@ -17,6 +17,7 @@ done, 1 a file failed, 2 bad arguments or an unusable model, 130 cancelled.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -65,9 +66,6 @@ def run(args: argparse.Namespace) -> int:
                              seamless=args.seamless, device=args.device, prompt=args.prompt,
                              steps=args.steps, noise_level=args.noise_level, seed=args.seed)
 
-    def make_processor(cancel):
-        return upscale_processor(options, cancel)
-
     what = {None: "Lanczos", BUILTIN: "the built-in model"}.get(model) or Path(model).name
-    return run_folder_command(args, "upscale", make_processor,
+    return run_folder_command(args, "upscale", functools.partial(upscale_processor, options),
                               f"upscale with {what} x{args.scale or 'model'}", STOP_NOW)

@@ -35,7 +35,8 @@ class DiffusionUpscaleParams:
 
 @dataclass
 class DiffusionUpscaler:
-    """An upscaler as upscale_rows sees it: scale, size rules, run()."""
+    """An upscaler as upscale_rows sees it (like upscale.Upscaler): scale,
+    size rules, preferred_tile, with_options(), run(), run_alpha()."""
 
     pipe: Any
     device: str
@@ -48,9 +49,11 @@ class DiffusionUpscaler:
     minimum: int = 16
     preferred_tile: int = TILE
 
-    def with_params(self, params: DiffusionUpscaleParams,
-                    cancel: CancelToken | None) -> DiffusionUpscaler:
-        """This model with a prompt and settings (refused when out of its range)."""
+    def with_options(self, options, cancel: CancelToken | None) -> DiffusionUpscaler:
+        """This model with the prompt and settings of `options` (UpscaleOptions),
+        refused when they are out of its range."""
+        params = DiffusionUpscaleParams(prompt=options.prompt, steps=options.steps,
+                                        noise_level=options.noise_level, seed=options.seed)
         top = int(self.pipe.config.get("max_noise_level", 350))
         if not 0 <= params.noise_level <= top:
             raise UserFacingError(f"The noise level must be between 0 and {top} for "

@@ -57,10 +57,18 @@ class UpscaleOptions:
 
 @dataclass
 class Upscaler:
+    """A spandrel model as the tiler sees it: scale, size rules, run() and
+    run_alpha(). sd_upscale.DiffusionUpscaler has the same interface."""
+
     descriptor: Any  # spandrel ImageModelDescriptor
     device: str
     dtype: str
     path: Path
+    preferred_tile = None  # None: the tile follows free memory (auto_tile)
+
+    def with_options(self, options: UpscaleOptions, cancel: CancelToken | None) -> Upscaler:
+        """The model set up for one run (a spandrel model has nothing to set)."""
+        return self
 
     @property
     def scale(self) -> int:
@@ -83,6 +91,11 @@ class Upscaler:
         with torch.inference_mode():
             y = self.descriptor(x)
         return y[0].float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+
+    def run_alpha(self, alpha: np.ndarray) -> np.ndarray:
+        """Alpha (HxW float) through the network as a grey image of its own."""
+        grey = _run_padded(self, np.repeat(alpha[..., None], 3, axis=2))
+        return grey.mean(axis=2)
 
 
 def load_upscaler(path: str | Path, device: str = "auto", precision: str = "auto") -> Upscaler:
@@ -135,7 +148,7 @@ def auto_tile(model: Upscaler) -> int:
     per-pixel activation cost; an out-of-memory error still halves it."""
     from artstudio.engine.devices import free_memory_bytes
 
-    if getattr(model, "preferred_tile", None):
+    if model.preferred_tile:
         return model.preferred_tile
     params = sum(p.numel() for p in model.descriptor.model.parameters())
     width = max(32, min(256, int(math.sqrt(params / 9))))  # ~feature channels
@@ -197,11 +210,8 @@ def _run_tile(model: Upscaler, patch: np.ndarray, with_alpha: bool) -> np.ndarra
     rgb = _run_padded(model, _as_float(patch[..., :3]))
     if patch.shape[2] == 3:
         return rgb
-    if with_alpha and hasattr(model, "run_alpha"):
+    if with_alpha:
         alpha = model.run_alpha(_as_float(patch[..., 3]))[..., None]
-    elif with_alpha:
-        grey = _run_padded(model, np.repeat(_as_float(patch[..., 3:4]), 3, axis=2))
-        alpha = grey.mean(axis=2, keepdims=True)
     else:
         alpha = np.ones((*rgb.shape[:2], 1), np.float32)
     return np.concatenate([rgb, alpha], axis=2)
@@ -305,21 +315,23 @@ def upscale_rows(model: Upscaler, image: np.ndarray, tile: int | None = None,
     yield from take(h * s)
 
 
-def upscale_array(model: Upscaler, image: np.ndarray, tile: int | None = None,
-                  overlap: int = 16, seamless: bool = False, progress=None,
-                  cancel: CancelToken | None = None, with_alpha: bool = True) -> np.ndarray:
-    """`upscale_rows` gathered into one uint8 array of (sH)x(sW)xC."""
-    h, w, channels = image.shape
-    out = np.empty((h * model.scale, w * model.scale, channels), np.uint8)
+def _gather(blocks: Iterator[np.ndarray], shape: tuple[int, int, int]) -> np.ndarray:
+    """Row blocks, top to bottom, into one uint8 array."""
+    out = np.empty(shape, np.uint8)
     y = 0
-    for block in upscale_rows(model, image, tile, overlap, seamless, progress, cancel,
-                              with_alpha):
+    for block in blocks:
         out[y:y + len(block)] = block
         y += len(block)
     return out
 
 
-upscale_rgb = upscale_array  # the name the benchmarks and the training script use
+def upscale_array(model: Upscaler, image: np.ndarray, tile: int | None = None,
+                  overlap: int = 16, seamless: bool = False, progress=None,
+                  cancel: CancelToken | None = None, with_alpha: bool = True) -> np.ndarray:
+    """`upscale_rows` gathered into one uint8 array of (sH)x(sW)xC."""
+    h, w, channels = image.shape
+    return _gather(upscale_rows(model, image, tile, overlap, seamless, progress, cancel,
+                                with_alpha), (h * model.scale, w * model.scale, channels))
 
 
 def target_size(width: int, height: int, scale: float) -> tuple[int, int]:
@@ -366,12 +378,7 @@ class UpscaleStream:
         return self.make_rows()
 
     def to_array(self) -> np.ndarray:
-        out = np.empty((self.height, self.width, self.channels), np.uint8)
-        y = 0
-        for block in self.rows():
-            out[y:y + len(block)] = block
-            y += len(block)
-        return out
+        return _gather(self.rows(), (self.height, self.width, self.channels))
 
 
 def _lanczos(rgba: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -397,15 +404,9 @@ def upscale_for_writing(rgba: np.ndarray, options: UpscaleOptions, progress=None
     path = model_path(options)
     if path is None:
         return _lanczos(rgba, target_size(w, h, options.scale or 2.0))
-    model = load_upscaler(path, options.device, options.precision)
-    if hasattr(model, "with_params"):  # a diffusion upscaler: the prompt and steps
-        from artstudio.generators.sd_upscale import DiffusionUpscaleParams
-
-        model = model.with_params(DiffusionUpscaleParams(
-            prompt=options.prompt, steps=options.steps, noise_level=options.noise_level,
-            seed=options.seed), cancel)
+    model = load_upscaler(path, options.device, options.precision).with_options(options, cancel)
     size = target_size(w, h, options.scale or float(model.scale))
-    has_alpha = rgba.shape[2] == 4 and bool((rgba[..., 3] < 255).any())
+    has_alpha = bool((rgba[..., 3] < 255).any())
 
     def rows() -> Iterator[np.ndarray]:
         return upscale_rows(model, rgba, options.tile, options.overlap, options.seamless,
@@ -428,13 +429,14 @@ def find_upscalers(folders=(), progress=None, cancel=None) -> list:
 
 
 def upscale_processor(options: UpscaleOptions, cancel: CancelToken | None = None):
-    """The per-image function of a folder batch: loads (and so checks) the
-    model first, then upscales each image for writing."""
+    """The per-image function of a folder batch: loads the model and checks
+    the options against it first, so a bad model or setting fails once, before
+    any image; then upscales each image for writing."""
     path = model_path(options)  # refuses a missing built-in model
     if path is not None:
         if not Path(path).exists():
             raise UserFacingError(f"model not found: {path}")
-        load_upscaler(path, options.device, options.precision)
+        load_upscaler(path, options.device, options.precision).with_options(options, cancel)
 
     def process(rgba: np.ndarray) -> np.ndarray | UpscaleStream:
         return upscale_for_writing(rgba, options, None, cancel)

@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self.resize(1400, 900)
         self.setAcceptDrops(True)
         self.runner = JobRunner(studio.bridge, self)
+        self.found_upscalers: list = []  # ModelInfo of upscalers, from the last scan
 
         self.canvas = CanvasView()
         self.setCentralWidget(self.canvas)
@@ -294,7 +295,7 @@ class MainWindow(QMainWindow):
 
         from artstudio.generators.upscale import find_upscalers
 
-        chooser.set_found(getattr(self, "found_upscalers", []))
+        chooser.set_found(self.found_upscalers)
 
         def found(infos) -> None:
             self.found_upscalers = infos

@@ -102,3 +102,7 @@ def test_stable_diffusion_x4_folder_with_a_prompt(folder, tmp_path):
                  "a red square", "--steps", "1", "--device", "cpu"]) == 0
     with Image.open(out) as image:
         assert image.size == (120, 80)
+    # Out of the model's range: refused once, before any image is started.
+    assert main(["upscale", str(folder), str(tmp_path / "o"), "--model", str(sd),
+                 "--noise-level", "500", "--device", "cpu"]) == 2
+    assert not (tmp_path / "o").exists()

@@ -76,8 +76,8 @@ def test_output_scale_independent_of_model(models, scale):
 def test_tiled_matches_whole_within_a_few_levels(models):
     model = load_upscaler(models["compact2"], "cpu")
     rgb = photo(96, 128)[..., :3].astype(np.float32) / 255
-    whole = up.upscale_rgb(model, rgb, tile=512)
-    tiled = up.upscale_rgb(model, rgb, tile=40, overlap=8)
+    whole = up.upscale_array(model, rgb, tile=512)
+    tiled = up.upscale_array(model, rgb, tile=40, overlap=8)
     assert whole.dtype == np.uint8 and whole.shape == (192, 256, 3)
     assert np.abs(whole.astype(int) - tiled.astype(int)).max() <= 4
 
@@ -85,7 +85,7 @@ def test_tiled_matches_whole_within_a_few_levels(models):
 def test_out_of_memory_halves_the_tile_and_carries_on(models, monkeypatch):
     model = load_upscaler(models["compact2"], "cpu")
     rgb = photo(96, 128)[..., :3].astype(np.float32) / 255
-    whole = up.upscale_rgb(model, rgb, tile=512)
+    whole = up.upscale_array(model, rgb, tile=512)
     real_run = up.Upscaler.run
     sizes = []
 
@@ -96,7 +96,7 @@ def test_out_of_memory_halves_the_tile_and_carries_on(models, monkeypatch):
         return real_run(self, patch)
 
     monkeypatch.setattr(up.Upscaler, "run", tight_memory)
-    tiled = up.upscale_rgb(model, rgb, tile=96, overlap=8)
+    tiled = up.upscale_array(model, rgb, tile=96, overlap=8)
     assert any(max(s) > 60 for s in sizes) and any(max(s) <= 60 for s in sizes)
     assert np.abs(whole.astype(int) - tiled.astype(int)).max() <= 4
 
@@ -114,9 +114,9 @@ def test_seamless_keeps_a_tileable_texture_tileable(models):
     texture = np.stack([0.5 + 0.3 * np.sin(phase + k) + 0.1 * np.sin(2 * phase + 2 * k)
                         + 0.05 * np.cos(yy / 5) for k in (0.0, 1.3, 2.6)], -1)
     texture = texture.astype(np.float32)
-    plain = up.upscale_rgb(model, texture, tile=512, overlap=8)
-    wrapped = up.upscale_rgb(model, texture, tile=512, overlap=8, seamless=True)
-    twice = up.upscale_rgb(model, np.concatenate([texture, texture], axis=1), tile=512,
+    plain = up.upscale_array(model, texture, tile=512, overlap=8)
+    wrapped = up.upscale_array(model, texture, tile=512, overlap=8, seamless=True)
+    twice = up.upscale_array(model, np.concatenate([texture, texture], axis=1), tile=512,
                            overlap=8)
     plain, wrapped, twice = (a.astype(np.float32) for a in (plain, wrapped, twice))
     seam = twice.shape[1] // 2
@@ -207,9 +207,7 @@ def test_stable_diffusion_upscaler_cancels_within_a_step(sd_x4):
 
     token = CancelToken()
     token.cancel()
-    model = load_upscaler(sd_x4, "cpu").with_params(
-        __import__("artstudio.generators.sd_upscale", fromlist=["x"]).DiffusionUpscaleParams(
-            steps=5), token)
+    model = load_upscaler(sd_x4, "cpu").with_options(UpscaleOptions(steps=5), token)
     with pytest.raises(Cancelled):
         model.run(np.zeros((16, 16, 3), np.float32))
 

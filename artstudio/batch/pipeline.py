@@ -135,40 +135,11 @@ def run_batch(items: Iterable[Item], process: Processor,
             settle(*behind.popleft())
             tell()
 
-    workers = max(1, int(getattr(process, "concurrency", 1)))
-    runner = ThreadPoolExecutor(workers, thread_name_prefix="batch-process") \
-        if workers > 1 else None
-    # Images in the processor's hands, oldest first: (item, its decode, its result).
-    inflight: deque[tuple[Item, Future, Future]] = deque()
-
-    def start_next() -> None:
-        nonlocal finished
-        item, pending = ahead.popleft()
-        try:
-            rgba = pending.result()
-        except Exception as exc:
-            report.failed.append((item.source, _reason(exc)))
-            finished += 1
-            read_ahead()
-            tell()
-            return
-        read_ahead()
-        if runner is not None:
-            inflight.append((item, pending, runner.submit(process, rgba)))
-            return
-        result: Future = Future()
-        try:
-            result.set_result(process(rgba))
-        except BaseException as exc:
-            result.set_exception(exc)
-        inflight.append((item, pending, result))
-
-    def finish_oldest() -> None:
-        """Write (or report) the oldest image in hand."""
+    def finish(item: Item, pending: Future, rgba: np.ndarray) -> None:
+        """Process one decoded image, then queue its write (or report it)."""
         nonlocal stop, finished
-        item, pending, result = inflight.popleft()
         try:
-            out = result.result()
+            out = process(rgba)
             if is_row_source(out):
                 # The work happens while the rows are written: do it here, in
                 # order, so failures and cancelling behave as for `process`.
@@ -197,21 +168,23 @@ def run_batch(items: Iterable[Item], process: Processor,
     tell("Starting")
     try:
         read_ahead()
-        while (ahead or inflight) and not stop and not cancel.cancelled:
-            while ahead and len(inflight) < workers and not stop and not cancel.cancelled:
-                start_next()
-            if inflight:
-                finish_oldest()
-        while inflight:  # cancelled: the images in hand are finished and written
-            finish_oldest()
+        while ahead and not stop and not cancel.cancelled:
+            item, pending = ahead.popleft()
+            try:
+                rgba = pending.result()
+            except Exception as exc:
+                report.failed.append((item.source, _reason(exc)))
+                finished += 1
+                read_ahead()
+                tell()
+                continue
+            read_ahead()
+            finish(item, pending, rgba)
+            del rgba
     finally:
         report.cancelled = bool(stop or cancel.cancelled) and bool(ahead or next(queue, None))
         for _item, future in ahead:
             future.cancel()
-        for _item, _pending, result in inflight:
-            result.cancel()
-        if runner is not None:
-            runner.shutdown(wait=True)
         drain(0)
         decoder.shutdown(wait=True, cancel_futures=True)
         encoder.shutdown(wait=True)

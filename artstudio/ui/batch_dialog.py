@@ -121,11 +121,6 @@ class FolderBatchDialog(QDialog):
         if folder:
             edit.setText(folder)
 
-    def _pick_file(self, edit: QLineEdit, title: str, pattern: str) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, title, edit.text(), pattern)
-        if path:
-            edit.setText(path)
-
     def _browse_input(self) -> None:
         self._pick_folder(self.input_edit)
 

@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = _gui_parser().parse_args(argv)
     if args.self_test:
-        from artstudio.selftest import print_self_test
+        from artstudio.selftest.runner import print_self_test
 
         setup_logging(getattr(logging, args.log_level), to_stderr=False)
         return print_self_test()

@@ -38,14 +38,17 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7, help="seed of the random cancel points")
     args = ap.parse_args()
 
+
+    from artstudio.diffusion import generate as diffusion
+    from artstudio.diffusion import loading as pipelines
     from artstudio.engine import Engine, JobKind, JobState, Lane
-    from artstudio.generators import diffusion, pipelines, tiny_models
-    from artstudio.generators.offline import offline_and_quiet
+    from artstudio.model_files.offline import offline_and_quiet
+    from artstudio.selftest.random_models import save_random_sd1
 
     offline_and_quiet()
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = tiny_models.save_tiny_models(Path(tmp), kinds=("sd1",))["sd1"]["diffusers"]
+        folder = save_random_sd1(Path(tmp) / "sd1")
         params = diffusion.GenerationParams(
             model=str(folder), prompt="a red cat", steps=args.steps, width=args.size,
             height=args.size, seed=1, device="cpu", precision="float32", preview_every=1)

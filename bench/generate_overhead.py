@@ -1,10 +1,10 @@
 """Overhead of the app's generation path over a bare diffusers call
 (goal: wall-time ratio at most 1.05).
 
-The same tiny random SD1 model (built by tiny_models into a temporary
+The same tiny random SD1 model (built by random_models.save_random_sd1 into a temporary
 folder), prompt, seed, sampler (Euler a), steps, CFG and size go through:
 
-  app        artstudio.generators.diffusion.run submitted as a job on an
+  app        artstudio.diffusion.generate.run submitted as a job on an
              Engine's accelerator lane, waited for; the model already warm
              in the model cache. Extra work: a latent preview at every step
              and progress events, a fresh scheduler per run, our own VAE
@@ -44,14 +44,15 @@ def main() -> None:
     import torch
     from diffusers import EulerAncestralDiscreteScheduler, StableDiffusionPipeline
 
+    from artstudio.diffusion import generate as diffusion
     from artstudio.engine import Engine, JobKind, JobState, Lane
-    from artstudio.generators import diffusion, tiny_models
-    from artstudio.generators.offline import offline_and_quiet
+    from artstudio.model_files.offline import offline_and_quiet
+    from artstudio.selftest.random_models import save_random_sd1
 
     offline_and_quiet()
     prompt, negative, seed = "a red cat", "the dog", 1234
     with tempfile.TemporaryDirectory() as tmp:
-        folder = tiny_models.save_tiny_models(Path(tmp), kinds=("sd1",))["sd1"]["diffusers"]
+        folder = save_random_sd1(Path(tmp) / "sd1")
 
         def params(preview_every: int) -> diffusion.GenerationParams:
             return diffusion.GenerationParams(

@@ -89,8 +89,8 @@ def write_comparison(path: Path) -> None:
     """Painting style on a 1024x768 picture with fine detail: a 1:1 crop of
     the original, the 384 px result resized with Lanczos, and the same result
     with the original's finer detail added back (what Artstudio does), side by side."""
-    from artstudio.generators import style_pixels as px
-    from artstudio.generators.style import StyleOptions, mixed_painting_vector, transform_at_384
+    from artstudio.style import pixels as px
+    from artstudio.style.transfer import StyleOptions, mixed_painting_vector, transform_at_384
 
     content = photo(3).resize((1024, 768))
     draw = ImageDraw.Draw(content)

@@ -27,7 +27,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
 
-    from artstudio.generators.upscale import load_upscaler, save_random_compact, upscale_array
+    from artstudio.selftest.random_models import save_random_compact
+    from artstudio.upscale.upscaling import load_upscaler, upscale_array
 
     with tempfile.TemporaryDirectory() as tmp:
         path = save_random_compact(Path(tmp) / "compact-x4.pth", 4, num_feat=64, num_conv=16)

@@ -43,7 +43,7 @@ def main() -> None:
     ap.add_argument("--tile", type=int, default=256)
     args = ap.parse_args()
 
-    from artstudio.generators.upscale import save_random_compact
+    from artstudio.selftest.random_models import save_random_compact
 
     peaks = {}
     with tempfile.TemporaryDirectory() as tmp:

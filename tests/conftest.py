@@ -41,3 +41,29 @@ def artstudio_home(tmp_path, monkeypatch):
     home = tmp_path / "artstudio-home"
     monkeypatch.setenv("ARTSTUDIO_HOME", str(home))
     return home
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory):
+    """Tiny random Stable Diffusion models, built once per test session
+    (tests/tiny_pipelines.py): {kind: {"diffusers": folder, "single":
+    .safetensors with a config folder beside}}. Random weights in the shapes of
+    the real families, fast enough for 2 steps at 64 px on a CPU."""
+    from tiny_pipelines import save_tiny_models
+
+    root = tmp_path_factory.mktemp("tiny-models")
+    made = save_tiny_models(root)
+    made["root"] = root
+    return made
+
+
+@pytest.fixture
+def no_progress():
+    return lambda *args, **kwargs: None
+
+
+@pytest.fixture
+def token():
+    from artstudio.engine.cancel import CancelToken
+
+    return CancelToken()

@@ -7,7 +7,7 @@ with colour matching. A real model's output cannot be produced here (no
 weights), so the "generated" picture is the original re-rendered with the
 kind of drift a VAE round trip and a different palette cause (a warm shift,
 lower contrast, softer detail) plus new content inside the mask. The pasting
-code is the product's own (artstudio.generators.masking).
+code is the product's own (artstudio.diffusion.masking).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from artstudio.generators.masking import colour_match, composite, feathered_alpha, ring
+from artstudio.diffusion.masking import colour_match, composite, feathered_alpha, ring
 
 OUT = Path("docs/images")
 

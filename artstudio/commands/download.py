@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     from artstudio.commands.terminal import TerminalProgress
     from artstudio.engine.cancel import CancelToken
     from artstudio.engine.errors import UserFacingError
-    from artstudio.generators.hub import download_model
+    from artstudio.model_files.hub import download_model
 
     progress = TerminalProgress()
     try:

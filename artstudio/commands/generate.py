@@ -34,7 +34,7 @@ def _outpaint(value: str) -> tuple[int, int, int, int]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from artstudio.generators.schedulers import sampler_names
+    from artstudio.diffusion.schedulers import sampler_names
 
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = __doc__.split("\n\n", 1)[1]
@@ -81,7 +81,7 @@ def _load(path: Path, max_megapixels: float, grey: bool = False):
 
 def default_size(model: str | Path) -> int:
     """The side a model was trained at: SDXL 1024, others 512."""
-    from artstudio.generators.models import identify
+    from artstudio.model_files.identify import identify
 
     try:
         return 1024 if identify(model).family == "sdxl" else 512
@@ -90,8 +90,8 @@ def default_size(model: str | Path) -> int:
 
 
 def build_params(args: argparse.Namespace):
-    from artstudio.generators.diffusion import GenerationParams
-    from artstudio.generators.hub import resolve_model
+    from artstudio.diffusion.generate import GenerationParams
+    from artstudio.model_files.hub import resolve_model
     from artstudio.settings import load_settings
 
     args.model = resolve_model(str(args.model))
@@ -118,8 +118,8 @@ def build_params(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from artstudio.commands.terminal import TerminalProgress
+    from artstudio.diffusion.generate import generate_to_files
     from artstudio.engine.errors import UserFacingError, describe_error
-    from artstudio.generators.diffusion import generate_to_files
 
     try:
         params = build_params(args)

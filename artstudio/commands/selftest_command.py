@@ -10,6 +10,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from artstudio.selftest import print_self_test
+    from artstudio.selftest.runner import print_self_test
 
     return print_self_test()

@@ -76,7 +76,7 @@ def parse_style_image(value: str) -> tuple[str, float]:
 
 def build_options(args: argparse.Namespace):
     """StyleOptions from the arguments, or BadArguments with the reason."""
-    from artstudio.generators.style import StyleOptions
+    from artstudio.style.transfer import StyleOptions
 
     common = dict(strength=args.strength, preserve_color=args.preserve_color,
                   max_size=args.max_size, device=args.device, tile=args.tile)
@@ -98,7 +98,7 @@ def build_options(args: argparse.Namespace):
 
 
 def list_styles() -> str:
-    from artstudio.generators.style import BUILTIN_STYLES
+    from artstudio.style.transfer import BUILTIN_STYLES
 
     return "\n".join(f"{i:2d}  {name}" for i, name in enumerate(BUILTIN_STYLES))
 
@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         print(list_styles())
         return 0
     from artstudio.commands.folder_command import run_folder_command
-    from artstudio.generators.style import style_processor
+    from artstudio.style.transfer import style_processor
 
     try:
         options = build_options(args)

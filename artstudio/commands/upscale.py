@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from artstudio.commands.folder_command import add_folder_arguments, run_folder_command
-from artstudio.generators.upscale import BUILTIN
+from artstudio.upscale.upscaling import BUILTIN
 
 LANCZOS = "lanczos"
 # A large upscale can take minutes: cancelling stops it at the next tile.
@@ -53,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from artstudio.generators.upscale import UpscaleOptions, upscale_processor
+    from artstudio.upscale.upscaling import UpscaleOptions, upscale_processor
 
     if args.scale is not None and not 0 < args.scale <= 16:
         print("artstudio upscale: error: --scale must be above 0 and at most 16", file=sys.stderr)

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QApplication
 from artstudio import APP_NAME
 from artstudio.engine import Engine
 from artstudio.engine.model_cache import ModelCache, set_shared_cache
-from artstudio.engine.qt_bridge import EngineBridge
 from artstudio.settings import load_settings, model_cache_budget_bytes
+from artstudio.ui.engine_bridge import EngineBridge
 from artstudio.ui.error_hook import ErrorHook
 from artstudio.ui.main_window import MainWindow
 from artstudio.ui.theme import apply_dark_theme

@@ -34,8 +34,8 @@ from artstudio.batch import BadBatchLocation, BatchReport, BatchSettings, Folder
 from artstudio.batch.naming import check_locations
 from artstudio.batch.pipeline import run_folder_job
 from artstudio.engine import Engine, JobEvent, JobHandle, JobKind, JobState, Lane
-from artstudio.engine.qt_bridge import EngineBridge
-from artstudio.generators.style import StyleOptions, style_processor
+from artstudio.style.transfer import StyleOptions, style_processor
+from artstudio.ui.engine_bridge import EngineBridge
 from artstudio.ui.style_chooser import StyleChooser
 
 REPORT_NAME = "batch-report.json"

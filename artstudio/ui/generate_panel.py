@@ -42,10 +42,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from artstudio.diffusion.history import GenerationHistory, HistoryEntry
 from artstudio.document import Document, Rect
 from artstudio.engine import JobEvent, JobHandle, JobKind, JobState, Lane
 from artstudio.settings import save_settings
-from artstudio.ui.generation_history import GenerationHistory, HistoryEntry
 from artstudio.ui.images import pil_to_pixmap, rgba_over_white
 
 log = logging.getLogger(__name__)
@@ -85,8 +85,8 @@ class Candidate:
 
 def _scan_models(folders, progress, cancel):
     """Diffusion models in the model folders, and TAESD preview decoders if any."""
-    from artstudio.generators.models import default_roots, scan
-    from artstudio.generators.previews import find_taesd
+    from artstudio.diffusion.previews import find_taesd
+    from artstudio.model_files.identify import default_roots, scan
 
     roots = default_roots(folders)
     infos = [info for info in scan(roots) if info.is_diffusion]
@@ -137,7 +137,7 @@ class GeneratePanel(QWidget):
             self.preset.addItem(name, name)
         self.preset.activated.connect(self._preset_chosen)
 
-        from artstudio.generators.schedulers import SAMPLERS
+        from artstudio.diffusion.schedulers import SAMPLERS
 
         self.steps = QSpinBox()
         self.steps.setRange(1, 150)
@@ -349,7 +349,7 @@ class GeneratePanel(QWidget):
             self.download(repo.strip())
 
     def download(self, repo_id: str) -> JobHandle:
-        from artstudio.generators.hub import download_model
+        from artstudio.model_files.hub import download_model
 
         self.status.setText(f"Downloading {repo_id}… (progress in the Jobs panel)")
         return self.runner.run(
@@ -419,7 +419,7 @@ class GeneratePanel(QWidget):
                     self.model.setCurrentIndex(i)
 
     def settings_from_png(self, path: Path) -> bool:
-        from artstudio.generators.metadata import read_settings
+        from artstudio.diffusion.metadata import read_settings
 
         try:
             settings = read_settings(path)
@@ -467,7 +467,8 @@ class GeneratePanel(QWidget):
 
     def build_request(self):
         """Snapshot everything the job needs, or return a message saying why not."""
-        from artstudio.generators.diffusion import EraseParams, GenerationParams
+        from artstudio.diffusion.generate import GenerationParams
+        from artstudio.erase import EraseParams
 
         doc = self.doc
         if doc is None:
@@ -530,10 +531,11 @@ class GeneratePanel(QWidget):
             self.status.setText(request)
             return None
         mode, frame, params, outpaint = request
-        from artstudio.generators import diffusion
+        from artstudio.diffusion import generate as diffusion
+        from artstudio.erase import erase_run
 
         erase = mode == MODE_ERASE
-        run = diffusion.erase_run if erase else diffusion.run
+        run = erase_run if erase else diffusion.run
         title = MODE_LABELS[mode] + ("" if erase else f": {params.prompt[:30]}")
         # Each job keeps its own context: several can be queued, each for its frame.
         ctx = {"mode": mode, "frame": frame, "outpaint": outpaint, "params": params,
@@ -593,7 +595,7 @@ class GeneratePanel(QWidget):
             seeds.append(info.seed)
             self._stage(Candidate(image, dict(info.metadata), mode, ctx["frame"],
                                   ctx["outpaint"], info.seed, ctx["doc"]))
-        from artstudio.generators.diffusion import params_dict
+        from artstudio.diffusion.generate import params_dict
 
         settings = {k: v for k, v in params_dict(params).items()
                     if isinstance(v, str | int | float | bool | type(None))}
@@ -670,7 +672,7 @@ class GeneratePanel(QWidget):
             self.save_candidate(row, Path(name))
 
     def save_candidate(self, row: int, path: Path) -> None:
-        from artstudio.generators.metadata import save_png
+        from artstudio.diffusion.metadata import save_png
 
         c = self.candidates[row]
         try:

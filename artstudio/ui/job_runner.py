@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 
 from artstudio.engine import JobEvent, JobHandle, JobKind, JobState, Lane
-from artstudio.engine.qt_bridge import EngineBridge
+from artstudio.ui.engine_bridge import EngineBridge
 
 
 class JobRunner(QObject):

@@ -49,7 +49,7 @@ def _run_capability(target, progress, cancel) -> str:
     """Runs one self-test capability as a job (imported lazily: torch etc.)."""
     import tempfile
 
-    from artstudio.selftest import Capability, run_check
+    from artstudio.selftest.runner import Capability, run_check
 
     name, module_function = target
     progress(0, 1, name)
@@ -293,7 +293,7 @@ class MainWindow(QMainWindow):
         on the pool (the list updates if the chooser is still open)."""
         from shiboken6 import isValid
 
-        from artstudio.generators.upscale import find_upscalers
+        from artstudio.upscale.upscaling import find_upscalers
 
         chooser.set_found(self.found_upscalers)
 
@@ -389,7 +389,7 @@ class MainWindow(QMainWindow):
         )
 
     def run_self_test(self) -> list:
-        from artstudio.selftest import CAPABILITIES
+        from artstudio.selftest.runner import CAPABILITIES
 
         def report(name):
             return lambda detail: self.show_note(f"Self-test {name}: {detail}")

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from artstudio import paths
-from artstudio.generators.style import BUILTIN_STYLES, StyleOptions
+from artstudio.style.transfer import BUILTIN_STYLES, StyleOptions
 from artstudio.ui.images import pil_to_pixmap
 
 THUMB = 72

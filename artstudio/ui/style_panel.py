@@ -52,7 +52,7 @@ def sample_picture(size: int = 128) -> np.ndarray:
 
 def _gallery_job(folder: Path, progress, cancel) -> list[Path]:
     """Render (or reuse) one thumbnail per built-in style."""
-    from artstudio.generators.style import BUILTIN_STYLES, StyleOptions, stylize
+    from artstudio.style.transfer import BUILTIN_STYLES, StyleOptions, stylize
 
     folder.mkdir(parents=True, exist_ok=True)
     sample = sample_picture()
@@ -155,7 +155,7 @@ class StylePanel(QWidget):
         return doc.composite().copy(), doc.rect, "Styled image"
 
     def stylize(self) -> JobHandle | None:
-        from artstudio.generators.style import StyleLayerJob, run_style_job
+        from artstudio.style.transfer import StyleLayerJob, run_style_job
 
         if self.doc is None:
             return None

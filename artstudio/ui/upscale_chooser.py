@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from artstudio import paths
-from artstudio.generators.upscale import BUILTIN, MIN_TILE, UpscaleOptions
+from artstudio.upscale.upscaling import BUILTIN, MIN_TILE, UpscaleOptions
 
 BUILTIN_LABEL = "Built-in (2x, or 4x above 2x)"
 LANCZOS_LABEL = "Lanczos (no model)"

@@ -18,10 +18,10 @@ from PySide6.QtWidgets import QComboBox, QDialog, QVBoxLayout, QWidget
 
 from artstudio.document import Document, Rect
 from artstudio.engine import JobHandle, JobKind, Lane
-from artstudio.generators.upscale import UpscaleOptions, upscale_processor
 from artstudio.ui.batch_dialog import FolderBatchDialog
 from artstudio.ui.dialogs import ok_cancel
 from artstudio.ui.upscale_chooser import UpscaleChooser
+from artstudio.upscale.upscaling import UpscaleOptions, upscale_processor
 
 TARGETS = (("image", "The whole image (all layers, mask and frame)"),
            ("layer", "The active layer, into a new layer"),
@@ -43,7 +43,7 @@ def _lane(options: UpscaleOptions) -> Lane:
 def run_document_upscale(params: DocumentUpscale, progress, cancel) -> dict[int, np.ndarray]:
     from PIL import Image
 
-    from artstudio.generators.upscale import upscale
+    from artstudio.upscale.upscaling import upscale
 
     out = {}
     for i, (uid, pixels, rect) in enumerate(params.layers):
@@ -62,7 +62,7 @@ def run_document_upscale(params: DocumentUpscale, progress, cancel) -> dict[int,
 
 def run_region_upscale(params: tuple[np.ndarray, UpscaleOptions], progress,
                        cancel) -> np.ndarray:
-    from artstudio.generators.upscale import upscale
+    from artstudio.upscale.upscaling import upscale
 
     pixels, options = params
     return upscale(pixels, options, progress, cancel)

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from artstudio.commands.style import main
-from artstudio.generators.cyclegan import save_random_generator
+from artstudio.selftest.random_models import save_random_generator
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ def test_unknown_flag_is_a_clear_error(capsys):
 
 
 def test_self_test_prints_one_line_per_capability():
-    from artstudio.selftest import CAPABILITIES
+    from artstudio.selftest.runner import CAPABILITIES
 
     proc = run("--self-test")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -49,11 +49,11 @@ def test_self_test_prints_one_line_per_capability():
 
 
 def test_self_test_fails_when_a_capability_fails(monkeypatch, capsys):
-    from artstudio import selftest
+    from artstudio.selftest import runner as selftest
 
     monkeypatch.setattr(selftest, "CAPABILITIES", [
-        selftest.Capability("settings", "artstudio.selftest_checks:check_settings"),
-        selftest.Capability("missing", "artstudio.selftest_checks:no_such_check"),
+        selftest.Capability("settings", "artstudio.selftest.foundation:check_settings"),
+        selftest.Capability("missing", "artstudio.selftest.foundation:no_such_check"),
     ])
     assert main(["--self-test"]) == 1
     out = capsys.readouterr().out

@@ -64,13 +64,13 @@ def test_export_bomb_is_refused(tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def tiny_sd1(tmp_path_factory):
-    from artstudio.generators.tiny_models import save_tiny_models
+    from tiny_pipelines import save_tiny_models
 
     return save_tiny_models(tmp_path_factory.mktemp("models"), kinds=("sd1",))["sd1"]
 
 
 def test_generate_writes_pngs_with_parameters(tiny_sd1, tmp_path, capsys):
-    from artstudio.generators.metadata import read_settings
+    from artstudio.diffusion.metadata import read_settings
 
     out = tmp_path / "renders"
     code = main(["generate", "--model", str(tiny_sd1["single"]), "--prompt", "a red fox",

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from artstudio.cli import main
-from artstudio.generators.upscale import save_random_compact
+from artstudio.selftest.random_models import save_random_compact
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +94,7 @@ def test_missing_builtin_model_is_explained(folder, tmp_path, monkeypatch, capsy
 
 
 def test_stable_diffusion_x4_folder_with_a_prompt(folder, tmp_path):
-    from artstudio.generators.tiny_models import save_tiny_x4_upscaler
+    from tiny_pipelines import save_tiny_x4_upscaler
 
     sd = save_tiny_x4_upscaler(tmp_path / "models" / "x4")
     out = tmp_path / "sd.png"

@@ -90,7 +90,7 @@ def test_estimate_size_of_torch_module():
 
 def test_every_model_kind_shares_the_apps_cache():
     from artstudio.engine.model_cache import set_shared_cache, shared_cache
-    from artstudio.generators import style_runtime
+    from artstudio.style import onnx_runtime as style_runtime
 
     mine = ModelCache(64 * MB)
     previous = shared_cache()

@@ -6,16 +6,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from artstudio.diffusion.history import GenerationHistory, HistoryEntry
 from artstudio.document import Rect
 from artstudio.engine import JobState
-from artstudio.generators.models import identify
+from artstudio.model_files.identify import identify
 from artstudio.ui.document_controller import new_document
-from artstudio.ui.generation_history import GenerationHistory, HistoryEntry
 
 
 @pytest.fixture(scope="module")
 def tiny_models(tmp_path_factory):
-    from artstudio.generators.tiny_models import save_tiny_models
+    from tiny_pipelines import save_tiny_models
 
     return save_tiny_models(tmp_path_factory.mktemp("models"), kinds=("sd1", "sd1-inpaint"))
 
@@ -154,7 +154,7 @@ def test_history_is_searchable_and_survives_restart(tmp_path):
 
 
 def test_download_button_fetches_then_rescans(panel, studio, qtbot, monkeypatch, tmp_path):
-    import artstudio.generators.hub as hub
+    import artstudio.model_files.hub as hub
 
     monkeypatch.setattr(hub, "download_model",
                         lambda repo, progress, cancel: progress(1, 1) or tmp_path)

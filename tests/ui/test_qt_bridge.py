@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from artstudio.engine import Engine, JobEvent, JobKind, JobState
-from artstudio.engine.qt_bridge import EngineBridge
+from artstudio.ui.engine_bridge import EngineBridge
 
 
 def _event(seq, state):

@@ -8,19 +8,19 @@ import pytest
 
 from artstudio.document import Rect
 from artstudio.engine import JobState
-from artstudio.generators.upscale import (
-    BUILTIN,
-    UpscaleOptions,
-    load_upscaler,
-    save_random_compact,
-    upscale,
-)
+from artstudio.selftest.random_models import save_random_compact
 from artstudio.ui.document_controller import new_document
 from artstudio.ui.upscale_dialog import (
     UpscaleBatchDialog,
     UpscaleDialog,
     upscale_document,
     upscale_region,
+)
+from artstudio.upscale.upscaling import (
+    BUILTIN,
+    UpscaleOptions,
+    load_upscaler,
+    upscale,
 )
 
 
@@ -163,7 +163,7 @@ def test_folder_dialog_upscales_with_the_shared_batch_machinery(qtbot, model, tm
 
 
 def test_found_upscalers_are_offered_once_and_keep_the_choice(qtbot, model):
-    from artstudio.generators.models import identify
+    from artstudio.model_files.identify import identify
 
     dialog = UpscaleDialog()
     qtbot.addWidget(dialog)

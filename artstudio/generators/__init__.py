@@ -1,1 +1,0 @@
-"""One module per capability: plain functions over numpy, PIL and torch (no Qt)."""

@@ -1,0 +1,1 @@
+"""`--self-test`: a check per capability that needs no downloaded model."""

@@ -1,0 +1,144 @@
+"""RANDOMLY INITIALISED models in real architectures, for `--self-test`.
+
+Nothing here is a real model: the weights are random and the images noise.
+They have the shapes of real ones (Stable Diffusion 1, a compact SRVGG
+upscaler, a CycleGAN ResNet generator) and are saved in the formats artists'
+files come in, so the self-test proves that loading and running work on this
+machine without any downloaded weights, the way diffusers' own tests do. The
+other families' tiny builders live with the tests (tests/tiny_pipelines.py).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from artstudio.model_files.offline import offline_and_quiet
+
+if TYPE_CHECKING:
+    from artstudio.style.cyclegan import GeneratorShape
+
+# A tiny byte-pair vocabulary: letters, their end-of-word forms and a few merges.
+_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+_MERGES = ["c a", "ca t</w>", "d o", "do g</w>", "r e", "re d</w>", "t h", "th e</w>"]
+
+
+def write_tiny_tokenizer(folder: Path, pad_token: str = "<|endoftext|>") -> Path:
+    """A CLIP-style BPE tokenizer with ~90 tokens (ids fit a 1000-row embedding)."""
+    from transformers import CLIPTokenizer
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tokens = ["<|startoftext|>", "<|endoftext|>", "!"]
+    tokens += list(_LETTERS) + [c + "</w>" for c in _LETTERS]
+    tokens += [m.replace(" ", "") for m in _MERGES]
+    vocab = {t: i for i, t in enumerate(dict.fromkeys(tokens))}
+    (folder / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(_MERGES) + "\n",
+                                       encoding="utf-8")
+    tok = CLIPTokenizer(
+        vocab_file=str(folder / "vocab.json"),
+        merges_file=str(folder / "merges.txt"),
+        pad_token=pad_token,
+        model_max_length=77,
+    )
+    tok.save_pretrained(str(folder))
+    return folder
+
+
+def text_config(hidden_act: str, hidden: int = 32):
+    from transformers import CLIPTextConfig
+
+    # bos 0 / eos 2 as in diffusers' tests: with eos_token_id == 2 CLIP pools
+    # at the highest token id, which works with any tiny vocabulary.
+    return CLIPTextConfig(
+        bos_token_id=0, eos_token_id=2, pad_token_id=1, hidden_size=hidden, intermediate_size=37,
+        layer_norm_eps=1e-5, num_attention_heads=4, num_hidden_layers=2, vocab_size=1000,
+        hidden_act=hidden_act, projection_dim=32,
+    )
+
+
+def unet_kwargs(in_channels: int = 4, cross_attention_dim: int = 32) -> dict[str, Any]:
+    """The tiny UNet's shape (diffusers' test sizes), for SD1 and its relatives."""
+    return dict(
+        block_out_channels=(32, 64), layers_per_block=1, sample_size=32,
+        in_channels=in_channels, out_channels=4,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=cross_attention_dim,
+    )
+
+
+def tiny_vae(scaling_factor: float = 0.18215):
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(
+        block_out_channels=[32, 64], in_channels=3, out_channels=3, latent_channels=4,
+        down_block_types=["DownEncoderBlock2D"] * 2, up_block_types=["UpDecoderBlock2D"] * 2,
+        sample_size=64, scaling_factor=scaling_factor,
+    )
+
+
+def tiny_scheduler(prediction_type: str = "epsilon"):
+    from diffusers import EulerDiscreteScheduler
+
+    return EulerDiscreteScheduler(
+        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+        steps_offset=1, timestep_spacing="leading", prediction_type=prediction_type,
+    )
+
+
+def build_random_sd1(tokenizer_dir: Path, seed: int = 0):
+    """A random SD1 text-to-image pipeline on the CPU in float32."""
+    offline_and_quiet()
+    import torch
+    from diffusers import StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextModel, CLIPTokenizer
+
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(**unet_kwargs())
+    torch.manual_seed(seed + 1)
+    vae = tiny_vae()
+    torch.manual_seed(seed + 2)
+    tokenizer = CLIPTokenizer.from_pretrained(str(tokenizer_dir))
+    return StableDiffusionPipeline(
+        vae=vae, text_encoder=CLIPTextModel(text_config("quick_gelu")), tokenizer=tokenizer,
+        unet=unet, scheduler=tiny_scheduler(), safety_checker=None, feature_extractor=None,
+        requires_safety_checker=False)
+
+
+def save_random_sd1(folder: Path, seed: int = 0) -> Path:
+    """Build and save the random SD1 pipeline as a diffusers folder."""
+    folder = Path(folder)
+    tok_dir = write_tiny_tokenizer(folder.with_name(folder.name + "-tokenizer"))
+    build_random_sd1(tok_dir, seed).save_pretrained(str(folder), safe_serialization=True)
+    return folder
+
+
+def save_random_compact(path: Path, scale: int = 2, num_feat: int = 8, num_conv: int = 2,
+                        seed: int = 0) -> Path:
+    """A randomly initialised compact SRVGG network saved as a .pth state dict,
+    the way Real-ESRGAN's compact models ship (for tests, benchmarks and the
+    self-test: it upscales, but learned nothing)."""
+    import torch
+    from spandrel.architectures.Compact import Compact
+
+    torch.manual_seed(seed)
+    torch.save(Compact(num_feat=num_feat, num_conv=num_conv, upscale=scale).state_dict(), path)
+    return path
+
+
+def save_random_generator(path: str | Path, n_blocks: int = 6, ngf: int = 8,
+                          seed: int = 0) -> GeneratorShape:
+    """Write a randomly initialised generator in the release's format (a
+    state dict saved with torch.save): for tests and the self-test."""
+    import torch
+
+    from artstudio.style.cyclegan import GeneratorShape, build_generator
+
+    torch.manual_seed(seed)
+    shape = GeneratorShape(ngf=ngf, n_blocks=n_blocks)
+    net = build_generator(shape)
+    torch.save(net.state_dict(), str(path))
+    return shape

@@ -1,0 +1,110 @@
+"""CycleGAN generators: the release's state-dict format loads with its
+architecture detected, runs tiled, and a hostile pickle is refused unrun."""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from test_style import change, picture  # the same generated pictures
+
+from artstudio.model_files.safe_load import UnsafeModelError
+from artstudio.selftest.random_models import save_random_generator
+from artstudio.style.cyclegan import (
+    GeneratorShape,
+    NotACycleGANError,
+    build_generator,
+    infer_shape,
+    load_generator,
+    run_generator,
+)
+from artstudio.style.transfer import StyleOptions, stylize
+
+
+@pytest.mark.parametrize("n_blocks", [6, 9])
+def test_release_format_loads_with_detected_architecture(tmp_path, n_blocks):
+    path = tmp_path / f"latest_net_G_{n_blocks}.pth"
+    save_random_generator(path, n_blocks=n_blocks, ngf=8, seed=n_blocks)
+    state = torch.load(path, weights_only=True)
+    # the public release's key layout
+    assert "model.1.weight" in state and "model.10.conv_block.1.weight" in state
+    assert f"model.{10 + n_blocks + 7}.weight" in state  # the final 7x7 conv
+    net = load_generator(path)
+    assert net.shape == GeneratorShape(ngf=8, n_blocks=n_blocks)
+    rgba = picture(64, 80, alpha=200)
+    out = stylize(rgba, StyleOptions.cyclegan(path, device="cpu"))
+    assert out.shape == rgba.shape and (out[..., 3] == rgba[..., 3]).all()
+    assert change(out, rgba) > 10
+
+
+def test_variants_are_detected_from_keys():
+    torch.manual_seed(0)
+    for shape in (GeneratorShape(ngf=4, n_blocks=2, dropout=True),
+                  GeneratorShape(ngf=4, n_blocks=3, norm="batch"),
+                  GeneratorShape(ngf=4, n_blocks=2, affine=True, in_channels=1, out_channels=3)):
+        state = build_generator(shape).state_dict()
+        assert infer_shape(state) == shape
+
+
+def test_old_instance_norm_stats_are_ignored(tmp_path):
+    shape = GeneratorShape(ngf=4, n_blocks=2)
+    state = build_generator(shape).state_dict()
+    state["model.2.running_mean"] = torch.zeros(4)  # as old PyTorch saved them
+    path = tmp_path / "old.pth"
+    torch.save(state, path)
+    assert load_generator(path).shape == shape
+
+
+def test_tiles_join_without_visible_seams():
+    torch.manual_seed(1)
+    net = build_generator(GeneratorShape(ngf=4, n_blocks=2)).eval()
+    rgb = picture(150, 170)[..., :3].astype(np.float32) / 255
+    whole = run_generator(net, rgb, tile=512)
+    tiled = run_generator(net, rgb, tile=96, overlap=24)
+    assert tiled.shape == whole.shape == rgb.shape
+    # instance norm per tile differs a little from the whole; no large jumps
+    assert np.abs(tiled - whole).mean() < 0.15  # a random net exaggerates this
+    seam_jump = np.abs(np.diff(tiled, axis=1)).mean()
+    assert seam_jump < 2 * np.abs(np.diff(whole, axis=1)).mean() + 0.01
+
+
+def test_not_a_generator_is_refused_clearly(tmp_path):
+    path = tmp_path / "upscaler.pth"
+    torch.save({"conv_first.weight": torch.zeros(8, 3, 3, 3)}, path)
+    with pytest.raises(NotACycleGANError, match="not a CycleGAN"):
+        load_generator(path)
+
+
+class _Payload:
+    """Unpickling this would create a marker file (a stand-in for real harm)."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.makedirs, (self.marker,))
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol:UserWarning")
+def test_malicious_pickle_is_refused_and_never_runs(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil_net_G.pth"
+    state = build_generator(GeneratorShape(ngf=4, n_blocks=2)).state_dict()
+    state["extra"] = _Payload(str(marker))
+    torch.save(state, path)  # torch.save pickles the payload object
+    with open(path, "rb") as fh:  # prove the file really carries the payload
+        assert b"makedirs" in fh.read()
+    with pytest.raises(UnsafeModelError, match="arbitrary code"):
+        load_generator(path)
+    with pytest.raises(UnsafeModelError):
+        stylize(picture(32, 32), StyleOptions.cyclegan(path, device="cpu"))
+    assert not marker.exists()
+    # and a plain (non-zip) pickle is refused the same way
+    legacy = tmp_path / "legacy.pth"
+    legacy.write_bytes(pickle.dumps(_Payload(str(marker))))
+    with pytest.raises(UnsafeModelError, match="arbitrary code"):
+        load_generator(legacy)
+    assert not marker.exists()

@@ -41,6 +41,7 @@ def main() -> None:
 
     from artstudio.diffusion import generate as diffusion
     from artstudio.diffusion import loading as pipelines
+    from artstudio.diffusion.params import GenerationParams
     from artstudio.engine import Engine, JobKind, JobState, Lane
     from artstudio.model_files.offline import offline_and_quiet
     from artstudio.selftest.random_models import save_random_sd1
@@ -49,7 +50,7 @@ def main() -> None:
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         folder = save_random_sd1(Path(tmp) / "sd1")
-        params = diffusion.GenerationParams(
+        params = GenerationParams(
             model=str(folder), prompt="a red cat", steps=args.steps, width=args.size,
             height=args.size, seed=1, device="cpu", precision="float32", preview_every=1)
         model = pipelines.get_model(params.model, params.variant, params.device,

@@ -45,6 +45,7 @@ def main() -> None:
     from diffusers import EulerAncestralDiscreteScheduler, StableDiffusionPipeline
 
     from artstudio.diffusion import generate as diffusion
+    from artstudio.diffusion.params import GenerationParams
     from artstudio.engine import Engine, JobKind, JobState, Lane
     from artstudio.model_files.offline import offline_and_quiet
     from artstudio.selftest.random_models import save_random_sd1
@@ -54,8 +55,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = save_random_sd1(Path(tmp) / "sd1")
 
-        def params(preview_every: int) -> diffusion.GenerationParams:
-            return diffusion.GenerationParams(
+        def params(preview_every: int) -> GenerationParams:
+            return GenerationParams(
                 model=str(folder), prompt=prompt, negative_prompt=negative, steps=args.steps,
                 cfg_scale=args.cfg, seed=seed, seed_mode="fixed", width=args.size,
                 height=args.size, scheduler="euler_a", device="cpu", precision="float32",
@@ -71,7 +72,7 @@ def main() -> None:
 
         engine.subscribe(count_previews)
 
-        def app(p: diffusion.GenerationParams):
+        def app(p: GenerationParams):
             handle = engine.submit(diffusion.run, p, kind=JobKind.GENERATE,
                                    lane=Lane.ACCELERATOR, title="bench")
             if handle.wait(600) is not JobState.DONE:

@@ -34,6 +34,7 @@ def _outpaint(value: str) -> tuple[int, int, int, int]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from artstudio.diffusion.families import variant_names
     from artstudio.diffusion.schedulers import sampler_names
 
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -62,8 +63,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="work on the masked area at the model's resolution")
     parser.add_argument("--outpaint", type=_outpaint, metavar="L,T,R,B",
                         help="extend --init by these many pixels and fill them")
-    parser.add_argument("--variant", choices=["sd2", "sd2-v"],
-                        help="for SD 2 checkpoints whose prediction type cannot be detected")
+    parser.add_argument("--variant", choices=variant_names(), metavar="VARIANT",
+                        help="the model's variant when its file cannot tell (SD 2: sd2 for "
+                             "512 px noise prediction, sd2-v for 768 px v-prediction); one of "
+                             + ", ".join(variant_names()))
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
     parser.add_argument("--out", type=Path, default=Path("."), metavar="FILE_OR_DIR",
                         help="a folder (files named by seed) or, for one image, a .png")
@@ -79,18 +82,28 @@ def _load(path: Path, max_megapixels: float, grey: bool = False):
     return image.convert("L") if grey else image.convert("RGB")
 
 
-def default_size(model: str | Path) -> int:
-    """The side a model was trained at: SDXL 1024, others 512."""
+def default_size(model: str | Path, variant: str | None = None) -> int:
+    """The side a model was trained at, from its family's registry entry (SDXL
+    1024, SD 2 768 px v-prediction 768, others 512)."""
+    from artstudio.diffusion import families
     from artstudio.model_files.identify import identify
 
     try:
-        return 1024 if identify(model).family == "sdxl" else 512
+        info = identify(model)
     except Exception:  # an unreadable model fails later with a better message
         return 512
+    spec = families.family_of_kind(info.kind)
+    if spec is None:
+        return 512
+    if variant in {v.name for v in spec.variants}:
+        return families.variant(variant)[1].size
+    candidates = spec.variants_of(info.kind)
+    known = [v for v in candidates if v.prediction == info.prediction] or candidates
+    return min(v.size for v in known)
 
 
 def build_params(args: argparse.Namespace):
-    from artstudio.diffusion.generate import GenerationParams
+    from artstudio.diffusion.params import GenerationParams
     from artstudio.model_files.hub import resolve_model
     from artstudio.settings import load_settings
 
@@ -105,7 +118,7 @@ def build_params(args: argparse.Namespace):
         width = width or init.width
         height = height or init.height
     elif width is None or height is None:
-        native = default_size(args.model)
+        native = default_size(args.model, args.variant)
         width, height = width or native, height or native
     return GenerationParams(
         model=str(args.model), prompt=args.prompt, negative_prompt=args.negative,

@@ -17,6 +17,8 @@ import os
 from pathlib import Path
 
 from artstudio import paths
+from artstudio.engine.errors import UserFacingError
+from artstudio.model_files.scan import hf_hub_cache
 
 MERGES = 49152 - 256 - 2  # CLIP keeps the first 48,894 merges
 BPE_FILE = "bpe_simple_vocab_16e6.txt.gz"
@@ -70,3 +72,48 @@ def bundled_clip_vocab() -> Path | None:
         return build_vocab(source, folder)
     except OSError:
         return None
+
+
+# ---- finding a vocabulary for a checkpoint ------------------------------------------
+
+def _has_vocab(folder: Path) -> bool:
+    return (folder / "tokenizer.json").is_file() or (
+        (folder / "vocab.json").is_file() and (folder / "merges.txt").is_file())
+
+
+def find_clip_vocab(checkpoint: Path | None = None) -> Path | None:
+    """A folder with the CLIP BPE vocabulary (the same 49408 tokens serve SD1,
+    SD2 and both SDXL encoders): beside the checkpoint, else the HF cache,
+    else the one built from the merges Artstudio ships."""
+    candidates: list[Path] = []
+    if checkpoint is not None:
+        candidates += [checkpoint.parent / "tokenizer", checkpoint.with_suffix("") / "tokenizer"]
+    hub = hf_hub_cache()
+    for repo in ("models--openai--clip-vit-large-patch14",
+                 "models--laion--CLIP-ViT-bigG-14-laion2B-39B-b160k"):
+        candidates += sorted((hub / repo / "snapshots").glob("*"))
+    for snap in sorted(hub.glob("models--*/snapshots/*")):
+        candidates += [snap / "tokenizer", snap / "tokenizer_2"]
+    found = next((c for c in candidates if c.is_dir() and _has_vocab(c)), None)
+    return found or bundled_clip_vocab()
+
+
+def load_tokenizer(config_dir: Path, subfolder: str, checkpoint: Path | None):
+    """The tokenizer from the config folder when it has a vocabulary, else the
+    shared CLIP vocabulary with this variant's settings (pad token!)."""
+    from transformers import CLIPTokenizer
+
+    own = config_dir / subfolder
+    if _has_vocab(own):
+        return CLIPTokenizer.from_pretrained(str(own), local_files_only=True)
+    vocab = find_clip_vocab(checkpoint)
+    if vocab is None:
+        raise UserFacingError(
+            "The CLIP tokenizer files (vocab.json and merges.txt) were not found. Artstudio "
+            "cannot download them. Put a 'tokenizer' folder with those files beside the "
+            "checkpoint, or copy any Stable Diffusion model in diffusers format (it has a "
+            "tokenizer folder) or openai/clip-vit-large-patch14 into the Hugging Face cache.")
+    settings = json.loads((own / "tokenizer_config.json").read_text(encoding="utf-8"))
+    return CLIPTokenizer.from_pretrained(
+        str(vocab), local_files_only=True, pad_token=settings.get("pad_token", "<|endoftext|>"),
+        model_max_length=settings.get("model_max_length", 77))

@@ -1,46 +1,33 @@
-"""Step previews: a fixed 4-to-3 linear map of the latents, or TAESD.
+"""Step previews: a fixed linear map of the latents to RGB, or TAESD.
 
 No VAE decode: a 64x64 latent becomes a blurry but recognisable 64x64 RGB
-image in well under a millisecond. The factors are the widely used
-approximations for the SD1/SD2 and SDXL latent spaces (fitted by the ComfyUI
-authors against real decodes).
+image in well under a millisecond. The factors of each latent space are in the
+family registry (the widely used approximations the ComfyUI authors fitted
+against real decodes).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-SD1_FACTORS = (
-    (0.3512, 0.2297, 0.3227),
-    (0.3250, 0.4974, 0.2350),
-    (-0.2829, 0.1762, 0.2721),
-    (-0.2120, -0.2616, -0.7177),
-)
-SDXL_FACTORS = (
-    (0.3651, 0.4232, 0.4341),
-    (-0.2533, -0.0042, 0.1068),
-    (0.1076, 0.1111, -0.0362),
-    (-0.3165, -0.2492, -0.2188),
-)
-SDXL_BIAS = (0.1084, -0.0175, -0.0011)
+from artstudio.diffusion import families
 
 
 def latents_to_rgb(latents: Any, family: str = "sd1", min_side: int = 128):
-    """The first latent of a batch (torch tensor [B,4,h,w]) as a small PIL image,
-    enlarged so its shorter side is at least `min_side`."""
+    """The first latent of a batch (torch tensor [B,C,h,w]) as a small PIL image
+    through the family's 4-to-3 preview factors, enlarged so its shorter side is
+    at least `min_side`."""
     import numpy as np
     import torch
     from PIL import Image
 
+    space = families.family(family).latent
     lat = latents[0].detach().to("cpu", torch.float32)
-    if lat.shape[0] != 4:
-        raise ValueError(f"expected 4 latent channels, got {lat.shape[0]}")
-    xl = family == "sdxl"
-    factors = torch.tensor(SDXL_FACTORS if xl else SD1_FACTORS)
-    rgb = torch.einsum("chw,cr->hwr", lat, factors)
-    if xl:
-        rgb = rgb + torch.tensor(SDXL_BIAS)
-    rgb = ((rgb + 1.0) / 2.0).clamp(0, 1)
+    if lat.shape[0] != space.channels:
+        raise ValueError(f"expected {space.channels} latent channels, got {lat.shape[0]}")
+    rgb = torch.einsum("chw,cr->hwr", lat, torch.tensor(space.preview_factors))
+    rgb = ((rgb + torch.tensor(space.preview_bias) + 1.0) / 2.0).clamp(0, 1)
     arr = (rgb.numpy() * 255).round().astype(np.uint8)
     image = Image.fromarray(arr, "RGB")
     h, w = arr.shape[:2]
@@ -55,32 +42,38 @@ def latents_to_rgb(latents: Any, family: str = "sd1", min_side: int = 128):
 TAESD_CLASS = "AutoencoderTiny"
 
 
-def _taesd_family(folder) -> str:
-    return "sdxl" if "xl" in folder.as_posix().lower() else "sd1"
+def _names_in(path) -> set[str]:
+    """The words of a path's folder names ("models--madebyollin--taesdxl" gives
+    models, madebyollin, taesdxl): TAESD decoders of different latent spaces
+    share one config, so only their names tell them apart."""
+    return {word for part in path.parts for word in re.split(r"[^a-z0-9]+", part.lower())}
 
 
 def find_taesd(roots, family: str, max_depth: int = 4):
     """A TAESD folder (diffusers AutoencoderTiny: config.json + weights) for the
-    latent family, in the model folders or the Hugging Face cache. SDXL's is
-    told apart by its name (taesdxl); SD1 and SD2 share a latent space."""
+    family's latent space, in the model folders or the Hugging Face cache,
+    known by the names the family's registry entry lists (taesd, taesdxl)."""
     import json
     from pathlib import Path
 
-    wanted = "sdxl" if family == "sdxl" else "sd1"
+    space = families.family(family).latent
     for root in roots:
         root = Path(root)
         if not root.is_dir():
             continue
         for config in sorted(root.rglob("config.json")):
-            if len(config.relative_to(root).parts) > max_depth + 1:
+            relative = config.relative_to(root)
+            if len(relative.parts) > max_depth + 1:
                 continue
             try:
                 data = json.loads(config.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue
-            folder = config.parent
-            if data.get("_class_name") == TAESD_CLASS and _taesd_family(folder) == wanted:
-                return folder
+            if (data.get("_class_name") == TAESD_CLASS
+                    and data.get("latent_channels", 4) == space.channels
+                    and _names_in(relative.parent if relative.parent.parts else Path(root.name))
+                    & set(space.taesd_names)):
+                return config.parent
     return None
 
 

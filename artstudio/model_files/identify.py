@@ -1,10 +1,12 @@
-"""Finding and identifying model files by reading them, never by their names.
+"""Identifying model files by reading them, never by their names.
 
 Diffusers folders are identified from `model_index.json` and the component
 configs; single `.safetensors` files from their header's tensor names and
 shapes (a few kilobytes read, no weights loaded). Pickle formats are only
-opened through the safe loader. Anything unreadable becomes a ModelInfo with
-kind "invalid" and a reason, so a library scan never fails as a whole.
+opened through the safe loader. Which family a file belongs to is asked of
+the family registry (artstudio.diffusion.families); upscalers are recognised
+here. Anything unreadable becomes a ModelInfo with kind "invalid" and a
+reason, so a library scan never fails as a whole.
 """
 
 from __future__ import annotations
@@ -18,27 +20,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from artstudio.diffusion import families
 from artstudio.engine.errors import UserFacingError
 from artstudio.model_files import safe_load
 
 log = logging.getLogger(__name__)
 
-KINDS = ("sd1", "sd1-inpaint", "sd2", "sd2-inpaint", "sdxl-base", "sdxl-inpaint",
-         "sdxl-refiner", "upscaler", "unknown", "invalid")
-DIFFUSION_KINDS = KINDS[:7]
+# Kinds beside the diffusion families' own (families.diffusion_kinds()).
+OTHER_KINDS = ("upscaler", "unknown", "invalid")
 MODEL_SUFFIXES = safe_load.SAFETENSORS_SUFFIXES + safe_load.PICKLE_SUFFIXES
-# Where model managers keep their files, relative to an install's root.
-KNOWN_SUBFOLDERS = ("models/Stable-diffusion", "models/ESRGAN", "models/RealESRGAN",
-                    "models/checkpoints", "models/upscale_models", "models/diffusers",
-                    "Stable-diffusion", "ESRGAN", "checkpoints", "upscale_models")
-UNET = "model.diffusion_model."
 
 
 @dataclass(frozen=True)
 class ModelInfo:
     path: Path
-    kind: str  # one of KINDS
-    family: str  # "sd1", "sd2", "sdxl", "upscaler", "" when unknown
+    kind: str  # a family's kind ("sd1-inpaint", "sdxl-base", ...) or one of OTHER_KINDS
+    family: str  # a family's name, "upscaler", or "" when unknown
     format: str  # "diffusers" or "single-file"
     size: int  # bytes on disk (whole folder for diffusers)
     short_hash: str  # 12 hex digits, fast: see quick_hash
@@ -51,23 +48,19 @@ class ModelInfo:
 
     @property
     def is_diffusion(self) -> bool:
-        return self.kind in DIFFUSION_KINDS
-
-    @property
-    def is_inpaint(self) -> bool:
-        return self.kind.endswith("-inpaint")
+        return families.family_of_kind(self.kind) is not None
 
     @property
     def needs_variant_choice(self) -> bool:
-        """SD2 checkpoints cannot say whether they predict noise (512 px base)
-        or velocity (768 px); the UI asks the artist once and remembers."""
-        return self.kind == "sd2" and not self.prediction
+        """Some files cannot say which variant they are (SD2: 512 px noise
+        prediction or 768 px velocity); the UI asks the artist once and remembers."""
+        return self.kind in families.ambiguous_kinds() and not self.prediction
 
 
 def family_of(kind: str) -> str:
-    for fam in ("sdxl", "sd1", "sd2"):
-        if kind.startswith(fam):
-            return fam
+    spec = families.family_of_kind(kind)
+    if spec is not None:
+        return spec.name
     return "upscaler" if kind == "upscaler" else ""
 
 
@@ -106,13 +99,6 @@ def _folder_size(folder: Path) -> int:
 
 # ---- single files -------------------------------------------------------------
 
-def _cross_attention_dim(shapes: Mapping[str, tuple[int, ...]]) -> int | None:
-    for key, shape in shapes.items():
-        if key.startswith(UNET) and key.endswith("attn2.to_k.weight") and len(shape) == 2:
-            return shape[1]
-    return None
-
-
 def _looks_like_upscaler(keys: Iterable[str]) -> bool:
     keys = list(keys)
     markers = ("conv_first.weight", "body.0.rdb1.conv1.weight", "model.0.weight",
@@ -122,56 +108,17 @@ def _looks_like_upscaler(keys: Iterable[str]) -> bool:
 
 
 def classify_state_keys(shapes: Mapping[str, tuple[int, ...]]) -> tuple[str, str, list[str]]:
-    """(kind, prediction, notes) from tensor names and shapes alone.
-
-    Text-encoder layouts decide the family first (they do not depend on model
-    size, so tiny test models classify like real ones); the UNet's
-    cross-attention width is the fallback for files without text encoders."""
+    """(kind, prediction, notes) from tensor names and shapes alone."""
+    for recognise_checkpoint, _folder in families.recognisers():
+        found = recognise_checkpoint(shapes)
+        if found is not None:
+            return found
     notes: list[str] = []
-    if not any(k.startswith(UNET) for k in shapes):
-        if _looks_like_upscaler(shapes):
-            return "upscaler", "", notes
-        if any(k.startswith("first_stage_model.") or k.startswith("encoder.down") for k in shapes):
-            notes.append("looks like a VAE alone, not a full checkpoint")
-        return "unknown", "", notes
-    conv_in = shapes.get(UNET + "input_blocks.0.0.weight", ())
-    in_channels = conv_in[1] if len(conv_in) == 4 else 4
-    cross = _cross_attention_dim(shapes)
-    has = lambda prefix: any(k.startswith(prefix) for k in shapes)  # noqa: E731
-    if has("conditioner.embedders.1.model.") or (
-            has("conditioner.embedders.0.transformer.") and has(UNET + "label_emb.")):
-        family = "sdxl"
-    elif has("conditioner.embedders.0.model.") and not has("conditioner.embedders.1."):
-        return "sdxl-refiner", "", notes
-    elif has("cond_stage_model.model."):
-        family = "sd2"  # OpenCLIP text encoder
-    elif has("cond_stage_model.transformer.") or cross == 768:
-        family = "sd1"
-    elif cross == 1024:
-        family = "sd2"
-    elif cross == 2048:
-        family = "sdxl"
-    elif cross == 1280:
-        return "sdxl-refiner", "", notes
-    else:
-        notes.append(f"unrecognised UNet (cross-attention width {cross})")
-        return "unknown", "", notes
-    if in_channels == 9:
-        kind = f"{family}-inpaint" if family != "sdxl" else "sdxl-inpaint"
-    elif in_channels != 4:
-        notes.append(f"UNet takes {in_channels} input channels (instruct-pix2pix or "
-                     "another special model), not supported")
-        return "unknown", "", notes
-    else:
-        kind = "sdxl-base" if family == "sdxl" else family
-    if not has("cond_stage_model.") and not has("conditioner."):
-        notes.append("no text encoder inside the file")
-    if not has("first_stage_model."):
-        notes.append("no VAE inside the file")
-    prediction = "epsilon" if family in ("sd1", "sdxl") else ""
-    if "v_pred" in shapes or "v_prediction" in shapes:  # marker tensors some trainers add
-        prediction = "v_prediction"
-    return kind, prediction, notes
+    if _looks_like_upscaler(shapes):
+        return "upscaler", "", notes
+    if any(k.startswith("first_stage_model.") or k.startswith("encoder.down") for k in shapes):
+        notes.append("looks like a VAE alone, not a full checkpoint")
+    return "unknown", "", notes
 
 
 def _prediction_from_yaml(yaml_path: Path) -> str:
@@ -203,7 +150,7 @@ def identify_file(path: Path) -> ModelInfo:
             notes.append(f"configured by the folder {override.name}/ beside it")
             kind, prediction = folder.kind, folder.prediction or prediction
     yaml_path = path.with_suffix(".yaml")
-    if yaml_path.is_file() and kind.startswith("sd2"):
+    if yaml_path.is_file() and kind in families.ambiguous_kinds():
         prediction = _prediction_from_yaml(yaml_path) or "epsilon"
         notes.append(f"prediction type from {yaml_path.name}")
     return ModelInfo(path, kind, family_of(kind), "single-file", size, short, prediction,
@@ -220,35 +167,26 @@ def _read_json(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def classify_diffusers_configs(index: dict, unet: dict, text: dict, scheduler: dict,
-                               has_text_encoder_2: bool) -> tuple[str, str, list[str]]:
-    notes: list[str] = []
-    cls = str(index.get("_class_name", ""))
-    if not unet:
-        return "unknown", "", [f"{cls or 'pipeline'} without a UNet is not supported"]
-    in_channels = unet.get("in_channels", 4)
-    cross = unet.get("cross_attention_dim")
-    prediction = scheduler.get("prediction_type", "") or ""
-    if cls == "StableDiffusionUpscalePipeline" or in_channels == 7:  # SD's x4 upscaler
-        return "upscaler", prediction, notes
-    xl = has_text_encoder_2 or unet.get("addition_embed_type") == "text_time" or "XL" in cls
-    if xl:
-        if index.get("text_encoder", [None])[0] is None and has_text_encoder_2:
-            return "sdxl-refiner", prediction, notes
-        family = "sdxl"
-    elif text.get("hidden_act") == "gelu" or cross == 1024:
-        family = "sd2"  # OpenCLIP text encoder
-    elif cross in (768, None) or text.get("hidden_act") == "quick_gelu":
-        family = "sd1"
-    else:
-        return "unknown", prediction, [f"unrecognised pipeline {cls}"]
-    if in_channels == 9:
-        kind = f"{family}-inpaint"
-    elif in_channels == 4:
-        kind = "sdxl-base" if family == "sdxl" else family
-    else:
-        return "unknown", prediction, [f"UNet with {in_channels} input channels not supported"]
-    return kind, prediction, notes
+def _folder_configs(folder: Path) -> families.FolderConfigs:
+    components = {}
+    for config in sorted(folder.glob("*/config.json")):
+        components[config.parent.name] = _read_json(config)
+    return families.FolderConfigs(
+        index=_read_json(folder / "model_index.json"), components=components,
+        scheduler=_read_json(folder / "scheduler" / "scheduler_config.json"))
+
+
+def classify_diffusers_configs(configs: families.FolderConfigs) -> tuple[str, str, list[str]]:
+    cls = str(configs.index.get("_class_name", ""))
+    prediction = configs.scheduler.get("prediction_type", "") or ""
+    unet = configs.component("unet")
+    if cls == "StableDiffusionUpscalePipeline" or unet.get("in_channels") == 7:
+        return "upscaler", prediction, []  # Stable Diffusion's x4 upscaler
+    for _checkpoint, recognise_folder in families.recognisers():
+        found = recognise_folder(configs)
+        if found is not None:
+            return found
+    return "unknown", "", [f"{cls or 'pipeline'} is not a model family Artstudio knows"]
 
 
 def identify_diffusers_folder(folder: Path, require_weights: bool = True) -> ModelInfo:
@@ -260,14 +198,12 @@ def identify_diffusers_folder(folder: Path, require_weights: bool = True) -> Mod
     if not index:
         return ModelInfo(folder, "invalid", "", "diffusers", size, "",
                          notes=("model_index.json is missing or unreadable",))
-    unet = _read_json(folder / "unet" / "config.json")
-    text = _read_json(folder / "text_encoder" / "config.json")
-    sched = _read_json(folder / "scheduler" / "scheduler_config.json")
-    kind, prediction, notes = classify_diffusers_configs(
-        index, unet, text, sched, (folder / "text_encoder_2" / "config.json").is_file())
+    kind, prediction, notes = classify_diffusers_configs(_folder_configs(folder))
+    spec = families.family_of_kind(kind)
+    denoiser = folder / (spec.denoiser if spec else "unet")
     if require_weights and kind != "unknown" and not any(
-            (folder / "unet").glob("*.safetensors")) and not any((folder / "unet").glob("*.bin")):
-        notes.append("the UNet has no weights file")
+            denoiser.glob("*.safetensors")) and not any(denoiser.glob("*.bin")):
+        notes.append(f"the {denoiser.name} has no weights file")
         kind = "invalid"
     return ModelInfo(folder, kind, family_of(kind), "diffusers", size, _folder_hash(folder),
                      prediction, tuple(notes))
@@ -279,84 +215,3 @@ def identify(path: str | os.PathLike) -> ModelInfo:
     if path.is_dir():
         return identify_diffusers_folder(path)
     return identify_file(path)
-
-
-# ---- scanning -----------------------------------------------------------------
-
-def hf_hub_cache() -> Path:
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"])
-    home = os.environ.get("HF_HOME") or os.path.join(Path.home(), ".cache", "huggingface")
-    return Path(home) / "hub"
-
-
-def default_roots(extra: Iterable[str | os.PathLike] = ()) -> list[Path]:
-    """The app's models folder, folders the user added (an A1111 or ComfyUI
-    install root works as well as its models folder) and the HF hub cache."""
-    from artstudio import paths
-
-    return [paths.user_models_dir(), *(Path(p) for p in extra), hf_hub_cache()]
-
-
-def _candidate_dirs(root: Path) -> list[Path]:
-    out = [root]
-    out += [root / sub for sub in KNOWN_SUBFOLDERS if (root / sub).is_dir()]
-    return out
-
-
-def _hub_snapshots(root: Path) -> list[Path]:
-    """models--org--name/snapshots/<rev>/: the newest revision of each repo."""
-    found = []
-    for repo in sorted(root.glob("models--*")):
-        snaps = [p for p in (repo / "snapshots").glob("*") if p.is_dir()]
-        if snaps:
-            found.append(max(snaps, key=lambda p: p.stat().st_mtime))
-    return found
-
-
-def scan(roots: Iterable[str | os.PathLike], max_depth: int = 3) -> list[ModelInfo]:
-    """Every model under `roots`, deduplicated by resolved path. Config folders
-    beside a checkpoint (same stem) are not listed as models of their own."""
-    seen: set[Path] = set()
-    results: list[ModelInfo] = []
-
-    def add(info: ModelInfo) -> None:
-        key = info.path.resolve()
-        if key not in seen:
-            seen.add(key)
-            results.append(info)
-
-    def walk(folder: Path, depth: int) -> None:
-        if (folder / "model_index.json").is_file():
-            sibling = [folder.with_name(folder.name + s) for s in MODEL_SUFFIXES]
-            if not any(p.is_file() for p in sibling):
-                add(identify_diffusers_folder(folder))
-            return
-        try:
-            entries = sorted(folder.iterdir())
-        except OSError:
-            return
-        for entry in entries:
-            if entry.is_file() and entry.suffix.lower() in MODEL_SUFFIXES:
-                if entry.stat().st_size < 1024 and entry.suffix.lower() == ".bin":
-                    continue
-                add(identify_file(entry))
-            elif entry.is_dir() and depth < max_depth and not entry.name.startswith("."):
-                walk(entry, depth + 1)
-
-    for root in roots:
-        root = Path(root)
-        if not root.is_dir():
-            continue
-        if root.name == "hub" or any(root.glob("models--*")):
-            for snap in _hub_snapshots(root):
-                if (snap / "model_index.json").is_file():
-                    add(identify_diffusers_folder(snap))
-                else:  # a single-file repo: its checkpoints sit in the snapshot root
-                    for f in sorted(snap.iterdir()):
-                        if f.suffix.lower() in safe_load.SAFETENSORS_SUFFIXES:
-                            add(identify_file(f))
-            continue
-        for folder in _candidate_dirs(root):
-            walk(folder, 0)
-    return results

@@ -12,7 +12,8 @@ def check_diffusion(folder: Path) -> str:
     """Build a tiny random SD1 pipeline in `folder`, load it through the real
     loader and generate one 64 px image through `run`. Raises on any failure.
     Proves the stack works, not image quality."""
-    from artstudio.diffusion.generate import GenerationParams, run
+    from artstudio.diffusion.generate import run
+    from artstudio.diffusion.params import GenerationParams
     from artstudio.engine.cancel import CancelToken
     from artstudio.selftest.random_models import save_random_sd1
 

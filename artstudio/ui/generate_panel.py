@@ -86,7 +86,7 @@ class Candidate:
 def _scan_models(folders, progress, cancel):
     """Diffusion models in the model folders, and TAESD preview decoders if any."""
     from artstudio.diffusion.previews import find_taesd
-    from artstudio.model_files.identify import default_roots, scan
+    from artstudio.model_files.scan import default_roots, scan
 
     roots = default_roots(folders)
     infos = [info for info in scan(roots) if info.is_diffusion]
@@ -467,7 +467,7 @@ class GeneratePanel(QWidget):
 
     def build_request(self):
         """Snapshot everything the job needs, or return a message saying why not."""
-        from artstudio.diffusion.generate import GenerationParams
+        from artstudio.diffusion.params import GenerationParams
         from artstudio.erase import EraseParams
 
         doc = self.doc
@@ -595,7 +595,7 @@ class GeneratePanel(QWidget):
             seeds.append(info.seed)
             self._stage(Candidate(image, dict(info.metadata), mode, ctx["frame"],
                                   ctx["outpaint"], info.seed, ctx["doc"]))
-        from artstudio.diffusion.generate import params_dict
+        from artstudio.diffusion.params import params_dict
 
         settings = {k: v for k, v in params_dict(params).items()
                     if isinstance(v, str | int | float | bool | type(None))}

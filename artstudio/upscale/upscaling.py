@@ -422,7 +422,7 @@ def find_upscalers(folders=(), progress=None, cancel=None) -> list:
     """Upscaler models (spandrel files, SD x4 folders) in the app's models
     folder, the folders the user added and the Hugging Face cache: the
     ModelInfo of each, by name. (Engine job form: progress and cancel unused.)"""
-    from artstudio.model_files.identify import default_roots, scan
+    from artstudio.model_files.scan import default_roots, scan
 
     found = [info for info in scan(default_roots(folders)) if info.kind == "upscaler"]
     return sorted(found, key=lambda info: info.name.lower())

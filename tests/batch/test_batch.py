@@ -203,16 +203,17 @@ def test_runs_as_an_engine_job_and_cancels(tmp_path):
         assert len(handle.result.written) == 6
         assert json.loads((tmp_path / "r.json").read_text())["written"] == 6
 
-        gate = threading.Event()
+        gate, entered = threading.Event(), threading.Event()
 
         def blocking(rgba):
+            entered.set()
             gate.wait(10)
             return invert(rgba)
 
         job = BatchJob(plan.items, lambda cancel: blocking, BatchSettings(overwrite=True))
         handle = engine.submit(run_batch_job, job, kind=JobKind.BATCH)
-        while handle.state is not JobState.RUNNING:
-            threading.Event().wait(0.01)
+        # Cancel once an image is in flight: it is finished, the rest are not started.
+        assert entered.wait(10)
         handle.cancel()
         gate.set()
         assert handle.wait(30) is JobState.CANCELLED

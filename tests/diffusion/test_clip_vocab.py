@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from artstudio.diffusion.clip_vocab import bundled_clip_vocab, shipped_bpe
-from artstudio.diffusion.loading import find_clip_vocab
+from artstudio.diffusion.clip_vocab import bundled_clip_vocab, find_clip_vocab, shipped_bpe
 
 
 def test_builds_the_49408_token_clip_vocabulary(artstudio_home):

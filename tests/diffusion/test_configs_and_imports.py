@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from artstudio.diffusion.loading import CONFIG_VARIANTS, shipped_configs_dir
+from artstudio.diffusion.families import variant_names
+from artstudio.diffusion.loading import shipped_configs_dir
 
 
 def test_model_packages_never_import_qt_and_identification_needs_no_torch():
@@ -32,7 +33,7 @@ KNOWN_UNET_PARAMS = {"sd1": 859_520_964, "sd2": 865_910_724, "sdxl-base": 2_567_
 KNOWN_TEXT_PARAMS = {"sd1": 123_060_480, "sd2": 340_387_840}
 
 
-@pytest.mark.parametrize("variant", CONFIG_VARIANTS)
+@pytest.mark.parametrize("variant", variant_names())
 def test_shipped_config_folders_are_complete_and_weightless(variant):
     folder = shipped_configs_dir() / variant
     index = json.loads((folder / "model_index.json").read_text())
@@ -46,6 +47,24 @@ def test_shipped_config_folders_are_complete_and_weightless(variant):
     assert unet["in_channels"] == (9 if variant.endswith("inpaint") else 4)
     sched = json.loads((folder / "scheduler" / "scheduler_config.json").read_text())
     assert sched["prediction_type"] == ("v_prediction" if variant == "sd2-v" else "epsilon")
+
+
+@pytest.mark.parametrize("name", variant_names())
+def test_the_family_registry_agrees_with_each_shipped_config(name):
+    """Native size, prediction, inpainting and the pipeline class written once in
+    the registry and once in the config folder must say the same."""
+    from artstudio.diffusion.families import variant
+
+    spec, chosen = variant(name)
+    folder = shipped_configs_dir() / name
+    index = json.loads((folder / "model_index.json").read_text())
+    unet = json.loads((folder / spec.denoiser / "config.json").read_text())
+    sched = json.loads((folder / "scheduler" / "scheduler_config.json").read_text())
+    assert unet["sample_size"] * 8 == chosen.size
+    assert sched["prediction_type"] == chosen.prediction
+    assert (unet["in_channels"] == 9) is chosen.inpaint
+    mode = "inpaint" if chosen.inpaint else chosen.modes[0]
+    assert index["_class_name"] == spec.pipelines[mode]
 
 
 @pytest.mark.parametrize("variant", ["sd1", "sd2", "sdxl-base"])

@@ -10,7 +10,8 @@ from PIL import Image
 
 from artstudio.diffusion import generate as diffusion
 from artstudio.diffusion import metadata
-from artstudio.diffusion.generate import GenerationParams, run
+from artstudio.diffusion.generate import run
+from artstudio.diffusion.params import GenerationParams
 from artstudio.engine import Engine, JobKind, JobState, Lane
 from artstudio.engine.cancel import Cancelled, CancelToken
 from artstudio.engine.errors import UserFacingError
@@ -215,12 +216,31 @@ def test_self_test_builds_loads_and_generates(tmp_path):
     assert "64x64" in line
 
 
+def test_taesd_decoders_are_told_apart_by_the_names_their_family_lists(tmp_path):
+    """TAESD for SD1/SD2 and for SDXL share one config: a hub cache snapshot of
+    madebyollin/taesdxl serves SDXL only, a folder named taesd serves SD1 and SD2."""
+    import json
+
+    from artstudio.diffusion.previews import find_taesd
+
+    config = {"_class_name": "AutoencoderTiny", "latent_channels": 4}
+    xl = tmp_path / "hub" / "models--madebyollin--taesdxl" / "snapshots" / "abc123"
+    sd = tmp_path / "models" / "VAE" / "taesd"
+    for folder in (xl, sd):
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text(json.dumps(config))
+    roots = [tmp_path / "hub", tmp_path / "models"]
+    assert find_taesd(roots, "sdxl") == xl
+    assert find_taesd(roots, "sd1") == sd
+    assert find_taesd(roots, "sd2") == sd
+    assert find_taesd([tmp_path / "hub"], "sd1") is None
+
+
 def test_taesd_previews_when_the_artist_has_one(tiny, tmp_path, no_progress, token):
     """A TAESD folder in the model folders gives true decoded previews (8x the
     latent size) instead of the linear projection."""
     from diffusers import AutoencoderTiny
 
-    from artstudio.diffusion.generate import GenerationParams, run
     from artstudio.diffusion.previews import find_taesd
 
     models = tmp_path / "models"

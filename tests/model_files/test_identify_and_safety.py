@@ -13,7 +13,7 @@ from safetensors.torch import save_file
 from artstudio.diffusion.loading import VariantNeeded, resolve_variant
 from artstudio.engine.errors import UserFacingError
 from artstudio.model_files import identify as models
-from artstudio.model_files import safe_load
+from artstudio.model_files import safe_load, scan
 
 
 @pytest.mark.parametrize("kind,expected,prediction", [
@@ -132,7 +132,7 @@ def test_malicious_pickle_is_refused_and_never_runs(tmp_path, suffix):
         safe_load.load_state_dict(evil)
     info = models.identify(evil)
     assert info.kind == "invalid" and "Refused" in info.notes[0]
-    assert models.scan([tmp_path])[0].kind == "invalid"
+    assert scan.scan([tmp_path])[0].kind == "invalid"
     assert not marker.exists()
 
 
@@ -148,7 +148,7 @@ def test_scan_finds_a1111_comfy_and_hub_layouts(tiny, tmp_path):
     hub = tmp_path / "hf" / "hub"
     snap = hub / "models--someone--tiny-sd" / "snapshots" / "0123abc"
     shutil.copytree(tiny["sd1-inpaint"]["diffusers"], snap)
-    found = models.scan([a1111, comfy, hub, tiny["root"] / "single"])
+    found = scan.scan([a1111, comfy, hub, tiny["root"] / "single"])
     kinds = sorted(i.kind for i in found)
     assert kinds.count("sd1") == 2 and "upscaler" in kinds and "sdxl-base" in kinds
     assert "sd1-inpaint" in kinds
@@ -159,4 +159,4 @@ def test_scan_finds_a1111_comfy_and_hub_layouts(tiny, tmp_path):
 def test_hub_cache_location_follows_hf_home(monkeypatch, tmp_path):
     monkeypatch.delenv("HF_HUB_CACHE", raising=False)
     monkeypatch.setenv("HF_HOME", str(tmp_path))
-    assert models.hf_hub_cache() == tmp_path / "hub"
+    assert scan.hf_hub_cache() == tmp_path / "hub"

@@ -1,0 +1,74 @@
+"""The family registry: one FamilySpec per model family, nothing else knows
+families by name.
+
+Adding a family is one entry in FAMILIES plus the code that is truly new for
+it (a module beside stable_diffusion.py with its recognisers and single-file
+assembler) and its config folders in resources/diffusion_configs. No import
+here loads torch or diffusers.
+"""
+
+from __future__ import annotations
+
+from artstudio.diffusion.families.spec import (
+    MODES,
+    FamilySpec,
+    FolderConfigs,
+    LatentSpace,
+    Recognised,
+    Variant,
+)
+from artstudio.diffusion.families.stable_diffusion import SD1, SD2, SDXL
+
+FAMILIES: tuple[FamilySpec, ...] = (SD1, SD2, SDXL)
+
+_BY_NAME = {f.name: f for f in FAMILIES}
+_BY_KIND = {kind: f for f in FAMILIES for kind in f.kinds}
+_VARIANTS = {v.name: (f, v) for f in FAMILIES for v in f.variants}
+
+
+def family(name: str) -> FamilySpec:
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise ValueError(f"unknown model family {name!r}") from None
+
+
+def family_of_kind(kind: str) -> FamilySpec | None:
+    """The family an identified kind belongs to; None for upscalers and unknown files."""
+    return _BY_KIND.get(kind)
+
+
+def variant(name: str) -> tuple[FamilySpec, Variant]:
+    try:
+        return _VARIANTS[name]
+    except KeyError:
+        raise ValueError(f"unknown model variant {name!r}") from None
+
+
+def variant_names() -> tuple[str, ...]:
+    return tuple(_VARIANTS)
+
+
+def diffusion_kinds() -> tuple[str, ...]:
+    return tuple(_BY_KIND)
+
+
+def ambiguous_kinds() -> tuple[str, ...]:
+    """Kinds whose files cannot say which variant they are (SD2's 512 px
+    noise prediction or 768 px v-prediction): the artist is asked once."""
+    return tuple(k for k, f in _BY_KIND.items() if len(f.variants_of(k)) > 1)
+
+
+def recognisers():
+    """Each distinct (checkpoint, folder) recogniser once, in registry order."""
+    seen = []
+    for f in FAMILIES:
+        pair = (f.recognise_checkpoint, f.recognise_folder)
+        if pair not in seen:
+            seen.append(pair)
+    return seen
+
+
+__all__ = ["FAMILIES", "MODES", "FamilySpec", "FolderConfigs", "LatentSpace", "Recognised",
+           "Variant", "ambiguous_kinds", "diffusion_kinds", "family", "family_of_kind",
+           "recognisers", "variant", "variant_names"]

@@ -6,10 +6,14 @@ config and the tokenizer settings, and NO weights. The values are those of the
 published architectures (SD 1.x, SD 2.x, SDXL base/inpaint/refiner); they only
 describe shapes and defaults, so a checkpoint of the family fits them.
 
-The CLIP BPE vocabulary (vocab.json / merges.txt, 49408 tokens) is not shipped:
-no installed package carries it and it cannot be downloaded here. The loader
-takes it from the user's Hugging Face cache or a `tokenizer/` folder beside the
-checkpoint (see artstudio/generators/diffusion_configs.py).
+One folder per variant of the family registry (artstudio/diffusion/families):
+the registry names the variants and their native sizes, predictions and
+pipeline classes; these folders hold the full component configs, and a test
+checks that both agree.
+
+The CLIP vocabulary is not written here: the loader takes it from a
+`tokenizer/` folder beside the checkpoint, the user's Hugging Face cache, or
+builds it from the BPE merges in resources/clip_bpe (artstudio/diffusion/clip_vocab.py).
 """
 
 from __future__ import annotations
@@ -157,6 +161,11 @@ VARIANTS = {
 
 
 def main() -> None:
+    from artstudio.diffusion.families import variant_names
+
+    if set(VARIANTS) != set(variant_names()):
+        raise SystemExit(f"the registry's variants {sorted(variant_names())} differ from "
+                         f"these configs {sorted(VARIANTS)}")
     for name, files in VARIANTS.items():
         for rel, content in files.items():
             path = HERE / name / rel

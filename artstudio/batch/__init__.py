@@ -3,8 +3,8 @@
     plan = plan_batch("photos", "styled", recursive=True, fmt="png")
     report = run_batch(plan.items, fn, BatchSettings(), progress, cancel, plan.skipped)
 
-`fn(rgba) -> rgba` is the only thing a feature brings (style today, upscale
-next); walking, naming, resume, reporting and the overlapped pipeline live here.
+`fn(rgba) -> rgba` is the only thing a feature brings (style and upscale
+today); walking, naming, resume, reporting and the overlapped pipeline live here.
 """
 
 from artstudio.batch.naming import FORMATS, BadBatchLocation, Item

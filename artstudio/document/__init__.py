@@ -1,7 +1,8 @@
 """The artist's work: layers, mask, generation frame, history and file formats.
 
-QtGui is allowed here (painting is this package's job); QtWidgets never is.
-Nothing here needs a Qt event loop: change events are plain callbacks.
+No Qt at all (an import-linter contract and tests/test_import_rules.py say
+so): pixels are numpy arrays, files go through Pillow, and change events are
+plain callbacks the UI turns into repaints.
 
 Pixels are straight (not premultiplied) RGBA uint8 arrays; see `layers`.
 """

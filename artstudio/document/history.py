@@ -9,6 +9,10 @@ Structural changes (delete a layer, flatten, resize the image ...) keep
 references to the Layer objects they took out of the document. That works
 because history is linear: an object taken out is never edited until the
 same change puts it back.
+
+Changes are replayed on the document's `DocumentState` (its primitive,
+unrecorded changes), never through `Document`'s operations, which would
+record new steps.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import numpy as np
 from artstudio.document.geometry import Rect, tile_rect, tiles_in
 
 if TYPE_CHECKING:
-    from artstudio.document.document import Document
+    from artstudio.document.state import DocumentState
 
 DEFAULT_BUDGET_BYTES = 1024 * 2**20
 """Default history memory cap (1 GiB); the oldest steps are dropped beyond it."""
@@ -36,9 +40,9 @@ class Change(Protocol):
 
     nbytes: int
 
-    def undo(self, doc: Document) -> None: ...
+    def undo(self, state: DocumentState) -> None: ...
 
-    def redo(self, doc: Document) -> None: ...
+    def redo(self, state: DocumentState) -> None: ...
 
 
 class TileRecorder:
@@ -82,15 +86,15 @@ class TilePatch:
             rect = rect.union(tile_rect(*key, width, height))
         return rect
 
-    def _swap(self, doc: Document) -> None:
-        array = doc._target_array(self.target)
+    def _swap(self, state: DocumentState) -> None:
+        array = state.target_array(self.target)
         h, w = array.shape[:2]
         for key, stored in self.tiles.items():
             view = array[tile_rect(*key, w, h).slices()]
             live = view.copy()
             view[...] = stored
             self.tiles[key] = live
-        doc._pixels_changed(self.target, self.bounds(w, h))
+        state.pixels_changed(self.target, self.bounds(w, h))
 
     undo = _swap
     redo = _swap
@@ -100,15 +104,15 @@ class TilePatch:
 class FuncChange:
     """A change given as two callables (for property edits and the like)."""
 
-    do: Callable[[Document], None]
-    undo_fn: Callable[[Document], None]
+    do: Callable[[DocumentState], None]
+    undo_fn: Callable[[DocumentState], None]
     nbytes: int = 0
 
-    def undo(self, doc: Document) -> None:
-        self.undo_fn(doc)
+    def undo(self, state: DocumentState) -> None:
+        self.undo_fn(state)
 
-    def redo(self, doc: Document) -> None:
-        self.do(doc)
+    def redo(self, state: DocumentState) -> None:
+        self.do(state)
 
 
 @dataclass(eq=False)
@@ -120,9 +124,9 @@ class StateChange:
     state: dict[str, Any]
     nbytes: int = 0
 
-    def _swap(self, doc: Document) -> None:
-        live = doc._get_state(tuple(self.state))
-        doc._set_state(self.state)
+    def _swap(self, state: DocumentState) -> None:
+        live = state.parts(tuple(self.state))
+        state.set_parts(self.state)
         self.nbytes = state_extra_bytes(live, self.state)
         self.state = live
 

@@ -117,3 +117,13 @@ class Layer:
         if not new_uid:
             layer.uid = self.uid
         return layer
+
+
+def relayer(layer: Layer, pixels: np.ndarray | None = None, **props: Any) -> Layer:
+    """A new Layer object with the same uid; pixels are SHARED unless given.
+    Sharing is safe because history swaps whole objects in linear order."""
+    values = layer.props()
+    values.update(props)
+    new = Layer(layer.pixels if pixels is None else pixels, **values)
+    new.uid = layer.uid
+    return new

@@ -53,18 +53,6 @@ def _mps_available() -> bool:
     return bool(backend and backend.is_available())
 
 
-def available_devices() -> list[str]:
-    found = []
-    if _cuda_available():
-        import torch
-
-        found += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    if _mps_available():
-        found.append("mps")
-    found.append("cpu")
-    return found
-
-
 def choose_device(preference: str = "auto", precision: str = "auto") -> DeviceChoice:
     """Pick a device: CUDA, then Apple MPS, then the CPU, unless the settings
     name one. Half precision on accelerators (fp16 halves VRAM and is what SD

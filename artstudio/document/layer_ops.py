@@ -1,0 +1,230 @@
+"""Document's layer operations: add, delete, duplicate, reorder, properties,
+new pixels, merge and flatten. Each is one undo step.
+
+A mixin of `Document`, which provides `_state` (the live contents) and
+`_undo` (the recorder). Small structural changes record the primitive they
+made and its inverse; changes that rebuild the stack swap whole parts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from artstudio.document.compose import compose
+from artstudio.document.history import FuncChange
+from artstudio.document.layers import BlendMode, Layer, check_pixels, new_pixels, relayer
+from artstudio.document.state import DocumentState
+from artstudio.document.undo import UndoRecorder
+
+_PROPS = ("name", "opacity", "visible", "x", "y", "blend", "lock_alpha", "generation")
+
+
+class LayerOperations:
+    _state: DocumentState
+    _undo: UndoRecorder
+
+    def add_layer(self, pixels: np.ndarray | None = None, *, name: str | None = None,
+                  index: int | None = None, x: int = 0, y: int = 0, opacity: float = 1.0,
+                  visible: bool = True, blend: BlendMode | str = BlendMode.NORMAL,
+                  lock_alpha: bool = False, generation: dict[str, Any] | None = None,
+                  label: str = "Add layer") -> Layer:
+        """Insert a layer (default: canvas-sized, transparent, above the active
+        one) and make it active. `pixels` is copied."""
+        state = self._state
+        pixels = new_pixels(state.width, state.height) if pixels is None else pixels.copy()
+        layer = Layer(pixels, name=name or self._unique_name("Layer"), opacity=opacity,
+                      visible=visible, x=int(x), y=int(y), blend=BlendMode(blend),
+                      lock_alpha=lock_alpha, generation=generation)
+        active = state.active_index
+        if index is None:
+            index = active + 1 if active >= 0 else len(state.layers)
+        index = max(0, min(index, len(state.layers)))
+        self._insert_with_undo(index, layer, label)
+        return layer
+
+    def add_generated_layer(self, pixels: np.ndarray, params: dict[str, Any], *,
+                            name: str | None = None, x: int | None = None,
+                            y: int | None = None) -> Layer:
+        """Apply a generation result: a new layer placed at the frame (or x, y)
+        that remembers its parameters. One undo step."""
+        prompt = str(params.get("prompt", "")).strip()
+        frame = self._state.frame
+        return self.add_layer(pixels, name=name or (prompt[:40] if prompt else "Generated"),
+                              x=frame.x if x is None else x,
+                              y=frame.y if y is None else y,
+                              generation=dict(params), label="Apply generation")
+
+    def _insert_with_undo(self, index: int, layer: Layer, label: str) -> None:
+        previous_active = self._state.active_index
+
+        def do(state: DocumentState) -> None:
+            state.insert(index, layer)
+            state.active_index = index
+
+        def undo(state: DocumentState) -> None:
+            state.remove(index)
+            state.active_index = previous_active
+
+        do(self._state)
+        # The new layer lives in the document, so history holds no extra bytes for it.
+        self._undo.record(label, FuncChange(do, undo))
+
+    def delete_layer(self, index: int) -> None:
+        """Remove a layer (its pixels stay in history for undo)."""
+        layer = self._state.layers[index]
+        previous_active = self._state.active_index
+
+        def do(state: DocumentState) -> None:
+            state.remove(index)
+            state.active_index = min(previous_active, len(state.layers) - 1)
+
+        def undo(state: DocumentState) -> None:
+            state.insert(index, layer)
+            state.active_index = previous_active
+
+        do(self._state)
+        self._undo.record("Delete layer", FuncChange(do, undo, layer.pixels.nbytes))
+
+    def duplicate_layer(self, index: int) -> Layer:
+        """Copy a layer to just above itself; the copy becomes active."""
+        source = self._state.layers[index]
+        layer = source.copy()
+        layer.name = self._unique_name(source.name + " copy")
+        self._insert_with_undo(index + 1, layer, "Duplicate layer")
+        return layer
+
+    def move_layer(self, index: int, new_index: int) -> None:
+        """Move a layer within the stack (indices bottom-first); it becomes active."""
+        new_index = max(0, min(new_index, len(self._state.layers) - 1))
+        if new_index == index:
+            return
+        uid = self._state.layers[index].uid
+        previous_active = self._state.active_index
+
+        def do(state: DocumentState) -> None:
+            state.move(index, new_index)
+            state.active_index = state.index_of(uid)
+
+        def undo(state: DocumentState) -> None:
+            state.move(new_index, index)
+            state.active_index = previous_active
+
+        do(self._state)
+        self._undo.record("Move layer", FuncChange(do, undo))
+
+    def set_layer_props(self, index: int, label: str | None = None, **props: Any) -> None:
+        """Change layer properties in one undo step. Keys: name, opacity,
+        visible, x, y, blend, lock_alpha, generation. No-op if nothing changes."""
+        unknown = set(props) - set(_PROPS)
+        if unknown:
+            raise TypeError(f"unknown layer properties: {sorted(unknown)}")
+        layer = self._state.layers[index]
+        if "blend" in props:
+            props["blend"] = BlendMode(props["blend"])
+        if "opacity" in props:
+            props["opacity"] = float(min(1.0, max(0.0, props["opacity"])))
+        for key in ("x", "y"):
+            if key in props:
+                props[key] = int(props[key])
+        before = {k: getattr(layer, k) for k in props}
+        if before == props:
+            return
+        uid = layer.uid
+        self._state.set_props(uid, props)
+        self._undo.record(label or _props_label(props),
+                          FuncChange(lambda s: s.set_props(uid, props),
+                                     lambda s: s.set_props(uid, before)))
+
+    def rename_layer(self, index: int, name: str) -> None:
+        self.set_layer_props(index, name=name)
+
+    def set_layer_opacity(self, index: int, opacity: float) -> None:
+        self.set_layer_props(index, opacity=opacity)
+
+    def set_layer_visible(self, index: int, visible: bool) -> None:
+        self.set_layer_props(index, visible=visible)
+
+    def set_layer_blend(self, index: int, blend: BlendMode | str) -> None:
+        self.set_layer_props(index, blend=blend)
+
+    def set_layer_lock_alpha(self, index: int, lock: bool) -> None:
+        self.set_layer_props(index, lock_alpha=lock)
+
+    def move_layer_offset(self, index: int, dx: int, dy: int) -> None:
+        """Shift a layer by (dx, dy) pixels."""
+        layer = self._state.layers[index]
+        self.set_layer_props(index, x=layer.x + int(dx), y=layer.y + int(dy))
+
+    def set_layer_pixels(self, index: int, pixels: np.ndarray, *, x: int | None = None,
+                         y: int | None = None, label: str = "Replace layer pixels") -> None:
+        """Replace a layer's pixels (a filter result, say); undo keeps only the
+        tiles that differ when the size is unchanged."""
+        pixels = check_pixels(pixels)
+        layer = self._state.layers[index]
+        same_place = (x is None or x == layer.x) and (y is None or y == layer.y)
+        if pixels.shape == layer.pixels.shape and same_place:
+            self._undo.overwrite(label, layer.uid, pixels)
+            return
+        new = relayer(layer, pixels=pixels.copy(),
+                      x=layer.x if x is None else x, y=layer.y if y is None else y)
+        layers = list(self._state.layers)
+        layers[index] = new
+        self._undo.apply_parts(label, {"layers": layers})
+
+    def merge_down(self, index: int) -> Layer:
+        """Merge layer `index` into the one below it; returns the merged layer.
+
+        Exact when the lower layer is Normal at full opacity (the usual case):
+        the result is both layers flattened with their modes and opacities.
+        Otherwise the upper layer is blended into the lower's pixels and the
+        lower's mode and opacity are kept (no single layer can be exact then).
+        """
+        if index <= 0:
+            raise ValueError("the bottom layer has nothing to merge into")
+        upper, lower = self._state.layers[index], self._state.layers[index - 1]
+        area = lower.bounds.union(upper.bounds) if upper.visible else lower.bounds
+        lower_solo = relayer(lower, opacity=1.0, blend=BlendMode.NORMAL, visible=True)
+        merged_px = compose([lower_solo, upper], area)
+        exact = lower.blend is BlendMode.NORMAL and lower.opacity >= 1.0
+        merged = Layer(merged_px, name=lower.name, x=area.x, y=area.y, visible=lower.visible,
+                       opacity=1.0 if exact else lower.opacity,
+                       blend=BlendMode.NORMAL if exact else lower.blend,
+                       lock_alpha=lower.lock_alpha, generation=lower.generation)
+        layers = list(self._state.layers)
+        layers[index - 1: index + 1] = [merged]
+        self._undo.apply_parts("Merge down", {"layers": layers, "active": index - 1})
+        return merged
+
+    def flatten(self) -> Layer:
+        """Replace all layers by one canvas-sized layer of the visible composite."""
+        flat = Layer(compose(self._state.layers, self._state.rect), name="Background")
+        self._undo.apply_parts("Flatten image", {"layers": [flat], "active": 0})
+        return flat
+
+    def _unique_name(self, base: str) -> str:
+        names = {layer.name for layer in self._state.layers}
+        if base not in names:
+            return base
+        n = 2
+        while f"{base} {n}" in names:
+            n += 1
+        return f"{base} {n}"
+
+
+def _props_label(props: dict[str, Any]) -> str:
+    keys = set(props)
+    if keys == {"name"}:
+        return "Rename layer"
+    if keys <= {"x", "y"}:
+        return "Move layer"
+    if keys == {"visible"}:
+        return "Show layer" if props["visible"] else "Hide layer"
+    if keys == {"opacity"}:
+        return "Layer opacity"
+    if keys == {"blend"}:
+        return "Blend mode"
+    if keys == {"lock_alpha"}:
+        return "Lock alpha" if props["lock_alpha"] else "Unlock alpha"
+    return "Layer properties"

@@ -58,13 +58,11 @@ def choose_device(preference: str = "auto", precision: str = "auto") -> DeviceCh
     name one. Half precision on accelerators (fp16 halves VRAM and is what SD
     checkpoints ship in), fp32 on the CPU (CPU fp16 kernels are slow or absent)."""
     preference = (preference or "auto").lower()
-    notes = []
     if preference.startswith("cuda"):
         if _cuda_available():
             device, why = preference, "chosen in Settings"
         else:
             device, why = "cpu", "CUDA was chosen in Settings but is not available"
-            notes.append(why)
     elif preference == "mps":
         if _mps_available():
             device, why = "mps", "chosen in Settings"

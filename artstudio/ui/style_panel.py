@@ -9,9 +9,7 @@ layer. "Batch a folder…" opens the folder batch dialog.
 from __future__ import annotations
 
 import logging
-import weakref
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -26,7 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from artstudio.document import Document, Rect
-from artstudio.engine import JobHandle, JobKind, JobState, Lane
+from artstudio.document.staleness import DocumentMark
+from artstudio.engine import JobHandle, JobKind, JobState, Lane, RequestRefused
 from artstudio.ui.images import pil_to_pixmap
 from artstudio.ui.style_chooser import StyleChooser, gallery_folder, thumbnail_path
 
@@ -76,7 +75,7 @@ class StylePanel(QWidget):
         self.runner = runner
         self.doc: Document | None = None
         self._job: JobHandle | None = None
-        self._result: tuple[np.ndarray, Rect, str, Any] | None = None
+        self._result: tuple[np.ndarray, Rect, str, DocumentMark] | None = None
 
         self.chooser = StyleChooser()
         self.source = QComboBox()
@@ -141,13 +140,15 @@ class StylePanel(QWidget):
     def options(self):
         return self.chooser.options(self.studio.settings.device)
 
-    def _source_pixels(self) -> tuple[np.ndarray, Rect, str] | str:
+    def _source_pixels(self) -> tuple[np.ndarray, Rect, str]:
+        """Pixels to stylize, where they sit, and the new layer's name;
+        RequestRefused when the source has none."""
         doc = self.doc
         source = self.source.currentData()
         if source == "layer":
             layer = doc.active_layer
             if layer is None:
-                return "There is no active layer"
+                raise RequestRefused("There is no active layer")
             return layer.pixels.copy(), layer.bounds, f"{layer.name} (styled)"
         if source == "frame":
             frame = doc.frame.intersect(doc.rect)
@@ -161,19 +162,15 @@ class StylePanel(QWidget):
             return None
         try:
             options = self.options()
-        except ValueError as exc:
+            pixels, rect, name = self._source_pixels()
+        except (ValueError, RequestRefused) as exc:
             self.status.setText(str(exc))
             return None
-        source = self._source_pixels()
-        if isinstance(source, str):
-            self.status.setText(source)
-            return None
-        pixels, rect, name = source
         if not pixels[..., 3].any():
             self.status.setText("Nothing to stylize there: the pixels are all transparent")
             return None
         lane = Lane.ACCELERATOR if options.engine == "cyclegan" else Lane.POOL
-        made_for = weakref.ref(self.doc)
+        made_for = DocumentMark.of(self.doc)
         self.status.setText(f"Stylizing: {options.describe()}")
         self.cancel_button.setEnabled(True)
         self._job = self.runner.run(
@@ -193,8 +190,9 @@ class StylePanel(QWidget):
     def _failed(self, message: str) -> None:
         self.status.setText(message)
 
-    def _finished(self, result: np.ndarray, rect: Rect, name: str, doc) -> None:
-        self._result = (result, rect, name, doc)
+    def _finished(self, result: np.ndarray, rect: Rect, name: str,
+                  made_for: DocumentMark) -> None:
+        self._result = (result, rect, name, made_for)
         self.preview.setPixmap(pil_to_pixmap(result, 200))
         self.status.setText("Apply the result as a new layer, or discard it")
         self._show_result_buttons(True)
@@ -207,7 +205,7 @@ class StylePanel(QWidget):
         if self._result is None or self.doc is None:
             return None
         pixels, rect, name, made_for = self._result
-        if made_for() is not self.doc:
+        if not made_for.is_open(self.doc):
             self.status.setText("This result was made for another document; it fits only there")
             return None
         layer = self.doc.add_layer(pixels, name=name, x=rect.x, y=rect.y, label="Apply style")

@@ -8,9 +8,9 @@ from PIL import Image
 
 from artstudio.diffusion.history import GenerationHistory, HistoryEntry
 from artstudio.document import Rect
+from artstudio.document.create import new_document
 from artstudio.engine import JobState
 from artstudio.model_files.identify import identify
-from artstudio.ui.document_controller import new_document
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from artstudio.document import Rect
+from artstudio.document.create import new_document
 from artstudio.engine import JobState
-from artstudio.ui.document_controller import new_document
 from artstudio.ui.style_panel import sample_picture
 
 

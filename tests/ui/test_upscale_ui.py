@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from artstudio.document import Rect
+from artstudio.document.create import new_document
 from artstudio.engine import JobState
 from artstudio.selftest.random_models import save_random_compact
-from artstudio.ui.document_controller import new_document
 from artstudio.ui.upscale_dialog import (
     UpscaleBatchDialog,
     UpscaleDialog,

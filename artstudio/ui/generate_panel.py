@@ -10,15 +10,11 @@ a staging tray: the artist applies one as a layer, discards, or reruns.
 from __future__ import annotations
 
 import logging
-import time
-import weakref
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PIL import Image
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -42,9 +38,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from artstudio.diffusion.find_models import FoundModels, find_diffusion_models
 from artstudio.diffusion.history import GenerationHistory, HistoryEntry
+from artstudio.diffusion.results import (
+    Candidate,
+    ResultTarget,
+    ResultTray,
+    erased_candidate,
+    generated_candidates,
+)
 from artstudio.document import Document, Rect
-from artstudio.engine import JobEvent, JobHandle, JobKind, JobState, Lane
+from artstudio.document.staleness import DocumentMark
+from artstudio.engine import JobEvent, JobHandle, JobKind, JobState, Lane, RequestRefused
 from artstudio.settings import save_settings
 from artstudio.ui.images import pil_to_pixmap, rgba_over_white
 
@@ -70,29 +75,6 @@ PRESETS: dict[str, dict[str, Any]] = {
 THUMB = 96
 
 
-@dataclass
-class Candidate:
-    """One result waiting in the staging tray."""
-
-    image: Image.Image
-    params: dict[str, Any]  # what the layer remembers (metadata.png_info's dict)
-    mode: str
-    frame: Rect  # where it goes on the canvas
-    outpaint: tuple[int, int, int, int] | None = None
-    seed: int | None = None
-    doc: Any = None  # weak reference to the document it was made for
-
-
-def _scan_models(folders, progress, cancel):
-    """Diffusion models in the model folders, and TAESD preview decoders if any."""
-    from artstudio.diffusion.previews import find_taesd
-    from artstudio.model_files.identify import default_roots, scan
-
-    roots = default_roots(folders)
-    infos = [info for info in scan(roots) if info.is_diffusion]
-    return infos, {family: find_taesd(roots, family) for family in ("sd1", "sdxl")}
-
-
 class GeneratePanel(QWidget):
     generation_applied = Signal(object)  # the new Layer
 
@@ -103,7 +85,7 @@ class GeneratePanel(QWidget):
         self.runner = runner
         self.doc: Document | None = None
         self.history = GenerationHistory()
-        self.candidates: list[Candidate] = []
+        self.results = ResultTray()
         self._job: JobHandle | None = None  # the newest: its progress is shown
         self._jobs: dict[int, JobHandle] = {}  # every job of this panel not yet finished
 
@@ -259,6 +241,10 @@ class GeneratePanel(QWidget):
         self.tray.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.tray.setMovement(QListWidget.Movement.Static)
         self.tray.itemDoubleClicked.connect(lambda _item: self.apply_selected())
+        self.tray.currentRowChanged.connect(self.results.select)
+        self.results.added.connect(self._result_added)
+        self.results.removed.connect(self._result_removed)
+        self.results.selection_changed.connect(self.tray.setCurrentRow)
         tray_buttons = QHBoxLayout()
         for text, slot, tip in (("Apply", self.apply_selected, "Add as a new layer at the frame"),
                                 ("Discard", self.discard_selected, "Remove from the tray"),
@@ -313,13 +299,13 @@ class GeneratePanel(QWidget):
 
     def refresh_models(self) -> None:
         self.status.setText("Looking for models…")
-        self.runner.run(_scan_models, list(self.studio.settings.model_folders),
+        self.runner.run(find_diffusion_models, list(self.studio.settings.model_folders),
                         title="Find models", kind=JobKind.INTERNAL, lane=Lane.POOL,
                         on_done=self._models_scanned, on_failed=self.status.setText)
 
-    def _models_scanned(self, result) -> None:
-        infos, self.taesd = result
-        self.set_models(infos)
+    def _models_scanned(self, found: FoundModels) -> None:
+        self.taesd = found.preview_decoders
+        self.set_models(found.models)
 
     def set_models(self, infos: list) -> None:
         current = self.model.currentData()
@@ -465,41 +451,44 @@ class GeneratePanel(QWidget):
     def _frame(self) -> Rect:
         return self.doc.frame.intersect(self.doc.rect)
 
-    def build_request(self):
-        """Snapshot everything the job needs, or return a message saying why not."""
+    def build_request(self) -> tuple[Any, ResultTarget]:
+        """Snapshot everything the job needs: its parameters and where its
+        results go. RequestRefused says why it cannot start."""
         from artstudio.diffusion.generate import GenerationParams
         from artstudio.erase import EraseParams
 
         doc = self.doc
         if doc is None:
-            return "Open or create a document first"
+            raise RequestRefused("Open or create a document first")
         mode = self.mode.currentData()
         frame = self._frame()
         if frame.empty:
-            return "The generation frame is outside the canvas"
+            raise RequestRefused("The generation frame is outside the canvas")
         mask = doc.mask[frame.slices()].copy()
         if mode in (MODE_INPAINT, MODE_ERASE) and not mask.any():
-            return "The mask is empty: paint the area to change with the Mask tool (M)"
+            raise RequestRefused(
+                "The mask is empty: paint the area to change with the Mask tool (M)")
         picture = doc.composite(frame)
+        origin = DocumentMark.of(doc)
         if mode == MODE_ERASE:
             params = EraseParams(image=rgba_over_white(picture), mask=Image.fromarray(mask, "L"),
                                  method=self.erase_method.currentData())
-            return mode, frame, params, None
+            return params, ResultTarget(mode, frame, origin)
         info = self.model.currentData()
         if info is None:
-            return "Choose a model first (Rescan looks in the model folders again)"
+            raise RequestRefused("Choose a model first (Rescan looks in the model folders again)")
         variant = self._variant_for(info)
         if variant == "":
-            return "Generation needs the SD 2 variant"
+            raise RequestRefused("Generation needs the SD 2 variant")
         if mode == MODE_TXT2IMG and not self.prompt.toPlainText().strip():
-            return "Text to image needs a prompt"
+            raise RequestRefused("Text to image needs a prompt")
         width, height = ((frame.w, frame.h) if self.match_frame.isChecked()
                          else (self.width_box.value(), self.height_box.value()))
         init = outpaint = None
         if mode == MODE_OUTPAINT:
             outpaint = tuple(b.value() for b in self.outpaint_boxes)
             if not any(outpaint):
-                return "Choose how many pixels to add on at least one side"
+                raise RequestRefused("Choose how many pixels to add on at least one side")
             frame = doc.rect
             picture = doc.composite()
             width, height = doc.width, doc.height
@@ -519,30 +508,29 @@ class GeneratePanel(QWidget):
             device=s.device, precision=s.precision, cpu_offload=s.cpu_offload,
             preview_decoder=self._preview_decoder(info),
         )
-        return mode, frame, params, outpaint
+        return params, ResultTarget(mode, frame, origin, outpaint)
 
     def _preview_decoder(self, info) -> str | None:
         folder = self.taesd.get("sdxl" if info.family == "sdxl" else "sd1")
         return str(folder) if folder else None
 
     def generate(self) -> JobHandle | None:
-        request = self.build_request()
-        if isinstance(request, str):
-            self.status.setText(request)
+        try:
+            params, target = self.build_request()
+        except RequestRefused as refusal:
+            self.status.setText(str(refusal))
             return None
-        mode, frame, params, outpaint = request
         from artstudio.diffusion import generate as diffusion
         from artstudio.erase import erase_run
 
-        erase = mode == MODE_ERASE
+        erase = target.mode == MODE_ERASE
         run = erase_run if erase else diffusion.run
-        title = MODE_LABELS[mode] + ("" if erase else f": {params.prompt[:30]}")
-        # Each job keeps its own context: several can be queued, each for its frame.
-        ctx = {"mode": mode, "frame": frame, "outpaint": outpaint, "params": params,
-               "doc": weakref.ref(self.doc)}
+        title = MODE_LABELS[target.mode] + ("" if erase else f": {params.prompt[:30]}")
+        # Each job keeps its own target: several can be queued, each for its frame.
         self._job = self.runner.run(run, params, title=title, kind=JobKind.GENERATE,
                                     lane=Lane.POOL if erase else Lane.ACCELERATOR,
-                                    on_done=lambda result: self._finished(result, ctx),
+                                    on_done=lambda result: self._finished(result, params,
+                                                                          target),
                                     on_failed=self._failed)
         self._jobs[self._job.id] = self._job
         self.cancel_button.setEnabled(True)
@@ -581,102 +569,71 @@ class GeneratePanel(QWidget):
     def _failed(self, message: str) -> None:
         self.status.setText(message)
 
-    def _finished(self, result, ctx: dict[str, Any]) -> None:
-        mode = ctx["mode"]
-        params = ctx["params"]
+    def _finished(self, result, params, target: ResultTarget) -> None:
         self.preview.clear()
-        if mode == MODE_ERASE:
-            self._stage(Candidate(result, {"mode": "erase", "method": params.method}, mode,
-                                  ctx["frame"], doc=ctx["doc"]))
+        if target.mode == MODE_ERASE:
+            self.results.add(erased_candidate(result, params.method, target))
             self.status.setText("Erased: apply the result from the tray")
             return
-        seeds = []
-        for image, info in zip(result.images, result.infos, strict=True):
-            seeds.append(info.seed)
-            self._stage(Candidate(image, dict(info.metadata), mode, ctx["frame"],
-                                  ctx["outpaint"], info.seed, ctx["doc"]))
-        from artstudio.diffusion.generate import params_dict
-
-        settings = {k: v for k, v in params_dict(params).items()
-                    if isinstance(v, str | int | float | bool | type(None))}
-        self.history.add(HistoryEntry(time.time(), settings, params.model, seeds))
+        candidates = generated_candidates(result, target)
+        for candidate in candidates:
+            self.results.add(candidate)
+        self.history.add(HistoryEntry.of_generation(params, [c.seed for c in candidates]))
         self._fill_history()
         notes = " ".join(result.notes)
         self.status.setText(f"{len(result.images)} result(s) in the tray. {notes}".strip())
 
-    # ---- the staging tray ----------------------------------------------------
-    def _stage(self, candidate: Candidate) -> None:
-        self.candidates.append(candidate)
-        label = f"seed {candidate.seed}" if candidate.seed is not None else candidate.mode
-        item = QListWidgetItem(QIcon(pil_to_pixmap(candidate.image, THUMB)), label)
-        item.setToolTip(str(candidate.params.get("prompt", candidate.mode)))
-        self.tray.addItem(item)
-        self.tray.setCurrentItem(item)
+    # ---- the staging tray: a view of self.results ----------------------------
+    def _result_added(self, index: int, candidate: Candidate) -> None:
+        item = QListWidgetItem(QIcon(pil_to_pixmap(candidate.image, THUMB)), candidate.label)
+        item.setToolTip(candidate.description)
+        self.tray.insertItem(index, item)
         self.tabs.setCurrentIndex(0)
 
-    def _selected(self) -> int:
-        return self.tray.currentRow()
+    def _result_removed(self, index: int) -> None:
+        # The tray chooses the next selection itself; the list must not choose first.
+        with QSignalBlocker(self.tray):
+            self.tray.takeItem(index)
 
     def apply_selected(self):
         """The chosen result becomes a new layer placed at the frame it was made for."""
-        row = self._selected()
-        if row < 0 or self.doc is None:
+        if self.doc is None:
             return None
-        c = self.candidates[row]
-        doc = self.doc
-        if c.doc is not None and c.doc() is not doc:
-            self.status.setText("This result was made for another document; it fits only there")
+        try:
+            layer = self.results.apply(self.doc)
+        except RequestRefused as refusal:
+            self.status.setText(str(refusal))
             return None
-        image = c.image.convert("RGBA")
-        if c.mode == MODE_OUTPAINT and c.outpaint:
-            left, top, right, bottom = c.outpaint
-            with doc.edit("Outpaint"):
-                if image.size != (doc.width + left + right, doc.height + top + bottom):
-                    image = image.resize((doc.width + left + right, doc.height + top + bottom),
-                                         Image.Resampling.LANCZOS)
-                anchor = (left / (left + right) if left + right else 0.5,
-                          top / (top + bottom) if top + bottom else 0.5)
-                doc.resize_canvas(image.width, image.height, anchor)
-                layer = doc.add_generated_layer(np.asarray(image).copy(), c.params, x=0, y=0)
-        else:
-            if image.size != (c.frame.w, c.frame.h):
-                image = image.resize((c.frame.w, c.frame.h), Image.Resampling.LANCZOS)
-            layer = doc.add_generated_layer(np.asarray(image).copy(), c.params,
-                                            x=c.frame.x, y=c.frame.y)
-        self.generation_applied.emit(layer)
-        self.status.setText(f"Applied as layer “{layer.name}”")
+        if layer is not None:
+            self.generation_applied.emit(layer)
+            self.status.setText(f"Applied as layer “{layer.name}”")
         return layer
 
     def discard_selected(self) -> None:
-        row = self._selected()
-        if row >= 0:
-            self.candidates.pop(row)
-            self.tray.takeItem(row)
+        self.results.discard()
 
     def rerun_selected(self) -> None:
-        row = self._selected()
-        if row >= 0 and self.candidates[row].seed is not None:
-            self.seed.setValue(self.candidates[row].seed % 2**31)
+        candidate = self.results.current
+        if candidate is not None and candidate.seed is not None:
+            self.seed.setValue(candidate.seed % 2**31)
             self.seed_mode.setCurrentIndex(self.seed_mode.findData("fixed"))
             self.status.setText("Seed set: tweak the prompt or settings and Generate")
 
     def save_selected(self) -> None:
-        row = self._selected()
-        if row < 0:
+        candidate = self.results.current
+        if candidate is None:
             return
-        c = self.candidates[row]
-        name, _ = QFileDialog.getSaveFileName(self, "Save result",
-                                              str(Path.home() / f"{c.seed or 'result'}.png"),
-                                              "PNG (*.png)")
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save result", str(Path.home() / f"{candidate.seed or 'result'}.png"),
+            "PNG (*.png)")
         if name:
-            self.save_candidate(row, Path(name))
+            self.save_candidate(candidate, Path(name))
 
-    def save_candidate(self, row: int, path: Path) -> None:
+    def save_candidate(self, candidate: Candidate, path: Path) -> None:
         from artstudio.diffusion.metadata import save_png
 
-        c = self.candidates[row]
         try:
-            save_png(c.image, path, c.params)
+            save_png(candidate.image, path, candidate.params)
             self.status.setText(f"Saved {path.name} with its parameters")
         except OSError as exc:
             self.status.setText(f"Could not save {path.name}: {exc.strerror or exc}")

@@ -49,7 +49,7 @@ def test_text_to_image_lands_in_tray_then_applies_as_layer(panel, studio, qtbot)
     panel.count.setValue(2)
     run_to_end(panel, qtbot, studio)
     assert panel.tray.count() == 2
-    assert [c.seed for c in panel.candidates] == [42, 43]
+    assert [c.seed for c in panel.results.candidates] == [42, 43]
     layers_before = len(doc.layers)
     layer = panel.apply_selected()
     assert len(doc.layers) == layers_before + 1
@@ -198,11 +198,31 @@ def test_queued_jobs_keep_their_own_frames_and_documents(panel, studio, qtbot):
     second = panel.generate()
     qtbot.waitUntil(lambda: first.state.finished and second.state.finished, timeout=30000)
     qtbot.waitUntil(lambda: panel.tray.count() == 2, timeout=5000)
-    frames = sorted(tuple(c.frame) for c in panel.candidates)
+    frames = sorted(tuple(c.frame) for c in panel.results.candidates)
     assert frames == [(0, 0, 48, 40), (8, 4, 64, 48)]
-    sizes = sorted(c.image.size for c in panel.candidates)
+    sizes = sorted(c.image.size for c in panel.results.candidates)
     assert sizes == [(48, 40), (64, 48)]
     assert not panel.cancel_button.isEnabled()
     studio.window.documents.set_document(new_document(32, 32))
     assert panel.apply_selected() is None
     assert "another document" in panel.status.text()
+
+
+def test_tray_list_shows_the_results_model_and_follows_the_artists_choice(panel):
+    from artstudio.diffusion.results import Candidate, ResultTarget
+    from artstudio.document.staleness import DocumentMark
+
+    target = ResultTarget("txt2img", Rect(0, 0, 8, 8), DocumentMark.of(panel.doc))
+    for seed in (1, 2, 3):
+        panel.results.add(Candidate(Image.new("RGB", (8, 8)), {"prompt": "sea"}, target, seed))
+    tray = panel.tray
+    assert [tray.item(i).text() for i in range(tray.count())] == ["seed 1", "seed 2", "seed 3"]
+    assert tray.item(0).toolTip() == "sea"
+    assert tray.currentRow() == 2 and panel.results.selected == 2
+    tray.setCurrentRow(0)  # the artist clicks the first one
+    assert panel.results.current.seed == 1
+    panel.discard_selected()
+    assert [tray.item(i).text() for i in range(tray.count())] == ["seed 2", "seed 3"]
+    assert tray.currentRow() == 0 and panel.results.current.seed == 2
+    panel.rerun_selected()
+    assert panel.seed.value() == 2 and panel.seed_mode.currentData() == "fixed"

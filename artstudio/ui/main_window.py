@@ -37,30 +37,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _probe_device(params, progress, cancel) -> str:
-    from artstudio.engine.devices import choose_device
-
-    device, precision = params
-    choice = choose_device(device, precision)
-    return choice.describe()
-
-
-def _run_capability(target, progress, cancel) -> str:
-    """Runs one self-test capability as a job (imported lazily: torch etc.)."""
-    import tempfile
-
-    from artstudio.selftest.runner import Capability, run_check
-
-    name, module_function = target
-    progress(0, 1, name)
-    with tempfile.TemporaryDirectory(prefix="artstudio-selftest-") as tmp:
-        result = run_check(Capability(name, module_function), Path(tmp))
-    progress(1, 1, name)
-    if not result.ok:
-        raise RuntimeError(result.detail)
-    return result.detail
-
-
 class MainWindow(QMainWindow):
     def __init__(self, studio: StudioApplication, log_file: Path | None = None,
                  parent: QWidget | None = None):
@@ -380,22 +356,24 @@ class MainWindow(QMainWindow):
     # ---- actions ---------------------------------------------------------
     def probe_device(self) -> None:
         """Find the compute device on a worker: importing torch takes seconds."""
+        from artstudio.engine.devices import probe_device
+
         s = self.studio.settings
         self.runner.run(
-            _probe_device, (s.device, s.precision), title="Detect compute device",
+            probe_device, (s.device, s.precision), title="Detect compute device",
             kind=JobKind.INTERNAL, lane=Lane.POOL,
             on_done=lambda text: self.device_label.setText(f"Device: {text}"),
             on_failed=lambda msg: self.device_label.setText("Device: CPU (torch unavailable)"),
         )
 
     def run_self_test(self) -> list:
-        from artstudio.selftest.runner import CAPABILITIES
+        from artstudio.selftest.runner import CAPABILITIES, run_capability_job
 
         def report(name):
             return lambda detail: self.show_note(f"Self-test {name}: {detail}")
 
         return [
-            self.runner.run(_run_capability, (c.name, c.target), title=f"Self-test: {c.name}",
+            self.runner.run(run_capability_job, (c.name, c.target), title=f"Self-test: {c.name}",
                             kind=JobKind.SELF_TEST, lane=Lane.POOL, on_done=report(c.name))
             for c in CAPABILITIES
         ]

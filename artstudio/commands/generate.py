@@ -34,8 +34,10 @@ def _outpaint(value: str) -> tuple[int, int, int, int]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from artstudio.diffusion.generate import SEED_MODES, GenerationParams
     from artstudio.diffusion.schedulers import sampler_names
 
+    defaults = GenerationParams(model="")  # the one place the defaults are written
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = __doc__.split("\n\n", 1)[1]
     parser.add_argument("--model", required=True, metavar="PATH_OR_REPO",
@@ -43,19 +45,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "Hugging Face repo id already downloaded (artstudio download)")
     parser.add_argument("--prompt", default="", help="what to paint")
     parser.add_argument("--negative", default="", metavar="TEXT", help="what to avoid")
-    parser.add_argument("--steps", type=int, default=20, metavar="N")
-    parser.add_argument("--cfg", type=float, default=7.0, metavar="X", help="guidance scale")
-    parser.add_argument("--seed", type=int, metavar="N", help="default: random")
-    parser.add_argument("--seed-mode", choices=["increment", "fixed", "random"],
-                        default="increment", help="seeds of images after the first")
+    parser.add_argument("--steps", type=int, default=defaults.steps, metavar="N",
+                        help="default %(default)s")
+    parser.add_argument("--cfg", type=float, default=defaults.cfg_scale, metavar="X",
+                        help="guidance scale (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=defaults.seed, metavar="N",
+                        help="default: random")
+    parser.add_argument("--seed-mode", choices=SEED_MODES, default=defaults.seed_mode,
+                        help="seeds of images after the first (default %(default)s)")
     parser.add_argument("--width", type=int, default=None, metavar="W",
                         help="multiple of 8 (default: the model's size, or the init image's)")
     parser.add_argument("--height", type=int, default=None, metavar="H")
-    parser.add_argument("--count", type=int, default=1, metavar="N", help="images to make")
-    parser.add_argument("--scheduler", choices=sampler_names(), default="euler_a")
+    parser.add_argument("--count", type=int, default=defaults.count, metavar="N",
+                        help="images to make")
+    parser.add_argument("--scheduler", choices=sampler_names(), default=defaults.scheduler,
+                        help="default %(default)s")
     parser.add_argument("--init", type=Path, metavar="IMAGE", help="start from this image")
-    parser.add_argument("--strength", type=float, default=0.75, metavar="S",
-                        help="0-1: how much of --init is re-imagined (default 0.75)")
+    parser.add_argument("--strength", type=float, default=defaults.strength, metavar="S",
+                        help="0-1: how much of --init is re-imagined (default %(default)s)")
     parser.add_argument("--mask", type=Path, metavar="IMAGE",
                         help="white where --init is repainted (inpainting)")
     parser.add_argument("--only-masked", action="store_true",
@@ -64,7 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="extend --init by these many pixels and fill them")
     parser.add_argument("--variant", choices=["sd2", "sd2-v"],
                         help="for SD 2 checkpoints whose prediction type cannot be detected")
-    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
+    parser.add_argument("--device", default=defaults.device,
+                        help="auto, cpu, cuda or mps (default %(default)s)")
     parser.add_argument("--out", type=Path, default=Path("."), metavar="FILE_OR_DIR",
                         help="a folder (files named by seed) or, for one image, a .png")
 

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from artstudio.diffusion.find_models import FoundModels, find_diffusion_models
+from artstudio.diffusion.generate import SEED_MODES, GenerationParams
 from artstudio.diffusion.history import GenerationHistory, HistoryEntry
 from artstudio.diffusion.results import (
     Candidate,
@@ -47,6 +48,7 @@ from artstudio.diffusion.results import (
     erased_candidate,
     generated_candidates,
 )
+from artstudio.diffusion.schedulers import SAMPLERS
 from artstudio.document import Document, Rect
 from artstudio.document.staleness import DocumentMark
 from artstudio.engine import JobEvent, JobHandle, JobKind, JobState, Lane, RequestRefused
@@ -73,6 +75,13 @@ PRESETS: dict[str, dict[str, Any]] = {
     "LCM models: 4 steps, CFG 1.5": {"steps": 4, "cfg_scale": 1.5, "scheduler": "lcm"},
 }
 THUMB = 96
+# The controls start at GenerationParams' defaults: one place says what they are.
+DEFAULTS = GenerationParams(model="")
+SEED_MODE_LABELS = {"increment": "next +1", "fixed": "same", "random": "random"}
+RANDOM_SEED = -1  # the seed box's "Random" (GenerationParams.seed None)
+# Unlike the command line, inpainting on the canvas works on the masked area at
+# full detail by default: masks there are usually small parts of a large painting.
+ONLY_MASKED_ON_CANVAS = True
 
 
 class GeneratePanel(QWidget):
@@ -119,50 +128,49 @@ class GeneratePanel(QWidget):
             self.preset.addItem(name, name)
         self.preset.activated.connect(self._preset_chosen)
 
-        from artstudio.diffusion.schedulers import SAMPLERS
-
         self.steps = QSpinBox()
         self.steps.setRange(1, 150)
-        self.steps.setValue(20)
+        self.steps.setValue(DEFAULTS.steps)
         self.cfg = QDoubleSpinBox()
         self.cfg.setRange(0.0, 30.0)
         self.cfg.setSingleStep(0.5)
-        self.cfg.setValue(7.0)
+        self.cfg.setValue(DEFAULTS.cfg_scale)
         self.sampler = QComboBox()
         for name, spec in SAMPLERS.items():
-            self.sampler.addItem(getattr(spec, "label", name), name)
-        self.sampler.setCurrentIndex(max(0, self.sampler.findData("euler_a")))
+            self.sampler.addItem(spec.label, name)
+        self.sampler.setCurrentIndex(max(0, self.sampler.findData(DEFAULTS.scheduler)))
         self.seed = QSpinBox()
-        self.seed.setRange(-1, 2**31 - 1)
+        self.seed.setRange(RANDOM_SEED, 2**31 - 1)
         self.seed.setSpecialValueText("Random")
-        self.seed.setValue(-1)
+        self.seed.setValue(RANDOM_SEED if DEFAULTS.seed is None else DEFAULTS.seed)
         self.seed_mode = QComboBox()
-        for mode, label in (("increment", "next +1"), ("fixed", "same"), ("random", "random")):
-            self.seed_mode.addItem(label, mode)
+        for mode in SEED_MODES:
+            self.seed_mode.addItem(SEED_MODE_LABELS.get(mode, mode), mode)
+        self.seed_mode.setCurrentIndex(self.seed_mode.findData(DEFAULTS.seed_mode))
         self.count = QSpinBox()
         self.count.setRange(1, 16)
-        self.count.setValue(1)
+        self.count.setValue(DEFAULTS.count)
         self.match_frame = QCheckBox("Frame size")
         self.match_frame.setChecked(True)
         self.match_frame.setToolTip("Generate at the generation frame's size")
         self.width_box, self.height_box = QSpinBox(), QSpinBox()
-        for box in (self.width_box, self.height_box):
+        for box, value in ((self.width_box, DEFAULTS.width), (self.height_box, DEFAULTS.height)):
             box.setRange(64, 4096)
             box.setSingleStep(8)
-            box.setValue(512)
+            box.setValue(value)
         self.match_frame.toggled.connect(self._size_enabled)
         self.strength = QDoubleSpinBox()
         self.strength.setRange(0.01, 1.0)
         self.strength.setSingleStep(0.05)
-        self.strength.setValue(0.6)
+        self.strength.setValue(DEFAULTS.strength)
         self.mask_blur = QSpinBox()
         self.mask_blur.setRange(0, 64)
-        self.mask_blur.setValue(4)
+        self.mask_blur.setValue(DEFAULTS.mask_blur)
         self.padding = QSpinBox()
         self.padding.setRange(0, 512)
-        self.padding.setValue(32)
+        self.padding.setValue(DEFAULTS.mask_padding)
         self.only_masked = QCheckBox("Only the masked area (full detail)")
-        self.only_masked.setChecked(True)
+        self.only_masked.setChecked(ONLY_MASKED_ON_CANVAS)
         self.outpaint_boxes = []
         self.outpaint_widget = QWidget()
         outpaint_row = QHBoxLayout(self.outpaint_widget)
@@ -454,7 +462,6 @@ class GeneratePanel(QWidget):
     def build_request(self) -> tuple[Any, ResultTarget]:
         """Snapshot everything the job needs: its parameters and where its
         results go. RequestRefused says why it cannot start."""
-        from artstudio.diffusion.generate import GenerationParams
         from artstudio.erase import EraseParams
 
         doc = self.doc
@@ -616,7 +623,7 @@ class GeneratePanel(QWidget):
         candidate = self.results.current
         if candidate is not None and candidate.seed is not None:
             self.seed.setValue(candidate.seed % 2**31)
-            self.seed_mode.setCurrentIndex(self.seed_mode.findData("fixed"))
+            self.seed_mode.setCurrentIndex(self.seed_mode.findData("fixed"))  # a SEED_MODES name
             self.status.setText("Seed set: tweak the prompt or settings and Generate")
 
     def save_selected(self) -> None:

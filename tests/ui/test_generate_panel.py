@@ -226,3 +226,24 @@ def test_tray_list_shows_the_results_model_and_follows_the_artists_choice(panel)
     assert tray.currentRow() == 0 and panel.results.current.seed == 2
     panel.rerun_selected()
     assert panel.seed.value() == 2 and panel.seed_mode.currentData() == "fixed"
+
+
+def test_controls_start_at_the_generation_defaults(studio):
+    from artstudio.diffusion.generate import SEED_MODES, GenerationParams
+    from artstudio.diffusion.schedulers import SAMPLERS
+
+    panel = studio.window.generate_panel
+    defaults = GenerationParams(model="")
+    assert (panel.steps.value(), panel.cfg.value(), panel.count.value()) == \
+        (defaults.steps, defaults.cfg_scale, defaults.count)
+    assert panel.strength.value() == defaults.strength == 0.75
+    assert (panel.mask_blur.value(), panel.padding.value()) == \
+        (defaults.mask_blur, defaults.mask_padding)
+    assert (panel.width_box.value(), panel.height_box.value()) == \
+        (defaults.width, defaults.height)
+    assert panel.sampler.currentData() == defaults.scheduler
+    assert [panel.sampler.itemData(i) for i in range(panel.sampler.count())] == list(SAMPLERS)
+    assert panel.seed.value() == -1 and panel.seed.text() == "Random"
+    assert panel.seed_mode.currentData() == defaults.seed_mode
+    assert [panel.seed_mode.itemData(i) for i in range(panel.seed_mode.count())] == \
+        list(SEED_MODES)

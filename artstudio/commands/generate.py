@@ -70,7 +70,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--outpaint", type=_outpaint, metavar="L,T,R,B",
                         help="extend --init by these many pixels and fill them")
     parser.add_argument("--variant", choices=["sd2", "sd2-v"],
-                        help="for SD 2 checkpoints whose prediction type cannot be detected")
+                        help="for SD 2 checkpoints whose prediction type cannot be detected "
+                             "(default: the answer given for this file in the app)")
     parser.add_argument("--device", default=defaults.device,
                         help="auto, cpu, cuda or mps (default %(default)s)")
     parser.add_argument("--out", type=Path, default=Path("."), metavar="FILE_OR_DIR",
@@ -97,6 +98,15 @@ def default_size(model: str | Path) -> int:
         return 512
 
 
+def remembered_variant(model: Path, settings) -> str | None:
+    """The variant chosen for this model in the app (Settings.model_variants),
+    when its file cannot tell which it is."""
+    from artstudio.model_files.identify import identify
+
+    info = identify(model)  # an unreadable model is an "invalid" ModelInfo, not an error
+    return settings.model_variants.get(info.short_hash) if info.needs_variant_choice else None
+
+
 def build_params(args: argparse.Namespace):
     from artstudio.diffusion.generate import GenerationParams
     from artstudio.model_files.hub import resolve_model
@@ -105,7 +115,8 @@ def build_params(args: argparse.Namespace):
     args.model = resolve_model(str(args.model))
     if (args.mask or args.outpaint) and not args.init:
         raise ValueError("--mask and --outpaint need --init IMAGE")
-    limit = load_settings()[0].max_image_megapixels
+    settings = load_settings()[0]
+    limit = settings.max_image_megapixels
     init = _load(args.init, limit) if args.init else None
     mask = _load(args.mask, limit, grey=True) if args.mask else None
     width, height = args.width, args.height
@@ -120,7 +131,8 @@ def build_params(args: argparse.Namespace):
         steps=args.steps, cfg_scale=args.cfg, seed=args.seed, seed_mode=args.seed_mode,
         width=width, height=height, count=args.count, scheduler=args.scheduler,
         init_image=init, strength=args.strength, mask=mask, only_masked=args.only_masked,
-        outpaint=args.outpaint, variant=args.variant, device=args.device, preview_every=0,
+        outpaint=args.outpaint, variant=args.variant or remembered_variant(args.model, settings),
+        device=args.device, preview_every=0,
     )
 
 
@@ -134,6 +146,9 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, UserFacingError) as exc:
         print(f"artstudio generate: {exc}", file=sys.stderr)
         return 2
+    if params.variant and not args.variant:  # stdout lists only the files written
+        print(f"artstudio generate: {Path(params.model).name} taken as {params.variant}, "
+              "as chosen in the app (--variant chooses another)", file=sys.stderr)
     progress = TerminalProgress()
     try:
         written = generate_to_files(params, args.out, progress)

@@ -442,7 +442,7 @@ class GeneratePanel(QWidget):
     def _variant_for(self, info) -> str | None:
         if not info.needs_variant_choice:
             return None
-        known = self.studio.settings.extra.setdefault("model_variants", {})
+        known = self.studio.settings.model_variants
         if info.short_hash in known:
             return known[info.short_hash]
         choices = ["sd2: 512 px base (predicts noise)", "sd2-v: 768 px (predicts velocity)"]

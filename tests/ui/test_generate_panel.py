@@ -247,3 +247,23 @@ def test_controls_start_at_the_generation_defaults(studio):
     assert panel.seed_mode.currentData() == defaults.seed_mode
     assert [panel.seed_mode.itemData(i) for i in range(panel.seed_mode.count())] == \
         list(SEED_MODES)
+
+
+def test_sd2_variant_is_asked_once_and_kept_in_settings(studio, monkeypatch, artstudio_home):
+    from types import SimpleNamespace
+
+    from PySide6.QtWidgets import QInputDialog
+
+    from artstudio.settings import load_settings
+
+    asked = []
+    monkeypatch.setattr(QInputDialog, "getItem",
+                        lambda *a, **k: (asked.append(a[1]) or a[3][1], True))
+    panel = studio.window.generate_panel
+    info = SimpleNamespace(needs_variant_choice=True, short_hash="0123456789ab", name="sd2")
+    assert panel._variant_for(info) == "sd2-v"
+    assert panel._variant_for(info) == "sd2-v"
+    assert len(asked) == 1
+    assert studio.settings.model_variants == {"0123456789ab": "sd2-v"}
+    assert "model_variants" not in studio.settings.extra
+    assert load_settings()[0].model_variants == {"0123456789ab": "sd2-v"}

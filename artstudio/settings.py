@@ -100,6 +100,14 @@ def from_json(data: Any) -> tuple[Settings, list[str]]:
     return Settings(**values, extra=extra), notes
 
 
+def update_settings(settings: Settings, new: Settings) -> None:
+    """Give `settings` every value of `new`, keeping the object: the window,
+    the panels and the document controller all hold the app's one Settings,
+    so they all see a change made in the Settings dialog."""
+    for f in fields(Settings):
+        setattr(settings, f.name, getattr(new, f.name))
+
+
 def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
     """Read settings; never raises. A corrupt file is kept aside as
     `settings.json.corrupt` so nothing the user wrote is destroyed."""

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from artstudio import paths
-from artstudio.settings import Settings, load_settings, save_settings
+from artstudio.settings import Settings, load_settings, save_settings, update_settings
 
 
 def test_defaults_when_no_file():
@@ -130,3 +130,11 @@ def test_malformed_model_variants_fall_back_with_a_note(bad):
     settings, notes = load_settings()
     assert settings.model_variants == {} and settings.device == "cpu"
     assert any("model_variants" in n for n in notes)
+
+
+def test_update_keeps_the_object_and_takes_every_value():
+    live = Settings()
+    holder = live
+    update_settings(live, Settings(device="cpu", model_folders=["/m"], extra={"x": 1}))
+    assert holder is live
+    assert (live.device, live.model_folders, live.extra) == ("cpu", ["/m"], {"x": 1})

@@ -32,7 +32,7 @@ from artstudio.document.io_images import load_image
 from artstudio.document.save import export_image, open_document, save_document
 from artstudio.document.staleness import DocumentMark
 from artstudio.engine import JobKind, Lane, UserFacingError
-from artstudio.settings import save_settings
+from artstudio.settings import Settings, save_settings
 from artstudio.ui.dialogs import SizeDialog
 from artstudio.ui.images import qimage_to_rgba
 from artstudio.ui.job_runner import JobRunner
@@ -66,9 +66,9 @@ class DocumentController(QObject):
     note = Signal(str)  # a message for the status bar
     recent_changed = Signal(list)
 
-    def __init__(self, studio, runner: JobRunner, parent_widget: QWidget):
+    def __init__(self, settings: Settings, runner: JobRunner, parent_widget: QWidget):
         super().__init__(parent_widget)
-        self.studio = studio
+        self.settings = settings
         self.runner = runner
         self.parent_widget = parent_widget
         self.doc: Document | None = None
@@ -84,10 +84,10 @@ class DocumentController(QObject):
     # ---- settings --------------------------------------------------------
     @property
     def max_megapixels(self) -> float:
-        return float(self.studio.settings.max_image_megapixels)
+        return float(self.settings.max_image_megapixels)
 
     def apply_settings(self) -> None:
-        interval = self.studio.settings.autosave_interval_s
+        interval = self.settings.autosave_interval_s
         if interval > 0:
             self.autosave_timer.start(interval * 1000)
         else:
@@ -387,7 +387,7 @@ class DocumentController(QObject):
 
     # ---- recent files ----------------------------------------------------
     def add_recent(self, path: Path) -> None:
-        settings = self.studio.settings
+        settings = self.settings
         name = str(Path(path).resolve())
         recent = [name] + [r for r in settings.recent_files if r != name]
         settings.recent_files = recent[:MAX_RECENT]
@@ -397,5 +397,5 @@ class DocumentController(QObject):
     def _start_folder(self) -> str:
         if self.doc is not None and self.doc.path is not None:
             return str(self.doc.path.parent)
-        recent = self.studio.settings.recent_files
+        recent = self.settings.recent_files
         return str(Path(recent[0]).parent) if recent else str(Path.home())

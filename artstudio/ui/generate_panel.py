@@ -52,8 +52,9 @@ from artstudio.diffusion.schedulers import SAMPLERS
 from artstudio.document import Document, Rect
 from artstudio.document.staleness import DocumentMark
 from artstudio.engine import JobEvent, JobHandle, JobKind, JobState, Lane, RequestRefused
-from artstudio.settings import save_settings
+from artstudio.settings import Settings, save_settings
 from artstudio.ui.images import pil_to_pixmap, rgba_over_white
+from artstudio.ui.job_runner import JobRunner
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +88,10 @@ ONLY_MASKED_ON_CANVAS = True
 class GeneratePanel(QWidget):
     generation_applied = Signal(object)  # the new Layer
 
-    def __init__(self, studio, runner, parent: QWidget | None = None):
+    def __init__(self, settings: Settings, runner: JobRunner, parent: QWidget | None = None):
         super().__init__(parent)
         self.setAcceptDrops(True)
-        self.studio = studio
+        self.settings = settings
         self.runner = runner
         self.doc: Document | None = None
         self.history = GenerationHistory()
@@ -293,7 +294,7 @@ class GeneratePanel(QWidget):
         layout.addWidget(self.preview)
         layout.addWidget(self.tabs, 1)
 
-        studio.bridge.job_changed.connect(self._job_changed)
+        runner.bridge.job_changed.connect(self._job_changed)
         self._mode_changed()
         self._size_enabled(True)
         self._fill_history()
@@ -307,7 +308,7 @@ class GeneratePanel(QWidget):
 
     def refresh_models(self) -> None:
         self.status.setText("Looking for models…")
-        self.runner.run(find_diffusion_models, list(self.studio.settings.model_folders),
+        self.runner.run(find_diffusion_models, list(self.settings.model_folders),
                         title="Find models", kind=JobKind.INTERNAL, lane=Lane.POOL,
                         on_done=self._models_scanned, on_failed=self.status.setText)
 
@@ -442,7 +443,7 @@ class GeneratePanel(QWidget):
     def _variant_for(self, info) -> str | None:
         if not info.needs_variant_choice:
             return None
-        known = self.studio.settings.model_variants
+        known = self.settings.model_variants
         if info.short_hash in known:
             return known[info.short_hash]
         choices = ["sd2: 512 px base (predicts noise)", "sd2-v: 768 px (predicts velocity)"]
@@ -453,7 +454,7 @@ class GeneratePanel(QWidget):
         if not ok:
             return ""
         known[info.short_hash] = choice.split(":")[0]
-        save_settings(self.studio.settings)
+        save_settings(self.settings)
         return known[info.short_hash]
 
     def _frame(self) -> Rect:
@@ -501,7 +502,7 @@ class GeneratePanel(QWidget):
             width, height = doc.width, doc.height
         if mode in (MODE_IMG2IMG, MODE_INPAINT, MODE_OUTPAINT):
             init = rgba_over_white(picture)
-        s = self.studio.settings
+        s = self.settings
         params = GenerationParams(
             model=str(info.path), prompt=self.prompt.toPlainText().strip(),
             negative_prompt=self.negative.toPlainText().strip(), steps=self.steps.value(),
@@ -542,7 +543,7 @@ class GeneratePanel(QWidget):
         self._jobs[self._job.id] = self._job
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)
-        self.status.setText("Queued…" if self.studio.engine.busy() else "Starting…")
+        self.status.setText("Queued…" if self.runner.engine.busy() else "Starting…")
         return self._job
 
     def cancel(self) -> None:

@@ -26,7 +26,9 @@ from PySide6.QtWidgets import (
 from artstudio.document import Document, Rect
 from artstudio.document.staleness import DocumentMark
 from artstudio.engine import JobHandle, JobKind, JobState, Lane, RequestRefused
+from artstudio.settings import Settings
 from artstudio.ui.images import pil_to_pixmap
+from artstudio.ui.job_runner import JobRunner
 from artstudio.ui.style_chooser import StyleChooser, gallery_folder, thumbnail_path
 
 log = logging.getLogger(__name__)
@@ -69,9 +71,9 @@ def _gallery_job(folder: Path, progress, cancel) -> list[Path]:
 
 
 class StylePanel(QWidget):
-    def __init__(self, studio, runner, parent: QWidget | None = None):
+    def __init__(self, settings: Settings, runner: JobRunner, parent: QWidget | None = None):
         super().__init__(parent)
-        self.studio = studio
+        self.settings = settings
         self.runner = runner
         self.doc: Document | None = None
         self._job: JobHandle | None = None
@@ -116,7 +118,7 @@ class StylePanel(QWidget):
         layout.addWidget(batch)
         self._show_result_buttons(False)
         self._gallery_started = False
-        studio.bridge.job_finished.connect(self._job_ended)
+        runner.bridge.job_finished.connect(self._job_ended)
 
     # ---- binding ---------------------------------------------------------
     def set_document(self, doc: Document | None) -> None:
@@ -138,7 +140,7 @@ class StylePanel(QWidget):
 
     # ---- running -----------------------------------------------------------
     def options(self):
-        return self.chooser.options(self.studio.settings.device)
+        return self.chooser.options(self.settings.device)
 
     def _source_pixels(self) -> tuple[np.ndarray, Rect, str]:
         """Pixels to stylize, where they sit, and the new layer's name;
@@ -219,9 +221,9 @@ class StylePanel(QWidget):
         self._show_result_buttons(False)
 
     def open_batch(self) -> None:
-        from artstudio.ui.batch_dialog import BatchDialog
+        from artstudio.ui.batch_dialog import StyleBatchDialog
 
-        dialog = BatchDialog(self.studio.engine, self)
+        dialog = StyleBatchDialog(self.runner, self)
         dialog.chooser.set_choice(self.chooser.choice())  # start from the panel's style
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()

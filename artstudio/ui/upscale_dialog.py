@@ -19,6 +19,7 @@ from artstudio.document.staleness import DocumentMark
 from artstudio.engine import JobHandle, JobKind, Lane, RequestRefused
 from artstudio.ui.batch_dialog import FolderBatchDialog
 from artstudio.ui.dialogs import ok_cancel
+from artstudio.ui.job_runner import JobRunner
 from artstudio.ui.upscale_chooser import UpscaleChooser
 from artstudio.upscale.document_upscale import (
     DocumentUpscale,
@@ -106,9 +107,9 @@ class UpscaleBatchDialog(FolderBatchDialog):
     # A large upscale can take minutes: cancelling stops it at the next tile.
     cancel_note = "Stopping: the image in progress is dropped; finished images stay."
 
-    def __init__(self, engine, parent: QWidget | None = None, device: str = "auto"):
+    def __init__(self, runner: JobRunner, parent: QWidget | None = None, device: str = "auto"):
         self._device = device
-        super().__init__(engine, parent)
+        super().__init__(runner, parent)
 
     def _make_chooser(self) -> QWidget:
         return UpscaleChooser(device=self._device)

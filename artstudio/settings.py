@@ -38,6 +38,12 @@ class Settings:
     # Images above this many megapixels are refused as decompression bombs.
     max_image_megapixels: int = 400
     recent_files: list[str] = field(default_factory=list)
+    # The config variant the artist chose for a model whose file cannot tell
+    # (an SD 2 checkpoint: "sd2" or "sd2-v"), by the model's content hash
+    # (ModelInfo.short_hash), so a renamed or moved file keeps its answer.
+    # Versions before this field kept the same dict among the unknown keys,
+    # at the top level of the file, so their files load into it as they are.
+    model_variants: dict[str, str] = field(default_factory=dict)
     # Keys written by a newer version: kept and written back untouched.
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -55,6 +61,11 @@ def _is_str_list(v: Any) -> bool:
     return isinstance(v, list) and all(isinstance(x, str) for x in v)
 
 
+def _is_name_map(v: Any) -> bool:
+    return isinstance(v, dict) and all(
+        isinstance(k, str) and k and isinstance(x, str) and x for k, x in v.items())
+
+
 _VALID = {
     "device": lambda v: isinstance(v, str) and (v in DEVICE_CHOICES or v.startswith("cuda:")),
     "precision": lambda v: v in PRECISION_CHOICES,
@@ -64,6 +75,7 @@ _VALID = {
     "autosave_interval_s": _is_int_in(0, 24 * 3600),
     "max_image_megapixels": _is_int_in(1, 100_000),
     "recent_files": _is_str_list,
+    "model_variants": _is_name_map,
 }
 
 
@@ -86,6 +98,14 @@ def from_json(data: Any) -> tuple[Settings, list[str]]:
             notes.append(f"setting '{name}' had an invalid value {data[name]!r}; default used")
     extra = {k: v for k, v in data.items() if k not in known and k != "version"}
     return Settings(**values, extra=extra), notes
+
+
+def update_settings(settings: Settings, new: Settings) -> None:
+    """Give `settings` every value of `new`, keeping the object: the window,
+    the panels and the document controller all hold the app's one Settings,
+    so they all see a change made in the Settings dialog."""
+    for f in fields(Settings):
+        setattr(settings, f.name, getattr(new, f.name))
 
 
 def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:

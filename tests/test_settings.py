@@ -8,7 +8,7 @@ import os
 import pytest
 
 from artstudio import paths
-from artstudio.settings import Settings, load_settings, save_settings
+from artstudio.settings import Settings, load_settings, save_settings, update_settings
 
 
 def test_defaults_when_no_file():
@@ -95,3 +95,46 @@ def test_failed_write_leaves_old_file_intact(monkeypatch):
 def test_unreadable_path_is_a_note(tmp_path):
     settings, notes = load_settings(tmp_path)  # a folder, not a file
     assert settings == Settings() and "could not read" in notes[0]
+
+
+def test_model_variants_are_a_setting_of_their_own():
+    settings = Settings(model_variants={"0123456789ab": "sd2-v"})
+    assert save_settings(settings) is None
+    data = json.loads(paths.settings_file().read_text())
+    assert data["model_variants"] == {"0123456789ab": "sd2-v"}
+    loaded, notes = load_settings()
+    assert loaded.model_variants == {"0123456789ab": "sd2-v"} and notes == []
+    assert "model_variants" not in loaded.extra
+
+
+def test_variants_kept_among_unknown_keys_by_an_older_version_are_taken_over():
+    # The previous version kept settings.extra["model_variants"], and extra is
+    # written at the top level of the file beside the known keys.
+    path = paths.settings_file()
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"version": 1, "device": "auto", "future_option": 1,
+                                "model_variants": {"0123456789ab": "sd2"}}))
+    loaded, notes = load_settings()
+    assert loaded.model_variants == {"0123456789ab": "sd2"} and notes == []
+    assert loaded.extra == {"future_option": 1}
+    save_settings(loaded)
+    data = json.loads(paths.settings_file().read_text())
+    assert data["model_variants"] == {"0123456789ab": "sd2"} and data["future_option"] == 1
+
+
+@pytest.mark.parametrize("bad", [["sd2"], {"0123456789ab": 2}, {"": "sd2"}, {"abc": ""}])
+def test_malformed_model_variants_fall_back_with_a_note(bad):
+    path = paths.settings_file()
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"version": 1, "device": "cpu", "model_variants": bad}))
+    settings, notes = load_settings()
+    assert settings.model_variants == {} and settings.device == "cpu"
+    assert any("model_variants" in n for n in notes)
+
+
+def test_update_keeps_the_object_and_takes_every_value():
+    live = Settings()
+    holder = live
+    update_settings(live, Settings(device="cpu", model_folders=["/m"], extra={"x": 1}))
+    assert holder is live
+    assert (live.device, live.model_folders, live.extra) == ("cpu", ["/m"], {"x": 1})

@@ -35,8 +35,10 @@ def _outpaint(value: str) -> tuple[int, int, int, int]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from artstudio.diffusion.families import variant_names
+    from artstudio.diffusion.params import SEED_MODES, GenerationParams
     from artstudio.diffusion.schedulers import sampler_names
 
+    defaults = GenerationParams(model="")  # the one place the defaults are written
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = __doc__.split("\n\n", 1)[1]
     parser.add_argument("--model", required=True, metavar="PATH_OR_REPO",
@@ -44,19 +46,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "Hugging Face repo id already downloaded (artstudio download)")
     parser.add_argument("--prompt", default="", help="what to paint")
     parser.add_argument("--negative", default="", metavar="TEXT", help="what to avoid")
-    parser.add_argument("--steps", type=int, default=20, metavar="N")
-    parser.add_argument("--cfg", type=float, default=7.0, metavar="X", help="guidance scale")
-    parser.add_argument("--seed", type=int, metavar="N", help="default: random")
-    parser.add_argument("--seed-mode", choices=["increment", "fixed", "random"],
-                        default="increment", help="seeds of images after the first")
+    parser.add_argument("--steps", type=int, default=defaults.steps, metavar="N",
+                        help="default %(default)s")
+    parser.add_argument("--cfg", type=float, default=defaults.cfg_scale, metavar="X",
+                        help="guidance scale (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=defaults.seed, metavar="N",
+                        help="default: random")
+    parser.add_argument("--seed-mode", choices=SEED_MODES, default=defaults.seed_mode,
+                        help="seeds of images after the first (default %(default)s)")
     parser.add_argument("--width", type=int, default=None, metavar="W",
                         help="multiple of 8 (default: the model's size, or the init image's)")
     parser.add_argument("--height", type=int, default=None, metavar="H")
-    parser.add_argument("--count", type=int, default=1, metavar="N", help="images to make")
-    parser.add_argument("--scheduler", choices=sampler_names(), default="euler_a")
+    parser.add_argument("--count", type=int, default=defaults.count, metavar="N",
+                        help="images to make")
+    parser.add_argument("--scheduler", choices=sampler_names(), default=defaults.scheduler,
+                        help="default %(default)s")
     parser.add_argument("--init", type=Path, metavar="IMAGE", help="start from this image")
-    parser.add_argument("--strength", type=float, default=0.75, metavar="S",
-                        help="0-1: how much of --init is re-imagined (default 0.75)")
+    parser.add_argument("--strength", type=float, default=defaults.strength, metavar="S",
+                        help="0-1: how much of --init is re-imagined (default %(default)s)")
     parser.add_argument("--mask", type=Path, metavar="IMAGE",
                         help="white where --init is repainted (inpainting)")
     parser.add_argument("--only-masked", action="store_true",
@@ -66,8 +73,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variant", choices=variant_names(), metavar="VARIANT",
                         help="the model's variant when its file cannot tell (SD 2: sd2 for "
                              "512 px noise prediction, sd2-v for 768 px v-prediction); one of "
-                             + ", ".join(variant_names()))
-    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
+                             + ", ".join(variant_names())
+                             + " (default: the answer given for this file in the app)")
+    parser.add_argument("--device", default=defaults.device,
+                        help="auto, cpu, cuda or mps (default %(default)s)")
     parser.add_argument("--out", type=Path, default=Path("."), metavar="FILE_OR_DIR",
                         help="a folder (files named by seed) or, for one image, a .png")
 
@@ -102,6 +111,15 @@ def default_size(model: str | Path, variant: str | None = None) -> int:
     return min(v.size for v in known)
 
 
+def remembered_variant(model: Path, settings) -> str | None:
+    """The variant chosen for this model in the app (Settings.model_variants),
+    when its file cannot tell which it is."""
+    from artstudio.model_files.identify import identify
+
+    info = identify(model)  # an unreadable model is an "invalid" ModelInfo, not an error
+    return settings.model_variants.get(info.short_hash) if info.needs_variant_choice else None
+
+
 def build_params(args: argparse.Namespace):
     from artstudio.diffusion.params import GenerationParams
     from artstudio.model_files.hub import resolve_model
@@ -110,22 +128,25 @@ def build_params(args: argparse.Namespace):
     args.model = resolve_model(str(args.model))
     if (args.mask or args.outpaint) and not args.init:
         raise ValueError("--mask and --outpaint need --init IMAGE")
-    limit = load_settings()[0].max_image_megapixels
+    settings = load_settings()[0]
+    limit = settings.max_image_megapixels
     init = _load(args.init, limit) if args.init else None
     mask = _load(args.mask, limit, grey=True) if args.mask else None
+    variant = args.variant or remembered_variant(args.model, settings)
     width, height = args.width, args.height
     if init is not None:
         width = width or init.width
         height = height or init.height
     elif width is None or height is None:
-        native = default_size(args.model, args.variant)
+        native = default_size(args.model, variant)
         width, height = width or native, height or native
     return GenerationParams(
         model=str(args.model), prompt=args.prompt, negative_prompt=args.negative,
         steps=args.steps, cfg_scale=args.cfg, seed=args.seed, seed_mode=args.seed_mode,
         width=width, height=height, count=args.count, scheduler=args.scheduler,
         init_image=init, strength=args.strength, mask=mask, only_masked=args.only_masked,
-        outpaint=args.outpaint, variant=args.variant, device=args.device, preview_every=0,
+        outpaint=args.outpaint, variant=variant,
+        device=args.device, preview_every=0,
     )
 
 
@@ -139,6 +160,9 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, UserFacingError) as exc:
         print(f"artstudio generate: {exc}", file=sys.stderr)
         return 2
+    if params.variant and not args.variant:  # stdout lists only the files written
+        print(f"artstudio generate: {Path(params.model).name} taken as {params.variant}, "
+              "as chosen in the app (--variant chooses another)", file=sys.stderr)
     progress = TerminalProgress()
     try:
         written = generate_to_files(params, args.out, progress)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from artstudio import paths
+from artstudio.diffusion.params import GenerationParams, params_dict
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,14 @@ class HistoryEntry:
     settings: dict[str, Any]
     model: str
     seeds: list[int] = field(default_factory=list)
+
+    @classmethod
+    def of_generation(cls, params: GenerationParams, seeds: list[int]) -> HistoryEntry:
+        """The entry for a finished generation: the settings JSON can hold
+        (no images) and the seeds it used."""
+        settings = {k: v for k, v in params_dict(params).items()
+                    if isinstance(v, str | int | float | bool | type(None))}
+        return cls(time.time(), settings, params.model, list(seeds))
 
     @property
     def label(self) -> str:

@@ -6,7 +6,7 @@ alone, so the command line and the tests run the engine without Qt.
 
 from artstudio.engine.cancel import Cancelled, CancelToken
 from artstudio.engine.engine import Engine, JobHandle
-from artstudio.engine.errors import UserFacingError, describe_error
+from artstudio.engine.errors import RequestRefused, UserFacingError, describe_error
 from artstudio.engine.jobs import JobEvent, JobKind, JobSpec, JobState, Lane, Progress
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "JobState",
     "Lane",
     "Progress",
+    "RequestRefused",
     "UserFacingError",
     "describe_error",
 ]

@@ -87,6 +87,14 @@ def choose_device(preference: str = "auto", precision: str = "auto") -> DeviceCh
     return DeviceChoice(device=device, dtype=dtype, reason=why)
 
 
+def probe_device(preference_and_precision: tuple[str, str], progress=None, cancel=None) -> str:
+    """The device Settings name, in words (for the status bar). Engine job
+    form, because the first call imports torch, which takes seconds: the UI
+    runs it on the pool once the window has painted."""
+    preference, precision = preference_and_precision
+    return choose_device(preference, precision).describe()
+
+
 def torch_imported() -> bool:
     return "torch" in sys.modules
 

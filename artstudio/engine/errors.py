@@ -8,6 +8,11 @@ class UserFacingError(Exception):
     model kind, ...). The engine shows it verbatim, without a type name."""
 
 
+class RequestRefused(UserFacingError):
+    """A request that cannot start as it stands (no model chosen, an empty
+    mask, a layer with nothing on it); the text says what to do instead."""
+
+
 def is_out_of_memory(exc: BaseException) -> bool:
     if isinstance(exc, MemoryError):
         return True

@@ -60,6 +60,19 @@ def run_check(capability: Capability, scratch: Path) -> CheckResult:
         return CheckResult(capability.name, False, last, time.perf_counter() - start)
 
 
+def run_capability_job(name_and_target: tuple[str, str], progress, cancel) -> str:
+    """One capability as an engine job (Help > Run Self-Test runs each as its
+    own job): its detail, or RuntimeError with it when the check failed."""
+    name, target = name_and_target
+    progress(0, 1, name)
+    with tempfile.TemporaryDirectory(prefix="artstudio-selftest-") as tmp:
+        result = run_check(Capability(name, target), Path(tmp))
+    progress(1, 1, name)
+    if not result.ok:
+        raise RuntimeError(result.detail)
+    return result.detail
+
+
 def run_all(capabilities: Iterable[Capability] | None = None,
             report: Callable[[CheckResult], None] | None = None) -> list[CheckResult]:
     results = []

@@ -35,7 +35,8 @@ class StudioApplication:
         self.model_cache = ModelCache(model_cache_budget_bytes(self.settings, total_memory_bytes()))
         set_shared_cache(self.model_cache)  # one budget for every model the app loads
         self.bridge = EngineBridge(self.engine)
-        self.window = MainWindow(self, log_file=log_file)
+        self.window = MainWindow(self.settings, self.engine, self.bridge, self.model_cache,
+                                 log_file=log_file)
         self.error_hook = ErrorHook(self.window, log_file)
         self.error_hook.install()
         for note in [*startup_notes, *notes]:
@@ -46,8 +47,7 @@ class StudioApplication:
         # The probe imports torch (1-2 s of GIL-heavy work): start it once the
         # window has painted, not while it is being shown.
         self._probe_timer = QTimer(singleShot=True, interval=300)
-        self._probe_timer.timeout.connect(self.window.probe_device)
-        self._probe_timer.timeout.connect(self.window.generate_panel.refresh_models)
+        self._probe_timer.timeout.connect(self.window.look_for_device_and_models)
         self._probe_timer.start()
 
     def open_files(self, files: Sequence[str]) -> None:
@@ -64,12 +64,7 @@ class StudioApplication:
         self.error_hook.uninstall()
         self.bridge.detach()
         self.engine.shutdown(timeout=5)
-        self.window.documents.forget_closed_autosaves()
         self.model_cache.unload_all()
-        self.window.documents.autosave_timer.stop()
-        self.window.canvas.set_document(None)
-        self.window.layers_panel.set_document(None)
-        self.window.hide()  # not close(): the artist was already asked about unsaved work
-        self.window.deleteLater()
+        self.window.shutdown()
         self.bridge.deleteLater()
         self.app.processEvents()

@@ -1,11 +1,12 @@
-"""The folder batch dialog: style (or upscale) a whole folder through the
+"""The folder batch dialogs: style (or upscale) a whole folder through the
 engine. `FolderBatchDialog` is the part about folders, progress and the
-summary; a subclass supplies the chooser widget and the per-image function.
+summary; a subclass supplies the chooser widget and the per-image function
+(`StyleBatchDialog` here, `UpscaleBatchDialog` in upscale_dialog.py).
 
 The dialog only gathers choices and shows progress. The batch runs as an
-engine job (planning included, so a huge folder is walked off the GUI
-thread); its events reach the dialog through EngineBridge as queued signals,
-so no widget is ever touched from a worker.
+engine job through the app's JobRunner (planning included, so a huge folder
+is walked off the GUI thread); its events reach the dialog as queued
+signals of the runner's bridge, so no widget is ever touched from a worker.
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ from PySide6.QtWidgets import (
 from artstudio.batch import BadBatchLocation, BatchReport, BatchSettings, FolderJob
 from artstudio.batch.naming import check_locations
 from artstudio.batch.pipeline import run_folder_job
-from artstudio.engine import Engine, JobEvent, JobHandle, JobKind, JobState, Lane
+from artstudio.engine import JobEvent, JobHandle, JobKind, Lane
 from artstudio.style.transfer import StyleOptions, style_processor
-from artstudio.ui.engine_bridge import EngineBridge
+from artstudio.ui.job_runner import JobRunner
 from artstudio.ui.style_chooser import StyleChooser
 
 REPORT_NAME = "batch-report.json"
@@ -61,13 +62,12 @@ class FolderBatchDialog(QDialog):
     verb = "Process"
     cancel_note = "Cancelling after the current image…"
 
-    def __init__(self, engine: Engine, parent: QWidget | None = None):
+    def __init__(self, runner: JobRunner, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle(self.window_title)
         self.resize(520, 720)
-        self.engine = engine
-        self.bridge = EngineBridge(engine, self)
-        self.bridge.job_changed.connect(self._on_job_event)
+        self.runner = runner
+        runner.bridge.job_changed.connect(self._on_job_event)
         self._handle: JobHandle | None = None
         self.report: BatchReport | None = None
         self._build()
@@ -174,8 +174,9 @@ class FolderBatchDialog(QDialog):
         self.progress_bar.setRange(0, 0)
         self.status_label.setText("Starting…")
         self._set_running(True)
-        self._handle = self.engine.submit(run_folder_job, job, kind=JobKind.BATCH, lane=lane,
-                                          title=f"{self.verb} folder {src.name}")
+        self._handle = self.runner.run(run_folder_job, job, title=f"{self.verb} folder {src.name}",
+                                       kind=JobKind.BATCH, lane=lane, on_done=self._finished,
+                                       on_failed=self._failed, on_cancelled=self._finished)
 
     def cancel(self) -> None:
         """Ask the batch to stop after the image in hand (that one is finished)."""
@@ -190,31 +191,33 @@ class FolderBatchDialog(QDialog):
 
     # ---- events from the engine (always on the GUI thread) ------------------
     def _on_job_event(self, event: JobEvent) -> None:
-        if self._handle is None or event.job_id != self._handle.id:
+        if self._handle is None or event.job_id != self._handle.id or event.state.finished:
             return
         p = event.progress
-        if p is not None and not event.state.finished:
+        if p is not None:
             if p.total > 0:
                 self.progress_bar.setRange(0, p.total)
                 self.progress_bar.setValue(p.step)
             if p.message:
                 self.status_label.setText(p.message)
-        if event.state.finished:
-            self._finished(event)
 
-    def _finished(self, event: JobEvent) -> None:
-        handle, self._handle = self._handle, None
+    def _failed(self, message: str) -> None:
+        self._handle = None
         self._set_running(False)
-        report = event.result if event.state is JobState.DONE else None
-        if event.state is JobState.CANCELLED and handle is not None:
-            report = handle.result  # the batch returns its report when cancelled too
+        self.report = None
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+        self.status_label.setText("The batch could not run.")
+        self.summary_label.setText(message)
+        self.batch_finished.emit(None)
+
+    def _finished(self, report: BatchReport | None) -> None:
+        """Done, or cancelled: the batch returns its report either way (None
+        when it was cancelled before it started)."""
+        self._handle = None
+        self._set_running(False)
         self.report = report
-        if event.state is JobState.FAILED:
-            self.progress_bar.setRange(0, 1)
-            self.progress_bar.setValue(0)
-            self.status_label.setText("The batch could not run.")
-            self.summary_label.setText(event.error or "failed")
-        elif report is None:
+        if report is None:
             self.status_label.setText("Cancelled before any image was started.")
         else:
             self.progress_bar.setRange(0, max(1, report.total))
@@ -235,12 +238,14 @@ class FolderBatchDialog(QDialog):
             w.setEnabled(not running)
 
     def closeEvent(self, event) -> None:
+        handle = self._handle
         self.cancel()
-        self.bridge.detach()
+        if handle is not None:  # the batch stops on its own; nothing here shows its end
+            self.runner.forget(handle)
         super().closeEvent(event)
 
 
-class BatchDialog(FolderBatchDialog):
+class StyleBatchDialog(FolderBatchDialog):
     """Style a folder."""
 
     window_title = "Style a folder"

@@ -13,7 +13,6 @@ import logging
 import time
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
@@ -28,10 +27,12 @@ from PySide6.QtWidgets import (
 
 from artstudio import paths
 from artstudio.document import Document, autosave, discard, discard_for, list_recoverable
+from artstudio.document.create import document_from_picture, new_document
 from artstudio.document.io_images import load_image
 from artstudio.document.save import export_image, open_document, save_document
+from artstudio.document.staleness import DocumentMark
 from artstudio.engine import JobKind, Lane, UserFacingError
-from artstudio.settings import save_settings
+from artstudio.settings import Settings, save_settings
 from artstudio.ui.dialogs import SizeDialog
 from artstudio.ui.images import qimage_to_rgba
 from artstudio.ui.job_runner import JobRunner
@@ -59,27 +60,15 @@ class NewDocumentDialog(SizeDialog):
         return new_document(*self.size_chosen(), self.background.currentData())
 
 
-def new_document(width: int, height: int, background=(255, 255, 255, 255)) -> Document:
-    doc = Document(width, height)
-    if background is not None:
-        pixels = np.empty((height, width, 4), np.uint8)
-        pixels[...] = background
-        doc.add_layer(pixels, name="Background")
-    doc.add_layer(name="Layer 1")
-    doc.clear_history()
-    doc.mark_saved()
-    return doc
-
-
 class DocumentController(QObject):
     document_changed = Signal(object)  # the new Document, or None
     title_changed = Signal(str)
     note = Signal(str)  # a message for the status bar
     recent_changed = Signal(list)
 
-    def __init__(self, studio, runner: JobRunner, parent_widget: QWidget):
+    def __init__(self, settings: Settings, runner: JobRunner, parent_widget: QWidget):
         super().__init__(parent_widget)
-        self.studio = studio
+        self.settings = settings
         self.runner = runner
         self.parent_widget = parent_widget
         self.doc: Document | None = None
@@ -95,10 +84,10 @@ class DocumentController(QObject):
     # ---- settings --------------------------------------------------------
     @property
     def max_megapixels(self) -> float:
-        return float(self.studio.settings.max_image_megapixels)
+        return float(self.settings.max_image_megapixels)
 
     def apply_settings(self) -> None:
-        interval = self.studio.settings.autosave_interval_s
+        interval = self.settings.autosave_interval_s
         if interval > 0:
             self.autosave_timer.start(interval * 1000)
         else:
@@ -172,13 +161,10 @@ class DocumentController(QObject):
                     with contextlib.suppress(OSError):
                         (folder / f"{autosave_id}{suffix}").unlink()
 
-    def _still_fine_to_replace(self, before: Document | None, position: int | None) -> bool:
+    def _still_fine_to_replace(self, before: DocumentMark) -> bool:
         """A document may have been made or changed while a file was loading:
         ask again rather than replace it silently."""
-        if self.doc is None or (self.doc is before and (
-                before is None or before.history.position == position)):
-            return True
-        return self.confirm_discard()
+        return self.doc is None or before.unchanged(self.doc) or self.confirm_discard()
 
     # ---- new and open ----------------------------------------------------
     def new(self) -> None:
@@ -199,18 +185,16 @@ class DocumentController(QObject):
             return
         self.note.emit(f"Opening {path.name}…")
         max_mp = self.max_megapixels
-        before = self.doc
-        position = before.history.position if before is not None else None
+        before = DocumentMark.of(self.doc)
         self.runner.run(lambda p, progress, cancel: open_document(p, max_mp), path,
                         title=f"Open {path.name}", kind=JobKind.FILE, lane=Lane.POOL,
-                        on_done=lambda result: self._opened(path, result, before, position,
-                                                            then_import),
+                        on_done=lambda result: self._opened(path, result, before, then_import),
                         on_failed=self._failed)
 
-    def _opened(self, path: Path, result, before=None, position=None,
+    def _opened(self, path: Path, result, before: DocumentMark,
                 then_import: tuple[Path, ...] = ()) -> None:
         doc, notes = result
-        if not self._still_fine_to_replace(before, position):
+        if not self._still_fine_to_replace(before):
             return
         self._replace(doc, source=path)
         self.add_recent(path)
@@ -225,15 +209,14 @@ class DocumentController(QObject):
     def import_as_layer(self, path: Path) -> None:
         """An image dropped on an open document becomes a new layer."""
         max_mp = self.max_megapixels
-
-        target = self.doc
+        target = DocumentMark.of(self.doc)
 
         def load(p, progress, cancel):
             return load_image(p, max_mp)
 
         def add(result) -> None:
             pixels, notes = result
-            if self.doc is None or self.doc is not target:
+            if not target.is_open(self.doc):
                 self.note.emit(f"{path.name} was not added: its document is no longer open")
                 return
             self.doc.add_layer(pixels, name=path.stem, label="Import layer")
@@ -248,11 +231,7 @@ class DocumentController(QObject):
             return False
         pixels = qimage_to_rgba(image)
         if self.doc is None:
-            doc = Document(pixels.shape[1], pixels.shape[0])
-            doc.add_layer(pixels, name="Pasted")
-            doc.clear_history()
-            doc.mark_modified()
-            self.set_document(doc)
+            self.set_document(document_from_picture(pixels, "Pasted"))
         else:
             frame = self.doc.frame
             self.doc.add_layer(pixels, name="Pasted", x=frame.x, y=frame.y, label="Paste")
@@ -286,11 +265,11 @@ class DocumentController(QObject):
         it, since the answer decides whether the window may close."""
         doc = self.doc
         snapshot = doc.copy()
-        position = doc.history.position
+        saved_state = DocumentMark.of(doc)
 
         def done(_result) -> None:
-            if self.doc is doc:
-                if doc.history.position == position:
+            if saved_state.is_open(self.doc):
+                if saved_state.unchanged(self.doc):
                     doc.mark_saved(path)
                     discard_for(doc)
                 else:  # painted on while saving: the file holds an older state,
@@ -393,23 +372,22 @@ class DocumentController(QObject):
         from artstudio.document import recover
 
         max_mp = self.max_megapixels
-        before = self.doc
-        position = before.history.position if before is not None else None
+        before = DocumentMark.of(self.doc)
         self.runner.run(lambda e, progress, cancel: recover(e, max_mp), entry,
                         title=f"Recover {entry.title}", kind=JobKind.FILE,
-                        on_done=lambda result: self._recovered(result, before, position),
+                        on_done=lambda result: self._recovered(result, before),
                         on_failed=self._failed)
 
-    def _recovered(self, result, before=None, position=None) -> None:
+    def _recovered(self, result, before: DocumentMark) -> None:
         doc, _notes = result
-        if not self._still_fine_to_replace(before, position):
+        if not self._still_fine_to_replace(before):
             return
         self._replace(doc)
         self.note.emit(f"Recovered “{doc.title}”: save it to keep it")
 
     # ---- recent files ----------------------------------------------------
     def add_recent(self, path: Path) -> None:
-        settings = self.studio.settings
+        settings = self.settings
         name = str(Path(path).resolve())
         recent = [name] + [r for r in settings.recent_files if r != name]
         settings.recent_files = recent[:MAX_RECENT]
@@ -419,5 +397,5 @@ class DocumentController(QObject):
     def _start_folder(self) -> str:
         if self.doc is not None and self.doc.path is not None:
             return str(self.doc.path.parent)
-        recent = self.studio.settings.recent_files
+        recent = self.settings.recent_files
         return str(Path(recent[0]).parent) if recent else str(Path.home())

@@ -10,15 +10,11 @@ a staging tray: the artist applies one as a layer, discards, or reruns.
 from __future__ import annotations
 
 import logging
-import time
-import weakref
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PIL import Image
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -42,11 +38,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from artstudio.diffusion.find_models import FoundModels, find_diffusion_models
 from artstudio.diffusion.history import GenerationHistory, HistoryEntry
+from artstudio.diffusion.params import SEED_MODES, GenerationParams
+from artstudio.diffusion.results import (
+    Candidate,
+    ResultTarget,
+    ResultTray,
+    erased_candidate,
+    generated_candidates,
+)
+from artstudio.diffusion.schedulers import SAMPLERS
 from artstudio.document import Document, Rect
-from artstudio.engine import JobEvent, JobHandle, JobKind, JobState, Lane
-from artstudio.settings import save_settings
+from artstudio.document.staleness import DocumentMark
+from artstudio.engine import JobEvent, JobHandle, JobKind, JobState, Lane, RequestRefused
+from artstudio.settings import Settings, save_settings
 from artstudio.ui.images import pil_to_pixmap, rgba_over_white
+from artstudio.ui.job_runner import JobRunner
 
 log = logging.getLogger(__name__)
 
@@ -68,42 +76,26 @@ PRESETS: dict[str, dict[str, Any]] = {
     "LCM models: 4 steps, CFG 1.5": {"steps": 4, "cfg_scale": 1.5, "scheduler": "lcm"},
 }
 THUMB = 96
-
-
-@dataclass
-class Candidate:
-    """One result waiting in the staging tray."""
-
-    image: Image.Image
-    params: dict[str, Any]  # what the layer remembers (metadata.png_info's dict)
-    mode: str
-    frame: Rect  # where it goes on the canvas
-    outpaint: tuple[int, int, int, int] | None = None
-    seed: int | None = None
-    doc: Any = None  # weak reference to the document it was made for
-
-
-def _scan_models(folders, progress, cancel):
-    """Diffusion models in the model folders, and TAESD preview decoders if any."""
-    from artstudio.diffusion.previews import find_taesd
-    from artstudio.model_files.scan import default_roots, scan
-
-    roots = default_roots(folders)
-    infos = [info for info in scan(roots) if info.is_diffusion]
-    return infos, {family: find_taesd(roots, family) for family in ("sd1", "sdxl")}
+# The controls start at GenerationParams' defaults: one place says what they are.
+DEFAULTS = GenerationParams(model="")
+SEED_MODE_LABELS = {"increment": "next +1", "fixed": "same", "random": "random"}
+RANDOM_SEED = -1  # the seed box's "Random" (GenerationParams.seed None)
+# Unlike the command line, inpainting on the canvas works on the masked area at
+# full detail by default: masks there are usually small parts of a large painting.
+ONLY_MASKED_ON_CANVAS = True
 
 
 class GeneratePanel(QWidget):
     generation_applied = Signal(object)  # the new Layer
 
-    def __init__(self, studio, runner, parent: QWidget | None = None):
+    def __init__(self, settings: Settings, runner: JobRunner, parent: QWidget | None = None):
         super().__init__(parent)
         self.setAcceptDrops(True)
-        self.studio = studio
+        self.settings = settings
         self.runner = runner
         self.doc: Document | None = None
         self.history = GenerationHistory()
-        self.candidates: list[Candidate] = []
+        self.results = ResultTray()
         self._job: JobHandle | None = None  # the newest: its progress is shown
         self._jobs: dict[int, JobHandle] = {}  # every job of this panel not yet finished
 
@@ -137,50 +129,49 @@ class GeneratePanel(QWidget):
             self.preset.addItem(name, name)
         self.preset.activated.connect(self._preset_chosen)
 
-        from artstudio.diffusion.schedulers import SAMPLERS
-
         self.steps = QSpinBox()
         self.steps.setRange(1, 150)
-        self.steps.setValue(20)
+        self.steps.setValue(DEFAULTS.steps)
         self.cfg = QDoubleSpinBox()
         self.cfg.setRange(0.0, 30.0)
         self.cfg.setSingleStep(0.5)
-        self.cfg.setValue(7.0)
+        self.cfg.setValue(DEFAULTS.cfg_scale)
         self.sampler = QComboBox()
         for name, spec in SAMPLERS.items():
-            self.sampler.addItem(getattr(spec, "label", name), name)
-        self.sampler.setCurrentIndex(max(0, self.sampler.findData("euler_a")))
+            self.sampler.addItem(spec.label, name)
+        self.sampler.setCurrentIndex(max(0, self.sampler.findData(DEFAULTS.scheduler)))
         self.seed = QSpinBox()
-        self.seed.setRange(-1, 2**31 - 1)
+        self.seed.setRange(RANDOM_SEED, 2**31 - 1)
         self.seed.setSpecialValueText("Random")
-        self.seed.setValue(-1)
+        self.seed.setValue(RANDOM_SEED if DEFAULTS.seed is None else DEFAULTS.seed)
         self.seed_mode = QComboBox()
-        for mode, label in (("increment", "next +1"), ("fixed", "same"), ("random", "random")):
-            self.seed_mode.addItem(label, mode)
+        for mode in SEED_MODES:
+            self.seed_mode.addItem(SEED_MODE_LABELS.get(mode, mode), mode)
+        self.seed_mode.setCurrentIndex(self.seed_mode.findData(DEFAULTS.seed_mode))
         self.count = QSpinBox()
         self.count.setRange(1, 16)
-        self.count.setValue(1)
+        self.count.setValue(DEFAULTS.count)
         self.match_frame = QCheckBox("Frame size")
         self.match_frame.setChecked(True)
         self.match_frame.setToolTip("Generate at the generation frame's size")
         self.width_box, self.height_box = QSpinBox(), QSpinBox()
-        for box in (self.width_box, self.height_box):
+        for box, value in ((self.width_box, DEFAULTS.width), (self.height_box, DEFAULTS.height)):
             box.setRange(64, 4096)
             box.setSingleStep(8)
-            box.setValue(512)
+            box.setValue(value)
         self.match_frame.toggled.connect(self._size_enabled)
         self.strength = QDoubleSpinBox()
         self.strength.setRange(0.01, 1.0)
         self.strength.setSingleStep(0.05)
-        self.strength.setValue(0.6)
+        self.strength.setValue(DEFAULTS.strength)
         self.mask_blur = QSpinBox()
         self.mask_blur.setRange(0, 64)
-        self.mask_blur.setValue(4)
+        self.mask_blur.setValue(DEFAULTS.mask_blur)
         self.padding = QSpinBox()
         self.padding.setRange(0, 512)
-        self.padding.setValue(32)
+        self.padding.setValue(DEFAULTS.mask_padding)
         self.only_masked = QCheckBox("Only the masked area (full detail)")
-        self.only_masked.setChecked(True)
+        self.only_masked.setChecked(ONLY_MASKED_ON_CANVAS)
         self.outpaint_boxes = []
         self.outpaint_widget = QWidget()
         outpaint_row = QHBoxLayout(self.outpaint_widget)
@@ -259,6 +250,10 @@ class GeneratePanel(QWidget):
         self.tray.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.tray.setMovement(QListWidget.Movement.Static)
         self.tray.itemDoubleClicked.connect(lambda _item: self.apply_selected())
+        self.tray.currentRowChanged.connect(self.results.select)
+        self.results.added.connect(self._result_added)
+        self.results.removed.connect(self._result_removed)
+        self.results.selection_changed.connect(self.tray.setCurrentRow)
         tray_buttons = QHBoxLayout()
         for text, slot, tip in (("Apply", self.apply_selected, "Add as a new layer at the frame"),
                                 ("Discard", self.discard_selected, "Remove from the tray"),
@@ -299,12 +294,12 @@ class GeneratePanel(QWidget):
         layout.addWidget(self.preview)
         layout.addWidget(self.tabs, 1)
 
-        studio.bridge.job_changed.connect(self._job_changed)
+        runner.bridge.job_changed.connect(self._job_changed)
         self._mode_changed()
         self._size_enabled(True)
         self._fill_history()
         self.models: list = []
-        self.taesd: dict[str, Path | None] = {}  # preview decoders found, by latent family
+        self.taesd: dict[str, Path | None] = {}  # preview decoders found, by family
 
     # ---- binding ---------------------------------------------------------
     def set_document(self, doc: Document | None) -> None:
@@ -313,13 +308,13 @@ class GeneratePanel(QWidget):
 
     def refresh_models(self) -> None:
         self.status.setText("Looking for models…")
-        self.runner.run(_scan_models, list(self.studio.settings.model_folders),
+        self.runner.run(find_diffusion_models, list(self.settings.model_folders),
                         title="Find models", kind=JobKind.INTERNAL, lane=Lane.POOL,
                         on_done=self._models_scanned, on_failed=self.status.setText)
 
-    def _models_scanned(self, result) -> None:
-        infos, self.taesd = result
-        self.set_models(infos)
+    def _models_scanned(self, found: FoundModels) -> None:
+        self.taesd = found.preview_decoders
+        self.set_models(found.models)
 
     def set_models(self, infos: list) -> None:
         current = self.model.currentData()
@@ -448,64 +443,69 @@ class GeneratePanel(QWidget):
     def _variant_for(self, info) -> str | None:
         if not info.needs_variant_choice:
             return None
-        known = self.studio.settings.extra.setdefault("model_variants", {})
+        known = self.settings.model_variants
         if info.short_hash in known:
             return known[info.short_hash]
-        choices = ["sd2: 512 px base (predicts noise)", "sd2-v: 768 px (predicts velocity)"]
+        from artstudio.diffusion import families
+
+        spec = families.family_of_kind(info.kind)
+        choices = [f"{v.name}: {v.label}" for v in spec.variants_of(info.kind)]
         choice, ok = QInputDialog.getItem(
-            self, "Which Stable Diffusion 2?",
-            f"{info.name} does not say which SD 2 model it is. Choose once; "
+            self, f"Which {spec.label}?",
+            f"{info.name} does not say which {spec.label} model it is. Choose once; "
             "Artstudio remembers it.", choices, 0, False)
         if not ok:
             return ""
         known[info.short_hash] = choice.split(":")[0]
-        save_settings(self.studio.settings)
+        save_settings(self.settings)
         return known[info.short_hash]
 
     def _frame(self) -> Rect:
         return self.doc.frame.intersect(self.doc.rect)
 
-    def build_request(self):
-        """Snapshot everything the job needs, or return a message saying why not."""
-        from artstudio.diffusion.params import GenerationParams
+    def build_request(self) -> tuple[Any, ResultTarget]:
+        """Snapshot everything the job needs: its parameters and where its
+        results go. RequestRefused says why it cannot start."""
         from artstudio.erase import EraseParams
 
         doc = self.doc
         if doc is None:
-            return "Open or create a document first"
+            raise RequestRefused("Open or create a document first")
         mode = self.mode.currentData()
         frame = self._frame()
         if frame.empty:
-            return "The generation frame is outside the canvas"
+            raise RequestRefused("The generation frame is outside the canvas")
         mask = doc.mask[frame.slices()].copy()
         if mode in (MODE_INPAINT, MODE_ERASE) and not mask.any():
-            return "The mask is empty: paint the area to change with the Mask tool (M)"
+            raise RequestRefused(
+                "The mask is empty: paint the area to change with the Mask tool (M)")
         picture = doc.composite(frame)
+        origin = DocumentMark.of(doc)
         if mode == MODE_ERASE:
             params = EraseParams(image=rgba_over_white(picture), mask=Image.fromarray(mask, "L"),
                                  method=self.erase_method.currentData())
-            return mode, frame, params, None
+            return params, ResultTarget(mode, frame, origin)
         info = self.model.currentData()
         if info is None:
-            return "Choose a model first (Rescan looks in the model folders again)"
+            raise RequestRefused("Choose a model first (Rescan looks in the model folders again)")
         variant = self._variant_for(info)
         if variant == "":
-            return "Generation needs the SD 2 variant"
+            raise RequestRefused("Generation needs the SD 2 variant")
         if mode == MODE_TXT2IMG and not self.prompt.toPlainText().strip():
-            return "Text to image needs a prompt"
+            raise RequestRefused("Text to image needs a prompt")
         width, height = ((frame.w, frame.h) if self.match_frame.isChecked()
                          else (self.width_box.value(), self.height_box.value()))
         init = outpaint = None
         if mode == MODE_OUTPAINT:
             outpaint = tuple(b.value() for b in self.outpaint_boxes)
             if not any(outpaint):
-                return "Choose how many pixels to add on at least one side"
+                raise RequestRefused("Choose how many pixels to add on at least one side")
             frame = doc.rect
             picture = doc.composite()
             width, height = doc.width, doc.height
         if mode in (MODE_IMG2IMG, MODE_INPAINT, MODE_OUTPAINT):
             init = rgba_over_white(picture)
-        s = self.studio.settings
+        s = self.settings
         params = GenerationParams(
             model=str(info.path), prompt=self.prompt.toPlainText().strip(),
             negative_prompt=self.negative.toPlainText().strip(), steps=self.steps.value(),
@@ -519,35 +519,34 @@ class GeneratePanel(QWidget):
             device=s.device, precision=s.precision, cpu_offload=s.cpu_offload,
             preview_decoder=self._preview_decoder(info),
         )
-        return mode, frame, params, outpaint
+        return params, ResultTarget(mode, frame, origin, outpaint)
 
     def _preview_decoder(self, info) -> str | None:
-        folder = self.taesd.get("sdxl" if info.family == "sdxl" else "sd1")
+        folder = self.taesd.get(info.family)
         return str(folder) if folder else None
 
     def generate(self) -> JobHandle | None:
-        request = self.build_request()
-        if isinstance(request, str):
-            self.status.setText(request)
+        try:
+            params, target = self.build_request()
+        except RequestRefused as refusal:
+            self.status.setText(str(refusal))
             return None
-        mode, frame, params, outpaint = request
         from artstudio.diffusion import generate as diffusion
         from artstudio.erase import erase_run
 
-        erase = mode == MODE_ERASE
+        erase = target.mode == MODE_ERASE
         run = erase_run if erase else diffusion.run
-        title = MODE_LABELS[mode] + ("" if erase else f": {params.prompt[:30]}")
-        # Each job keeps its own context: several can be queued, each for its frame.
-        ctx = {"mode": mode, "frame": frame, "outpaint": outpaint, "params": params,
-               "doc": weakref.ref(self.doc)}
+        title = MODE_LABELS[target.mode] + ("" if erase else f": {params.prompt[:30]}")
+        # Each job keeps its own target: several can be queued, each for its frame.
         self._job = self.runner.run(run, params, title=title, kind=JobKind.GENERATE,
                                     lane=Lane.POOL if erase else Lane.ACCELERATOR,
-                                    on_done=lambda result: self._finished(result, ctx),
+                                    on_done=lambda result: self._finished(result, params,
+                                                                          target),
                                     on_failed=self._failed)
         self._jobs[self._job.id] = self._job
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)
-        self.status.setText("Queued…" if self.studio.engine.busy() else "Starting…")
+        self.status.setText("Queued…" if self.runner.engine.busy() else "Starting…")
         return self._job
 
     def cancel(self) -> None:
@@ -581,102 +580,71 @@ class GeneratePanel(QWidget):
     def _failed(self, message: str) -> None:
         self.status.setText(message)
 
-    def _finished(self, result, ctx: dict[str, Any]) -> None:
-        mode = ctx["mode"]
-        params = ctx["params"]
+    def _finished(self, result, params, target: ResultTarget) -> None:
         self.preview.clear()
-        if mode == MODE_ERASE:
-            self._stage(Candidate(result, {"mode": "erase", "method": params.method}, mode,
-                                  ctx["frame"], doc=ctx["doc"]))
+        if target.mode == MODE_ERASE:
+            self.results.add(erased_candidate(result, params.method, target))
             self.status.setText("Erased: apply the result from the tray")
             return
-        seeds = []
-        for image, info in zip(result.images, result.infos, strict=True):
-            seeds.append(info.seed)
-            self._stage(Candidate(image, dict(info.metadata), mode, ctx["frame"],
-                                  ctx["outpaint"], info.seed, ctx["doc"]))
-        from artstudio.diffusion.params import params_dict
-
-        settings = {k: v for k, v in params_dict(params).items()
-                    if isinstance(v, str | int | float | bool | type(None))}
-        self.history.add(HistoryEntry(time.time(), settings, params.model, seeds))
+        candidates = generated_candidates(result, target)
+        for candidate in candidates:
+            self.results.add(candidate)
+        self.history.add(HistoryEntry.of_generation(params, [c.seed for c in candidates]))
         self._fill_history()
         notes = " ".join(result.notes)
         self.status.setText(f"{len(result.images)} result(s) in the tray. {notes}".strip())
 
-    # ---- the staging tray ----------------------------------------------------
-    def _stage(self, candidate: Candidate) -> None:
-        self.candidates.append(candidate)
-        label = f"seed {candidate.seed}" if candidate.seed is not None else candidate.mode
-        item = QListWidgetItem(QIcon(pil_to_pixmap(candidate.image, THUMB)), label)
-        item.setToolTip(str(candidate.params.get("prompt", candidate.mode)))
-        self.tray.addItem(item)
-        self.tray.setCurrentItem(item)
+    # ---- the staging tray: a view of self.results ----------------------------
+    def _result_added(self, index: int, candidate: Candidate) -> None:
+        item = QListWidgetItem(QIcon(pil_to_pixmap(candidate.image, THUMB)), candidate.label)
+        item.setToolTip(candidate.description)
+        self.tray.insertItem(index, item)
         self.tabs.setCurrentIndex(0)
 
-    def _selected(self) -> int:
-        return self.tray.currentRow()
+    def _result_removed(self, index: int) -> None:
+        # The tray chooses the next selection itself; the list must not choose first.
+        with QSignalBlocker(self.tray):
+            self.tray.takeItem(index)
 
     def apply_selected(self):
         """The chosen result becomes a new layer placed at the frame it was made for."""
-        row = self._selected()
-        if row < 0 or self.doc is None:
+        if self.doc is None:
             return None
-        c = self.candidates[row]
-        doc = self.doc
-        if c.doc is not None and c.doc() is not doc:
-            self.status.setText("This result was made for another document; it fits only there")
+        try:
+            layer = self.results.apply(self.doc)
+        except RequestRefused as refusal:
+            self.status.setText(str(refusal))
             return None
-        image = c.image.convert("RGBA")
-        if c.mode == MODE_OUTPAINT and c.outpaint:
-            left, top, right, bottom = c.outpaint
-            with doc.edit("Outpaint"):
-                if image.size != (doc.width + left + right, doc.height + top + bottom):
-                    image = image.resize((doc.width + left + right, doc.height + top + bottom),
-                                         Image.Resampling.LANCZOS)
-                anchor = (left / (left + right) if left + right else 0.5,
-                          top / (top + bottom) if top + bottom else 0.5)
-                doc.resize_canvas(image.width, image.height, anchor)
-                layer = doc.add_generated_layer(np.asarray(image).copy(), c.params, x=0, y=0)
-        else:
-            if image.size != (c.frame.w, c.frame.h):
-                image = image.resize((c.frame.w, c.frame.h), Image.Resampling.LANCZOS)
-            layer = doc.add_generated_layer(np.asarray(image).copy(), c.params,
-                                            x=c.frame.x, y=c.frame.y)
-        self.generation_applied.emit(layer)
-        self.status.setText(f"Applied as layer “{layer.name}”")
+        if layer is not None:
+            self.generation_applied.emit(layer)
+            self.status.setText(f"Applied as layer “{layer.name}”")
         return layer
 
     def discard_selected(self) -> None:
-        row = self._selected()
-        if row >= 0:
-            self.candidates.pop(row)
-            self.tray.takeItem(row)
+        self.results.discard()
 
     def rerun_selected(self) -> None:
-        row = self._selected()
-        if row >= 0 and self.candidates[row].seed is not None:
-            self.seed.setValue(self.candidates[row].seed % 2**31)
-            self.seed_mode.setCurrentIndex(self.seed_mode.findData("fixed"))
+        candidate = self.results.current
+        if candidate is not None and candidate.seed is not None:
+            self.seed.setValue(candidate.seed % 2**31)
+            self.seed_mode.setCurrentIndex(self.seed_mode.findData("fixed"))  # a SEED_MODES name
             self.status.setText("Seed set: tweak the prompt or settings and Generate")
 
     def save_selected(self) -> None:
-        row = self._selected()
-        if row < 0:
+        candidate = self.results.current
+        if candidate is None:
             return
-        c = self.candidates[row]
-        name, _ = QFileDialog.getSaveFileName(self, "Save result",
-                                              str(Path.home() / f"{c.seed or 'result'}.png"),
-                                              "PNG (*.png)")
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save result", str(Path.home() / f"{candidate.seed or 'result'}.png"),
+            "PNG (*.png)")
         if name:
-            self.save_candidate(row, Path(name))
+            self.save_candidate(candidate, Path(name))
 
-    def save_candidate(self, row: int, path: Path) -> None:
+    def save_candidate(self, candidate: Candidate, path: Path) -> None:
         from artstudio.diffusion.metadata import save_png
 
-        c = self.candidates[row]
         try:
-            save_png(c.image, path, c.params)
+            save_png(candidate.image, path, candidate.params)
             self.status.setText(f"Saved {path.name} with its parameters")
         except OSError as exc:
             self.status.setText(f"Could not save {path.name}: {exc.strerror or exc}")

@@ -1,10 +1,13 @@
-"""The main window: canvas area, dock panels, menus and status bar."""
+"""The main window: canvas area, dock panels, menus and status bar.
+
+It is given what it works with (settings, engine, bridge, model cache) by
+whoever owns them (ui/application.py) and knows nothing of its owner.
+"""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
@@ -19,11 +22,13 @@ from PySide6.QtWidgets import (
 )
 
 from artstudio import APP_NAME, __version__
-from artstudio.engine import JobEvent, JobKind, JobState, Lane
-from artstudio.settings import save_settings
+from artstudio.engine import Engine, JobEvent, JobKind, JobState, Lane
+from artstudio.engine.model_cache import ModelCache
+from artstudio.settings import Settings, save_settings, update_settings
 from artstudio.ui.canvas_view import CanvasView
 from artstudio.ui.dialogs import SizeDialog
 from artstudio.ui.document_controller import DocumentController
+from artstudio.ui.engine_bridge import EngineBridge
 from artstudio.ui.generate_panel import GeneratePanel
 from artstudio.ui.job_runner import JobRunner
 from artstudio.ui.jobs_panel import JobsPanel
@@ -31,52 +36,28 @@ from artstudio.ui.layers_panel import LayersPanel
 from artstudio.ui.style_panel import StylePanel
 from artstudio.ui.tool_panel import BrushPanel, ToolBox
 
-if TYPE_CHECKING:
-    from artstudio.ui.application import StudioApplication
-
 log = logging.getLogger(__name__)
 
 
-def _probe_device(params, progress, cancel) -> str:
-    from artstudio.engine.devices import choose_device
-
-    device, precision = params
-    choice = choose_device(device, precision)
-    return choice.describe()
-
-
-def _run_capability(target, progress, cancel) -> str:
-    """Runs one self-test capability as a job (imported lazily: torch etc.)."""
-    import tempfile
-
-    from artstudio.selftest.runner import Capability, run_check
-
-    name, module_function = target
-    progress(0, 1, name)
-    with tempfile.TemporaryDirectory(prefix="artstudio-selftest-") as tmp:
-        result = run_check(Capability(name, module_function), Path(tmp))
-    progress(1, 1, name)
-    if not result.ok:
-        raise RuntimeError(result.detail)
-    return result.detail
-
-
 class MainWindow(QMainWindow):
-    def __init__(self, studio: StudioApplication, log_file: Path | None = None,
+    def __init__(self, settings: Settings, engine: Engine, bridge: EngineBridge,
+                 model_cache: ModelCache, log_file: Path | None = None,
                  parent: QWidget | None = None):
         super().__init__(parent)
-        self.studio = studio
+        self.settings = settings  # the app's one Settings: changes are made in place
+        self.engine = engine
+        self.model_cache = model_cache
         self.log_file = log_file
         self.setWindowTitle(APP_NAME)
         self.setObjectName("MainWindow")
         self.resize(1400, 900)
         self.setAcceptDrops(True)
-        self.runner = JobRunner(studio.bridge, self)
+        self.runner = JobRunner(bridge, self)
         self.found_upscalers: list = []  # ModelInfo of upscalers, from the last scan
 
         self.canvas = CanvasView()
         self.setCentralWidget(self.canvas)
-        self.documents = DocumentController(studio, self.runner, self)
+        self.documents = DocumentController(settings, self.runner, self)
         self.documents.document_changed.connect(self._document_changed)
         self.documents.title_changed.connect(self._title_changed)
         self.documents.note.connect(self.show_note)
@@ -95,17 +76,17 @@ class MainWindow(QMainWindow):
         self.jobs_dock = self._add_dock("Jobs", self.jobs_panel,
                                         Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.brush_dock, self.jobs_dock)
-        self.generate_panel = GeneratePanel(studio, self.runner)
+        self.generate_panel = GeneratePanel(settings, self.runner)
         self.generate_dock = self._add_dock("Generate", self.generate_panel,
                                             Qt.DockWidgetArea.LeftDockWidgetArea)
         self.generate_dock.setMinimumWidth(340)
-        self.style_panel = StylePanel(studio, self.runner)
+        self.style_panel = StylePanel(settings, self.runner)
         self.style_dock = self._add_dock("Style", self.style_panel,
                                          Qt.DockWidgetArea.LeftDockWidgetArea)
         self.tabifyDockWidget(self.generate_dock, self.style_dock)
         self.generate_dock.raise_()
         self.brush_dock.raise_()
-        self.jobs_panel.cancel_requested.connect(studio.engine.cancel)
+        self.jobs_panel.cancel_requested.connect(engine.cancel)
         self.jobs_panel.clear_requested.connect(self._clear_finished_jobs)
 
         self.status_message = QLabel("Ready")
@@ -120,7 +101,7 @@ class MainWindow(QMainWindow):
         self.canvas.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
         self.canvas.cursor_moved.connect(lambda x, y: self.cursor_label.setText(f"{x}, {y}"))
 
-        studio.bridge.job_changed.connect(self._on_job_changed)
+        bridge.job_changed.connect(self._on_job_changed)
         self._hidden_docks: list[QDockWidget] = []
         self._watched = None  # the document whose undo history the Edit menu follows
         self._build_menus()
@@ -153,7 +134,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&New…", d.new, keys.New, doc_only=False)
         self._action(file_menu, "&Open…", d.open_dialog, keys.Open, doc_only=False)
         self.recent_menu = file_menu.addMenu("Open &Recent")
-        self._fill_recent_menu(self.studio.settings.recent_files)
+        self._fill_recent_menu(self.settings.recent_files)
         file_menu.addSeparator()
         self._action(file_menu, "&Save", d.save, keys.Save)
         self._action(file_menu, "Save &As…", d.save_as, keys.SaveAs)
@@ -280,7 +261,7 @@ class MainWindow(QMainWindow):
     def _upscale(self) -> None:
         from artstudio.ui.upscale_dialog import UpscaleDialog, upscale_document, upscale_region
 
-        dialog = UpscaleDialog(self, device=self.studio.settings.device)
+        dialog = UpscaleDialog(self, device=self.settings.device)
         self._offer_upscalers(dialog.chooser)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             if dialog.target_key() == "image":
@@ -302,14 +283,14 @@ class MainWindow(QMainWindow):
             if isValid(chooser):
                 chooser.set_found(infos)
 
-        self.runner.run(find_upscalers, list(self.studio.settings.model_folders),
+        self.runner.run(find_upscalers, list(self.settings.model_folders),
                         title="Find upscalers", kind=JobKind.INTERNAL, lane=Lane.POOL,
                         on_done=found, on_failed=lambda message: None)
 
     def open_upscale_batch(self):
         from artstudio.ui.upscale_dialog import UpscaleBatchDialog
 
-        dialog = UpscaleBatchDialog(self.studio.engine, self, device=self.studio.settings.device)
+        dialog = UpscaleBatchDialog(self.runner, self, device=self.settings.device)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._offer_upscalers(dialog.chooser)
         dialog.show()
@@ -354,6 +335,17 @@ class MainWindow(QMainWindow):
         else:
             event.ignore()
 
+    def shutdown(self) -> None:
+        """The app is quitting and the engine has stopped: drop what the
+        window holds, quietly (the artist was already asked about unsaved
+        work), so no Qt object outlives the QApplication."""
+        self.documents.forget_closed_autosaves()  # only now can no autosave still be written
+        self.documents.autosave_timer.stop()
+        self.canvas.set_document(None)
+        self.layers_panel.set_document(None)
+        self.hide()  # not close(): that would ask about unsaved work again
+        self.deleteLater()
+
     # ---- status ----------------------------------------------------------
     def show_note(self, text: str, timeout_ms: int = 0) -> None:
         self.status_message.setText(text)
@@ -363,7 +355,7 @@ class MainWindow(QMainWindow):
 
     def _on_job_changed(self, event: JobEvent) -> None:
         self.jobs_panel.update_job(event)
-        jobs = self.studio.engine.jobs()
+        jobs = self.engine.jobs()
         running = sum(r.state is JobState.RUNNING for r in jobs)
         queued = sum(r.state is JobState.QUEUED for r in jobs)
         self.jobs_label.setText(f"{running} running, {queued} queued" if running or queued else "")
@@ -373,29 +365,37 @@ class MainWindow(QMainWindow):
             self.show_note(f"{event.title} cancelled")
 
     def _clear_finished_jobs(self) -> None:
-        finished = {r.id for r in self.studio.engine.jobs() if r.state.finished}
-        self.studio.engine.clear_finished()
+        finished = {r.id for r in self.engine.jobs() if r.state.finished}
+        self.engine.clear_finished()
         self.jobs_panel.remove_finished(finished)
 
     # ---- actions ---------------------------------------------------------
+    def look_for_device_and_models(self) -> None:
+        """The first background work, once the window has painted: both import
+        or read a lot (torch, model headers)."""
+        self.probe_device()
+        self.generate_panel.refresh_models()
+
     def probe_device(self) -> None:
         """Find the compute device on a worker: importing torch takes seconds."""
-        s = self.studio.settings
+        from artstudio.engine.devices import probe_device
+
+        s = self.settings
         self.runner.run(
-            _probe_device, (s.device, s.precision), title="Detect compute device",
+            probe_device, (s.device, s.precision), title="Detect compute device",
             kind=JobKind.INTERNAL, lane=Lane.POOL,
             on_done=lambda text: self.device_label.setText(f"Device: {text}"),
             on_failed=lambda msg: self.device_label.setText("Device: CPU (torch unavailable)"),
         )
 
     def run_self_test(self) -> list:
-        from artstudio.selftest.runner import CAPABILITIES
+        from artstudio.selftest.runner import CAPABILITIES, run_capability_job
 
         def report(name):
             return lambda detail: self.show_note(f"Self-test {name}: {detail}")
 
         return [
-            self.runner.run(_run_capability, (c.name, c.target), title=f"Self-test: {c.name}",
+            self.runner.run(run_capability_job, (c.name, c.target), title=f"Self-test: {c.name}",
                             kind=JobKind.SELF_TEST, lane=Lane.POOL, on_done=report(c.name))
             for c in CAPABILITIES
         ]
@@ -403,7 +403,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from artstudio.ui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.studio.settings, self)
+        dialog = SettingsDialog(self.settings, self)
         if dialog.exec() != SettingsDialog.DialogCode.Accepted:
             return
         self.apply_settings(dialog.result_settings())
@@ -412,18 +412,18 @@ class MainWindow(QMainWindow):
         from artstudio.engine.devices import total_memory_bytes
         from artstudio.settings import model_cache_budget_bytes
 
-        self.studio.settings = settings
+        update_settings(self.settings, settings)
         self.documents.apply_settings()
         self.generate_panel.refresh_models()
-        self.studio.model_cache.set_budget(model_cache_budget_bytes(settings, total_memory_bytes()))
-        problem = save_settings(settings)
+        self.model_cache.set_budget(model_cache_budget_bytes(self.settings, total_memory_bytes()))
+        problem = save_settings(self.settings)
         if problem:
             QMessageBox.warning(self, "Settings not saved",
                                 f"{problem}\n\nThe new settings apply until you quit.")
         self.probe_device()
 
     def _unload_models(self) -> None:
-        self.studio.model_cache.unload_all()
+        self.model_cache.unload_all()
         self.show_note("All models unloaded", 3000)
 
     def toggle_panels(self) -> None:

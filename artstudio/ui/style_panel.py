@@ -9,9 +9,7 @@ layer. "Batch a folder…" opens the folder batch dialog.
 from __future__ import annotations
 
 import logging
-import weakref
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -26,8 +24,11 @@ from PySide6.QtWidgets import (
 )
 
 from artstudio.document import Document, Rect
-from artstudio.engine import JobHandle, JobKind, JobState, Lane
+from artstudio.document.staleness import DocumentMark
+from artstudio.engine import JobHandle, JobKind, JobState, Lane, RequestRefused
+from artstudio.settings import Settings
 from artstudio.ui.images import pil_to_pixmap
+from artstudio.ui.job_runner import JobRunner
 from artstudio.ui.style_chooser import StyleChooser, gallery_folder, thumbnail_path
 
 log = logging.getLogger(__name__)
@@ -70,13 +71,13 @@ def _gallery_job(folder: Path, progress, cancel) -> list[Path]:
 
 
 class StylePanel(QWidget):
-    def __init__(self, studio, runner, parent: QWidget | None = None):
+    def __init__(self, settings: Settings, runner: JobRunner, parent: QWidget | None = None):
         super().__init__(parent)
-        self.studio = studio
+        self.settings = settings
         self.runner = runner
         self.doc: Document | None = None
         self._job: JobHandle | None = None
-        self._result: tuple[np.ndarray, Rect, str, Any] | None = None
+        self._result: tuple[np.ndarray, Rect, str, DocumentMark] | None = None
 
         self.chooser = StyleChooser()
         self.source = QComboBox()
@@ -117,7 +118,7 @@ class StylePanel(QWidget):
         layout.addWidget(batch)
         self._show_result_buttons(False)
         self._gallery_started = False
-        studio.bridge.job_finished.connect(self._job_ended)
+        runner.bridge.job_finished.connect(self._job_ended)
 
     # ---- binding ---------------------------------------------------------
     def set_document(self, doc: Document | None) -> None:
@@ -139,15 +140,17 @@ class StylePanel(QWidget):
 
     # ---- running -----------------------------------------------------------
     def options(self):
-        return self.chooser.options(self.studio.settings.device)
+        return self.chooser.options(self.settings.device)
 
-    def _source_pixels(self) -> tuple[np.ndarray, Rect, str] | str:
+    def _source_pixels(self) -> tuple[np.ndarray, Rect, str]:
+        """Pixels to stylize, where they sit, and the new layer's name;
+        RequestRefused when the source has none."""
         doc = self.doc
         source = self.source.currentData()
         if source == "layer":
             layer = doc.active_layer
             if layer is None:
-                return "There is no active layer"
+                raise RequestRefused("There is no active layer")
             return layer.pixels.copy(), layer.bounds, f"{layer.name} (styled)"
         if source == "frame":
             frame = doc.frame.intersect(doc.rect)
@@ -161,19 +164,15 @@ class StylePanel(QWidget):
             return None
         try:
             options = self.options()
-        except ValueError as exc:
+            pixels, rect, name = self._source_pixels()
+        except (ValueError, RequestRefused) as exc:
             self.status.setText(str(exc))
             return None
-        source = self._source_pixels()
-        if isinstance(source, str):
-            self.status.setText(source)
-            return None
-        pixels, rect, name = source
         if not pixels[..., 3].any():
             self.status.setText("Nothing to stylize there: the pixels are all transparent")
             return None
         lane = Lane.ACCELERATOR if options.engine == "cyclegan" else Lane.POOL
-        made_for = weakref.ref(self.doc)
+        made_for = DocumentMark.of(self.doc)
         self.status.setText(f"Stylizing: {options.describe()}")
         self.cancel_button.setEnabled(True)
         self._job = self.runner.run(
@@ -193,8 +192,9 @@ class StylePanel(QWidget):
     def _failed(self, message: str) -> None:
         self.status.setText(message)
 
-    def _finished(self, result: np.ndarray, rect: Rect, name: str, doc) -> None:
-        self._result = (result, rect, name, doc)
+    def _finished(self, result: np.ndarray, rect: Rect, name: str,
+                  made_for: DocumentMark) -> None:
+        self._result = (result, rect, name, made_for)
         self.preview.setPixmap(pil_to_pixmap(result, 200))
         self.status.setText("Apply the result as a new layer, or discard it")
         self._show_result_buttons(True)
@@ -207,7 +207,7 @@ class StylePanel(QWidget):
         if self._result is None or self.doc is None:
             return None
         pixels, rect, name, made_for = self._result
-        if made_for() is not self.doc:
+        if not made_for.is_open(self.doc):
             self.status.setText("This result was made for another document; it fits only there")
             return None
         layer = self.doc.add_layer(pixels, name=name, x=rect.x, y=rect.y, label="Apply style")
@@ -221,9 +221,9 @@ class StylePanel(QWidget):
         self._show_result_buttons(False)
 
     def open_batch(self) -> None:
-        from artstudio.ui.batch_dialog import BatchDialog
+        from artstudio.ui.batch_dialog import StyleBatchDialog
 
-        dialog = BatchDialog(self.studio.engine, self)
+        dialog = StyleBatchDialog(self.runner, self)
         dialog.chooser.set_choice(self.chooser.choice())  # start from the panel's style
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()

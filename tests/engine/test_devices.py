@@ -53,3 +53,8 @@ def test_real_machine_choice_runs_a_tensor():
     x = torch.ones(4, device=choice.torch_device, dtype=choice.torch_dtype)
     assert float(x.sum()) == 4.0
     assert devices.free_memory_bytes(choice.device) > 0
+
+
+def test_probe_job_describes_the_chosen_device(no_gpu):
+    assert devices.probe_device(("auto", "auto")) == "cpu (float32)"
+    assert devices.probe_device(("cuda", "auto")) == "cpu (float32)"  # absent: the CPU

@@ -10,7 +10,9 @@ import pytest
 from PIL import Image
 
 from artstudio.engine import Engine
-from artstudio.ui.batch_dialog import REPORT_NAME, BatchDialog
+from artstudio.ui.batch_dialog import REPORT_NAME, StyleBatchDialog
+from artstudio.ui.engine_bridge import EngineBridge
+from artstudio.ui.job_runner import JobRunner
 
 
 @pytest.fixture
@@ -27,10 +29,12 @@ def folders(tmp_path):
 @pytest.fixture
 def dialog(qtbot):
     engine = Engine(pool_workers=1)
-    dlg = BatchDialog(engine)
+    bridge = EngineBridge(engine)
+    dlg = StyleBatchDialog(JobRunner(bridge))
     qtbot.addWidget(dlg)
     yield dlg
     dlg.close()
+    bridge.detach()
     engine.shutdown()
 
 

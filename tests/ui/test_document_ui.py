@@ -10,8 +10,8 @@ from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from artstudio.document import list_recoverable, open_document
+from artstudio.document.create import new_document
 from artstudio.engine import JobState
-from artstudio.ui.document_controller import new_document
 
 
 def wait_jobs_idle(studio, qtbot, timeout=10000):

@@ -8,9 +8,9 @@ from PIL import Image
 
 from artstudio.diffusion.history import GenerationHistory, HistoryEntry
 from artstudio.document import Rect
+from artstudio.document.create import new_document
 from artstudio.engine import JobState
 from artstudio.model_files.identify import identify
-from artstudio.ui.document_controller import new_document
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_text_to_image_lands_in_tray_then_applies_as_layer(panel, studio, qtbot)
     panel.count.setValue(2)
     run_to_end(panel, qtbot, studio)
     assert panel.tray.count() == 2
-    assert [c.seed for c in panel.candidates] == [42, 43]
+    assert [c.seed for c in panel.results.candidates] == [42, 43]
     layers_before = len(doc.layers)
     layer = panel.apply_selected()
     assert len(doc.layers) == layers_before + 1
@@ -198,11 +198,75 @@ def test_queued_jobs_keep_their_own_frames_and_documents(panel, studio, qtbot):
     second = panel.generate()
     qtbot.waitUntil(lambda: first.state.finished and second.state.finished, timeout=30000)
     qtbot.waitUntil(lambda: panel.tray.count() == 2, timeout=5000)
-    frames = sorted(tuple(c.frame) for c in panel.candidates)
+    frames = sorted(tuple(c.frame) for c in panel.results.candidates)
     assert frames == [(0, 0, 48, 40), (8, 4, 64, 48)]
-    sizes = sorted(c.image.size for c in panel.candidates)
+    sizes = sorted(c.image.size for c in panel.results.candidates)
     assert sizes == [(48, 40), (64, 48)]
     assert not panel.cancel_button.isEnabled()
     studio.window.documents.set_document(new_document(32, 32))
     assert panel.apply_selected() is None
     assert "another document" in panel.status.text()
+
+
+def test_tray_list_shows_the_results_model_and_follows_the_artists_choice(panel):
+    from artstudio.diffusion.results import Candidate, ResultTarget
+    from artstudio.document.staleness import DocumentMark
+
+    target = ResultTarget("txt2img", Rect(0, 0, 8, 8), DocumentMark.of(panel.doc))
+    for seed in (1, 2, 3):
+        panel.results.add(Candidate(Image.new("RGB", (8, 8)), {"prompt": "sea"}, target, seed))
+    tray = panel.tray
+    assert [tray.item(i).text() for i in range(tray.count())] == ["seed 1", "seed 2", "seed 3"]
+    assert tray.item(0).toolTip() == "sea"
+    assert tray.currentRow() == 2 and panel.results.selected == 2
+    tray.setCurrentRow(0)  # the artist clicks the first one
+    assert panel.results.current.seed == 1
+    panel.discard_selected()
+    assert [tray.item(i).text() for i in range(tray.count())] == ["seed 2", "seed 3"]
+    assert tray.currentRow() == 0 and panel.results.current.seed == 2
+    panel.rerun_selected()
+    assert panel.seed.value() == 2 and panel.seed_mode.currentData() == "fixed"
+
+
+def test_controls_start_at_the_generation_defaults(studio):
+    from artstudio.diffusion.params import SEED_MODES, GenerationParams
+    from artstudio.diffusion.schedulers import SAMPLERS
+
+    panel = studio.window.generate_panel
+    defaults = GenerationParams(model="")
+    assert (panel.steps.value(), panel.cfg.value(), panel.count.value()) == \
+        (defaults.steps, defaults.cfg_scale, defaults.count)
+    assert panel.strength.value() == defaults.strength == 0.75
+    assert (panel.mask_blur.value(), panel.padding.value()) == \
+        (defaults.mask_blur, defaults.mask_padding)
+    assert (panel.width_box.value(), panel.height_box.value()) == \
+        (defaults.width, defaults.height)
+    assert panel.sampler.currentData() == defaults.scheduler
+    assert [panel.sampler.itemData(i) for i in range(panel.sampler.count())] == list(SAMPLERS)
+    assert panel.seed.value() == -1 and panel.seed.text() == "Random"
+    assert panel.seed_mode.currentData() == defaults.seed_mode
+    assert [panel.seed_mode.itemData(i) for i in range(panel.seed_mode.count())] == \
+        list(SEED_MODES)
+
+
+def test_sd2_variant_is_asked_once_and_kept_in_settings(studio, monkeypatch, artstudio_home):
+    from types import SimpleNamespace
+
+    from PySide6.QtWidgets import QInputDialog
+
+    from artstudio.settings import load_settings
+
+    asked = []
+    monkeypatch.setattr(QInputDialog, "getItem",
+                        lambda *a, **k: (asked.append((a[1], a[3])) or a[3][1], True))
+    panel = studio.window.generate_panel
+    info = SimpleNamespace(needs_variant_choice=True, short_hash="0123456789ab", name="sd2",
+                           kind="sd2")
+    assert panel._variant_for(info) == "sd2-v"
+    assert panel._variant_for(info) == "sd2-v"
+    assert len(asked) == 1  # the choices are the registry's variants of the kind
+    assert asked[0] == ("Which Stable Diffusion 2?",
+                        ["sd2: 512 px base (predicts noise)", "sd2-v: 768 px (predicts velocity)"])
+    assert studio.settings.model_variants == {"0123456789ab": "sd2-v"}
+    assert "model_variants" not in studio.settings.extra
+    assert load_settings()[0].model_variants == {"0123456789ab": "sd2-v"}

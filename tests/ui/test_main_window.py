@@ -144,3 +144,46 @@ def test_app_process_opens_and_exits_cleanly(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     assert (tmp_path / "home" / "logs" / "artstudio.log").exists()
+
+
+def test_window_is_built_from_what_it_is_given_and_shuts_down(qapp, qtbot):
+    from artstudio.document.create import new_document
+    from artstudio.engine import Engine
+    from artstudio.engine.model_cache import ModelCache
+    from artstudio.settings import Settings
+    from artstudio.ui.engine_bridge import EngineBridge
+    from artstudio.ui.main_window import MainWindow
+
+    settings, engine = Settings(autosave_interval_s=60), Engine(pool_workers=1)
+    bridge = EngineBridge(engine)
+    window = MainWindow(settings, engine, bridge, ModelCache(2**20))
+    assert window.settings is settings and window.documents.settings is settings
+    assert window.generate_panel.settings is settings and window.runner.engine is engine
+    assert window.documents.autosave_timer.isActive()
+    window.documents.set_document(new_document(8, 8))
+    bridge.detach()
+    engine.shutdown()
+    destroyed = []
+    window.destroyed.connect(lambda: destroyed.append(1))
+    window.shutdown()
+    assert not window.documents.autosave_timer.isActive()
+    assert window.canvas.doc is None
+    qtbot.waitUntil(lambda: destroyed == [1], timeout=3000)
+
+
+def test_settings_dialog_changes_reach_every_holder_of_the_settings(studio):
+    import dataclasses
+
+    settings = studio.settings
+    studio.window.apply_settings(dataclasses.replace(settings, max_image_megapixels=12))
+    assert studio.settings is settings and settings.max_image_megapixels == 12
+    assert studio.window.documents.max_megapixels == 12
+
+
+def test_the_window_module_does_not_import_the_application():
+    code = ("import sys, artstudio.ui.main_window\n"
+            "assert 'artstudio.ui.application' not in sys.modules")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, env={**__import__("os").environ,
+                                           "QT_QPA_PLATFORM": "offscreen"})
+    assert proc.returncode == 0, proc.stderr

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from artstudio.document import Rect
+from artstudio.document.create import new_document
 from artstudio.engine import JobState
-from artstudio.ui.document_controller import new_document
 from artstudio.ui.style_panel import sample_picture
 
 
@@ -101,14 +101,14 @@ def test_transparent_source_is_explained(panel, qtbot):
 
 
 def test_batch_dialog_starts_from_the_panels_style(panel, qtbot, tmp_path):
-    from artstudio.ui.batch_dialog import BatchDialog
+    from artstudio.ui.batch_dialog import StyleBatchDialog
 
     painting = tmp_path / "p.png"
     Image.fromarray(sample_picture(32)[..., :3]).save(painting)
     panel.chooser.select_styles([2, 5])
     panel.chooser.strength.setValue(60)
     panel.open_batch()
-    dialogs = [w for w in panel.findChildren(BatchDialog)]
+    dialogs = [w for w in panel.findChildren(StyleBatchDialog)]
     assert dialogs
     chosen = dialogs[-1].chooser.choice()
     assert chosen.styles == [2, 5] and chosen.strength == 60

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from artstudio.document import Rect
+from artstudio.document.create import new_document
 from artstudio.engine import JobState
 from artstudio.selftest.random_models import save_random_compact
-from artstudio.ui.document_controller import new_document
 from artstudio.ui.upscale_dialog import (
     UpscaleBatchDialog,
     UpscaleDialog,
@@ -134,6 +134,8 @@ def test_folder_dialog_upscales_with_the_shared_batch_machinery(qtbot, model, tm
 
     from artstudio.engine import Engine
     from artstudio.ui.batch_dialog import REPORT_NAME
+    from artstudio.ui.engine_bridge import EngineBridge
+    from artstudio.ui.job_runner import JobRunner
 
     src, out = tmp_path / "in", tmp_path / "out"
     (src / "sub").mkdir(parents=True)
@@ -141,7 +143,8 @@ def test_folder_dialog_upscales_with_the_shared_batch_machinery(qtbot, model, tm
     Image.new("RGBA", (12, 10), (200, 20, 20, 100)).save(src / "sub" / "b.png")
     (src / "broken.jpg").write_bytes(b"nope")
     engine = Engine(pool_workers=1)
-    dialog = UpscaleBatchDialog(engine, device="cpu")
+    bridge = EngineBridge(engine)
+    dialog = UpscaleBatchDialog(JobRunner(bridge), device="cpu")
     qtbot.addWidget(dialog)
     try:
         dialog.input_edit.setText(str(src))
@@ -159,6 +162,7 @@ def test_folder_dialog_upscales_with_the_shared_batch_machinery(qtbot, model, tm
         assert dialog.windowTitle() == "Upscale a folder"
     finally:
         dialog.close()
+        bridge.detach()
         engine.shutdown()
 
 

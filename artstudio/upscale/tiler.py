@@ -35,25 +35,33 @@ def _windows(h: int, w: int, tile_h: int, tile_w: int,
     return [(y, x, min(h, y + tile_h), min(w, x + tile_w)) for y in ys for x in xs]
 
 
+def _halves(start: int, end: int, overlap: int) -> list[tuple[int, int]]:
+    """Two overlapping halves of [start, end), each at most 3/4 of it: with a
+    full overlap a side of 2x the overlap would split into itself forever."""
+    if end - start <= MIN_TILE:
+        return [(start, end)]
+    mid, half = (start + end) // 2, min(overlap // 2, (end - start) // 4)
+    return [(start, mid + half), (mid - half, end)]
+
+
 def _split(window: tuple[int, int, int, int], overlap: int) -> list[tuple[int, int, int, int]]:
     y0, x0, y1, x1 = window
-    ym, xm = (y0 + y1) // 2, (x0 + x1) // 2
-    half = overlap // 2
-    rows = [(y0, min(y1, ym + half)), (max(y0, ym - half), y1)] if y1 - y0 > MIN_TILE else \
-        [(y0, y1)]
-    cols = [(x0, min(x1, xm + half)), (max(x0, xm - half), x1)] if x1 - x0 > MIN_TILE else \
-        [(x0, x1)]
-    return [(a, c, b, d) for a, b in rows for c, d in cols]
+    return [(a, c, b, d) for a, b in _halves(y0, y1, overlap) for c, d in _halves(x0, x1, overlap)]
 
 
 def _ramp(length: int, fade_start: int, fade_end: int) -> np.ndarray:
-    """1 inside, a linear fade over `fade_start`/`fade_end` samples at the ends."""
-    weight = np.ones(length, np.float32)
+    """1 inside, a linear fade over `fade_start`/`fade_end` samples at the ends.
+    A tile split small after out-of-memory errors can be shorter than its two
+    fades: there the lower of the two ramps counts."""
+    start = np.ones(length, np.float32)
+    end = np.ones(length, np.float32)
     if fade_start:
-        weight[:fade_start] = np.linspace(1 / (fade_start + 1), 1, fade_start, endpoint=False)
+        ramp = np.linspace(1 / (fade_start + 1), 1, fade_start, endpoint=False)
+        start[:fade_start] = ramp[:length]
     if fade_end:
-        weight[length - fade_end:] = np.linspace(1, 1 / (fade_end + 1), fade_end)
-    return weight
+        ramp = np.linspace(1, 1 / (fade_end + 1), fade_end)
+        end[max(0, length - fade_end):] = ramp[max(0, fade_end - length):]
+    return np.minimum(start, end)
 
 
 def _as_float(patch: np.ndarray) -> np.ndarray:

@@ -104,6 +104,27 @@ def test_out_of_memory_halves_the_tile_and_carries_on(models, monkeypatch):
     assert np.abs(whole.astype(int) - tiled.astype(int)).max() <= 4
 
 
+def test_out_of_memory_with_a_wide_overlap_still_shrinks_the_tile(models, monkeypatch):
+    # Halves that each keep the whole overlap stop shrinking at twice the
+    # overlap; here tiles must go below that, shorter than their fades.
+    model = load_upscaler(models["compact2"], "cpu")
+    rgb = photo(96, 128)[..., :3].astype(np.float32) / 255
+    whole = tiler.upscale_array(model, rgb, tile=512)
+    real_run = SpandrelUpscaler.run
+    sizes = []
+
+    def tight_memory(self, patch):
+        sizes.append(max(patch.shape[:2]))
+        if sizes[-1] > 120:  # 2 x 40 px of context leave at most 40 px of tile
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real_run(self, patch)
+
+    monkeypatch.setattr(SpandrelUpscaler, "run", tight_memory)
+    tiled = tiler.upscale_array(model, rgb, tile=160, overlap=40)
+    assert tiled.shape == whole.shape and min(sizes) <= 120 < max(sizes)
+    assert np.abs(whole.astype(int) - tiled.astype(int)).max() <= 4
+
+
 def test_alpha_is_upscaled_and_kept(models):
     out = upscale(photo(alpha=True), UpscaleOptions(model=str(models["compact2"]),
                                                     device="cpu"))

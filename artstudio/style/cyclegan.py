@@ -217,6 +217,8 @@ def run_generator(net, rgb: np.ndarray, device: str = "cpu", tile: int = DEFAULT
     from artstudio.upscale.tiler import upscale_array
 
     report = None if on_tile is None else (lambda done, total, _message: on_tile(done, total))
+    # No reflected border: instance norm would count it, and an image within
+    # one tile runs whole, as the generator was trained.
     out = upscale_array(GeneratorUpscaler(net, device, tile), rgb, tile, overlap,
-                        progress=report, cancel=cancel)
+                        progress=report, cancel=cancel, border_context=False)
     return out.astype(np.float32) * np.float32(1 / 255)

@@ -108,14 +108,20 @@ def band_tile_height(width: int, scale: int, channels: int, tile: int, overlap: 
 def upscale_rows(model: Upscaler, image: np.ndarray, tile: int | None = None,
                  overlap: int = 16, seamless: bool = False, progress=None,
                  cancel: CancelToken | None = None, with_alpha: bool = True,
-                 band_bytes: int = BAND_BYTES) -> Iterator[np.ndarray]:
+                 band_bytes: int = BAND_BYTES,
+                 border_context: bool = True) -> Iterator[np.ndarray]:
     """Upscale HxWxC (C = 3 or 4; uint8, or float 0..1) by the model's scale,
     tile by tile, yielding finished uint8 rows from the top down.
 
     Blending needs float accumulators, but only for the band of rows the
     current row of tiles touches, and that band's height is capped by
     `band_bytes`: memory does not grow with the result, so a caller can write
-    the rows to disk as they come (see `upscaling.UpscaleStream`)."""
+    the rows to disk as they come (see `upscaling.UpscaleStream`).
+
+    At the image border the context is the image reflected (seamless:
+    wrapped around). `border_context=False` gives none there instead, so an
+    image that fits in one tile runs as it is: for networks whose
+    normalisation would count the reflection as part of the picture."""
     h, w, channels = image.shape
     s = model.scale
     tile_w = max(MIN_TILE, tile or model.preferred_tile)
@@ -123,7 +129,8 @@ def upscale_rows(model: Upscaler, image: np.ndarray, tile: int | None = None,
     tile_h = band_tile_height(w, s, channels, tile_w, overlap, band_bytes)
     overlap = min(overlap, tile_h // 4)  # a short tile must still be mostly its own
     context = overlap  # real pixels around every tile: the network sees its surroundings
-    padded = np.pad(image, ((context, context), (context, context), (0, 0)),
+    edge = context if seamless or border_context else 0
+    padded = np.pad(image, ((edge, edge), (edge, edge), (0, 0)),
                     mode="wrap" if seamless else "reflect")
     # (row key, window): a window split after an out-of-memory error keeps its row.
     queue = deque((win[0], win) for win in _windows(h, w, tile_h, tile_w, overlap))
@@ -164,7 +171,8 @@ def upscale_rows(model: Upscaler, image: np.ndarray, tile: int | None = None,
         if key != row:  # a new row of tiles: rows above its top are final
             yield from take(y0 * s)
             row = key
-        patch = padded[y0:y1 + 2 * context, x0:x1 + 2 * context]
+        py, px = max(0, y0 + edge - context), max(0, x0 + edge - context)  # in `padded`
+        patch = padded[py:y1 + edge + context, px:x1 + edge + context]
         try:
             result = _run_tile(model, patch, with_alpha)
         except Exception as exc:
@@ -177,7 +185,8 @@ def upscale_rows(model: Upscaler, image: np.ndarray, tile: int | None = None,
             total += len(parts) - 1
             queue.extendleft((key, part) for part in reversed(parts))  # smaller, from here on
             continue
-        core = result[context * s:(context + y1 - y0) * s, context * s:(context + x1 - x0) * s]
+        oy, ox = (y0 + edge - py) * s, (x0 + edge - px) * s
+        core = result[oy:oy + (y1 - y0) * s, ox:ox + (x1 - x0) * s]
         fade = overlap * s
         wy = _ramp(core.shape[0], fade if y0 > 0 else 0, fade if y1 < h else 0)
         wx = _ramp(core.shape[1], fade if x0 > 0 else 0, fade if x1 < w else 0)
@@ -204,8 +213,10 @@ def gather(blocks: Iterator[np.ndarray], shape: tuple[int, int, int]) -> np.ndar
 
 def upscale_array(model: Upscaler, image: np.ndarray, tile: int | None = None,
                   overlap: int = 16, seamless: bool = False, progress=None,
-                  cancel: CancelToken | None = None, with_alpha: bool = True) -> np.ndarray:
+                  cancel: CancelToken | None = None, with_alpha: bool = True,
+                  border_context: bool = True) -> np.ndarray:
     """`upscale_rows` gathered into one uint8 array of (sH)x(sW)xC."""
     h, w, channels = image.shape
-    return gather(upscale_rows(model, image, tile, overlap, seamless, progress, cancel,
-                               with_alpha), (h * model.scale, w * model.scale, channels))
+    rows = upscale_rows(model, image, tile, overlap, seamless, progress, cancel, with_alpha,
+                        border_context=border_context)
+    return gather(rows, (h * model.scale, w * model.scale, channels))

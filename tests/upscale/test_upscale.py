@@ -85,7 +85,12 @@ def test_tiled_matches_whole_within_a_few_levels(models):
     assert np.abs(whole.astype(int) - tiled.astype(int)).max() <= 4
 
 
-def test_out_of_memory_halves_the_tile_and_carries_on(models, monkeypatch):
+# The second case: halves that each kept the whole overlap stopped shrinking
+# at twice the overlap (and looped); there tiles must go below that, shorter
+# than their fades (2 x 40 px of context leave at most 40 px of tile).
+@pytest.mark.parametrize("tile,overlap,limit", [(96, 8, 60), (160, 40, 120)])
+def test_out_of_memory_halves_the_tile_and_carries_on(models, monkeypatch, tile, overlap,
+                                                     limit):
     model = load_upscaler(models["compact2"], "cpu")
     rgb = photo(96, 128)[..., :3].astype(np.float32) / 255
     whole = tiler.upscale_array(model, rgb, tile=512)
@@ -94,34 +99,14 @@ def test_out_of_memory_halves_the_tile_and_carries_on(models, monkeypatch):
 
     def tight_memory(self, patch):
         sizes.append(patch.shape[:2])
-        if max(patch.shape[:2]) > 60:
+        if max(patch.shape[:2]) > limit:
             raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
         return real_run(self, patch)
 
     monkeypatch.setattr(SpandrelUpscaler, "run", tight_memory)
-    tiled = tiler.upscale_array(model, rgb, tile=96, overlap=8)
-    assert any(max(s) > 60 for s in sizes) and any(max(s) <= 60 for s in sizes)
-    assert np.abs(whole.astype(int) - tiled.astype(int)).max() <= 4
-
-
-def test_out_of_memory_with_a_wide_overlap_still_shrinks_the_tile(models, monkeypatch):
-    # Halves that each keep the whole overlap stop shrinking at twice the
-    # overlap; here tiles must go below that, shorter than their fades.
-    model = load_upscaler(models["compact2"], "cpu")
-    rgb = photo(96, 128)[..., :3].astype(np.float32) / 255
-    whole = tiler.upscale_array(model, rgb, tile=512)
-    real_run = SpandrelUpscaler.run
-    sizes = []
-
-    def tight_memory(self, patch):
-        sizes.append(max(patch.shape[:2]))
-        if sizes[-1] > 120:  # 2 x 40 px of context leave at most 40 px of tile
-            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
-        return real_run(self, patch)
-
-    monkeypatch.setattr(SpandrelUpscaler, "run", tight_memory)
-    tiled = tiler.upscale_array(model, rgb, tile=160, overlap=40)
-    assert tiled.shape == whole.shape and min(sizes) <= 120 < max(sizes)
+    tiled = tiler.upscale_array(model, rgb, tile=tile, overlap=overlap)
+    assert any(max(s) > limit for s in sizes) and any(max(s) <= limit for s in sizes)
+    assert tiled.shape == whole.shape
     assert np.abs(whole.astype(int) - tiled.astype(int)).max() <= 4
 
 

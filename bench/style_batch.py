@@ -90,7 +90,8 @@ def write_comparison(path: Path) -> None:
     the original, the 384 px result resized with Lanczos, and the same result
     with the original's finer detail added back (what Artstudio does), side by side."""
     from artstudio.style import pixels as px
-    from artstudio.style.transfer import StyleOptions, mixed_painting_vector, transform_at_384
+    from artstudio.style.painting_style import mixed_painting_vector, transform_at_384
+    from artstudio.style.transfer import StyleOptions
 
     content = photo(3).resize((1024, 768))
     draw = ImageDraw.Draw(content)

@@ -28,7 +28,8 @@ def main() -> None:
     args = ap.parse_args()
 
     from artstudio.selftest.random_models import save_random_compact
-    from artstudio.upscale.upscaling import load_upscaler, upscale_array
+    from artstudio.upscale.tiler import upscale_array
+    from artstudio.upscale.upscaling import load_upscaler
 
     with tempfile.TemporaryDirectory() as tmp:
         path = save_random_compact(Path(tmp) / "compact-x4.pth", 4, num_feat=64, num_conv=16)

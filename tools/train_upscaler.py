@@ -248,7 +248,8 @@ def psnr(a: np.ndarray, b: np.ndarray, border: int) -> float:
 def evaluate(model_path: Path, scale: int, images: dict[str, np.ndarray]) -> list[dict]:
     """PSNR (RGB, a border of `scale` pixels left out) of the model loaded
     through the app's own upscale path, against bicubic and Lanczos."""
-    from artstudio.upscale.upscaling import load_upscaler, upscale_array
+    from artstudio.upscale.tiler import upscale_array
+    from artstudio.upscale.upscaling import load_upscaler
 
     model = load_upscaler(model_path, device="cpu", precision="float32")
     rows = []

@@ -98,7 +98,7 @@ def build_options(args: argparse.Namespace):
 
 
 def list_styles() -> str:
-    from artstudio.style.transfer import BUILTIN_STYLES
+    from artstudio.style.builtin_styles import BUILTIN_STYLES
 
     return "\n".join(f"{i:2d}  {name}" for i, name in enumerate(BUILTIN_STYLES))
 

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from artstudio.commands.folder_command import add_folder_arguments, run_folder_command
-from artstudio.upscale.upscaling import BUILTIN
+from artstudio.upscale.builtin import BUILTIN
 
 LANCZOS = "lanczos"
 # A large upscale can take minutes: cancelling stops it at the next tile.

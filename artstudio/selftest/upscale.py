@@ -12,7 +12,8 @@ def check_upscale(folder: Path) -> str:
     as a user would have it loads safely and gives the same result tiled (with
     a simulated tight tile) and whole."""
     from artstudio.selftest.random_models import save_random_compact
-    from artstudio.upscale.upscaling import BUILTIN, UpscaleOptions, upscale, verify_builtin_models
+    from artstudio.upscale.builtin import BUILTIN, verify_builtin_models
+    from artstudio.upscale.upscaling import UpscaleOptions, upscale
 
     problems = verify_builtin_models()
     if problems:

@@ -1,6 +1,7 @@
 """CycleGAN painters: the ResNet generator of the public CycleGAN/pix2pix
 release, rebuilt from its published architecture, loaded from a state dict
-without unpickling anything but tensors, and run in overlapping tiles.
+without unpickling anything but tensors, and run in overlapping tiles
+through the upscale tiler (at scale 1).
 
 The released generators are `state_dict`s whose keys index one flat
 `nn.Sequential` called `model`:
@@ -178,24 +179,31 @@ def load_generator(path: str | Path, device: str = "cpu"):
     return net.to(device)
 
 
-def _tile_starts(length: int, tile: int, overlap: int) -> list[int]:
-    if length <= tile:
-        return [0]
-    step = tile - overlap
-    starts = list(range(0, length - tile, step))
-    starts.append(length - tile)
-    return starts
+@dataclass
+class GeneratorUpscaler:
+    """A generator as a scale-1 `artstudio.upscale.protocol.Upscaler`, so it
+    runs through the upscale tiler: blended overlaps with real context, and
+    an out-of-memory error halves the tile instead of failing the image."""
 
+    net: Any
+    device: str = "cpu"
+    preferred_tile: int = DEFAULT_TILE
+    scale: int = 1
+    multiple_of: int = 4  # the two stride-2 downsamplings must come back to the same size
+    minimum: int = 8  # after them, the blocks' reflection pad needs 2 px
 
-def _ramp(length: int, overlap: int, at_start: bool, at_end: bool) -> np.ndarray:
-    # A linear feather over the overlap on sides that meet another tile.
-    w = np.ones(length, np.float32)
-    ramp = np.linspace(0.0, 1.0, overlap + 2, dtype=np.float32)[1:-1]
-    if not at_start and overlap:
-        w[:overlap] = ramp
-    if not at_end and overlap:
-        w[-overlap:] = ramp[::-1]
-    return w
+    def with_options(self, options: Any, cancel: CancelToken | None) -> GeneratorUpscaler:
+        return self  # the style options were applied when the generator was chosen
+
+    def run(self, rgb: np.ndarray) -> np.ndarray:
+        torch = _torch()
+        t = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
+        with torch.inference_mode():
+            out = self.net((t * 2 - 1).to(self.device))  # trained on -1..1, Tanh out
+        return ((out[0, :3].float().cpu().numpy().transpose(1, 2, 0) + 1) * 0.5).clip(0, 1)
+
+    def run_alpha(self, alpha: np.ndarray) -> np.ndarray:
+        return alpha  # a painter changes colours, not coverage
 
 
 def run_generator(net, rgb: np.ndarray, device: str = "cpu", tile: int = DEFAULT_TILE,
@@ -203,38 +211,14 @@ def run_generator(net, rgb: np.ndarray, device: str = "cpu", tile: int = DEFAULT
                   on_tile: Callable[[int, int], None] | None = None,
                   cancel: CancelToken | None = None) -> np.ndarray:
     """Apply the generator to an RGB float 0..1 image, in overlapping tiles
-    with feathered seams when the image is larger than `tile`. Tiles carry
-    real neighbouring context, so instance normalisation sees similar
+    blended over their overlap when the image is larger than `tile`. Tiles
+    carry real neighbouring context, so instance normalisation sees similar
     statistics on both sides of a seam."""
-    torch = _torch()
-    from artstudio.style.pixels import reflect_pad
+    from artstudio.upscale.tiler import upscale_array
 
-    h, w = rgb.shape[:2]
-    tile = max(64, tile - tile % 4)
-    overlap = min(overlap, tile // 4)
-    padded, _, _ = reflect_pad(rgb, 4)
-    ph, pw = padded.shape[:2]
-    ys, xs = _tile_starts(ph, tile, overlap), _tile_starts(pw, tile, overlap)
-    acc = np.zeros((ph, pw, 3), np.float32)
-    weight = np.zeros((ph, pw, 1), np.float32)
-    total, done = len(ys) * len(xs), 0
-    with torch.inference_mode():
-        for y in ys:
-            for x in xs:
-                if cancel is not None:
-                    cancel.raise_if_cancelled()
-                th, tw = min(tile, ph), min(tile, pw)
-                crop = padded[y:y + th, x:x + tw]
-                t = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)))[None]
-                t = (t * 2 - 1).to(device)
-                out = net(t)[0].float().cpu().numpy().transpose(1, 2, 0)
-                out = (out + 1) * 0.5
-                wy = _ramp(th, overlap, y == 0, y + th >= ph)
-                wx = _ramp(tw, overlap, x == 0, x + tw >= pw)
-                wgt = (wy[:, None] * wx[None, :])[..., None]
-                acc[y:y + th, x:x + tw] += out[..., :3] * wgt
-                weight[y:y + th, x:x + tw] += wgt
-                done += 1
-                if on_tile is not None:
-                    on_tile(done, total)
-    return np.clip(acc[:h, :w] / np.maximum(weight[:h, :w], 1e-6), 0.0, 1.0)
+    report = None if on_tile is None else (lambda done, total, _message: on_tile(done, total))
+    # No reflected border: instance norm would count it, and an image within
+    # one tile runs whole, as the generator was trained.
+    out = upscale_array(GeneratorUpscaler(net, device, tile), rgb, tile, overlap,
+                        progress=report, cancel=cancel, border_context=False)
+    return out.astype(np.float32) * np.float32(1 / 255)

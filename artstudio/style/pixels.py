@@ -4,7 +4,12 @@ upsampling. Plain numpy and OpenCV; nothing here loads a model."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from artstudio.style.transfer import StyleOptions
 
 # The networks were trained on images of a few hundred pixels; below this the
 # built-in network's stride-4 encoder leaves too little to work with.
@@ -68,6 +73,13 @@ def fit_within(w: int, h: int, longest: int | None) -> tuple[int, int]:
     return max(MIN_WORK_SIDE, round(w * scale)), max(MIN_WORK_SIDE, round(h * scale))
 
 
+def work_rgb(rgb: np.ndarray, max_size: int | None) -> np.ndarray:
+    """The image at the engine's working size (see `fit_within`)."""
+    h, w = rgb.shape[:2]
+    ww, wh = fit_within(w, h, max_size)
+    return resize(rgb, ww, wh)
+
+
 def keep_colour(stylized: np.ndarray, original: np.ndarray) -> np.ndarray:
     """Luminance from the stylized image, chroma (Cr, Cb) from the original:
     the brush work and shading of the style with the photo's own colours."""
@@ -112,3 +124,16 @@ def upscale_result(stylized_small: np.ndarray, original_full: np.ndarray,
     if detail:
         up = up + detail_band(original_full, sw, sh)[..., None]
     return np.clip(up, 0.0, 1.0)
+
+
+def finish(stylized_work: np.ndarray, original: np.ndarray, rgba: np.ndarray,
+           options: StyleOptions, fade: bool) -> np.ndarray:
+    """Full size, colour, strength and alpha: the steps every engine shares.
+    `fade`: strength fades the result over the original (engines whose
+    strength acts inside the network pass False)."""
+    out = upscale_result(stylized_work, original, detail=options.detail)
+    if options.preserve_color:
+        out = keep_colour(out, original)
+    if fade:
+        out = mix(out, original, options.strength)
+    return attach_alpha(to_uint8(out), rgba, options.keep_alpha)

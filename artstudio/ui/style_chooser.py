@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from artstudio import paths
-from artstudio.style.transfer import BUILTIN_STYLES, StyleOptions
+from artstudio.style.builtin_styles import BUILTIN_STYLES
+from artstudio.style.transfer import StyleOptions
 from artstudio.ui.images import pil_to_pixmap
 
 THUMB = 72

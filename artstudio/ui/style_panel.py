@@ -53,7 +53,8 @@ def sample_picture(size: int = 128) -> np.ndarray:
 
 def _gallery_job(folder: Path, progress, cancel) -> list[Path]:
     """Render (or reuse) one thumbnail per built-in style."""
-    from artstudio.style.transfer import BUILTIN_STYLES, StyleOptions, stylize
+    from artstudio.style.builtin_styles import BUILTIN_STYLES
+    from artstudio.style.transfer import StyleOptions, stylize
 
     folder.mkdir(parents=True, exist_ok=True)
     sample = sample_picture()

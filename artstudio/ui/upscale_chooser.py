@@ -20,7 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from artstudio import paths
-from artstudio.upscale.upscaling import BUILTIN, MIN_TILE, UpscaleOptions
+from artstudio.upscale.builtin import BUILTIN
+from artstudio.upscale.tiler import MIN_TILE
+from artstudio.upscale.upscaling import UpscaleOptions
 
 BUILTIN_LABEL = "Built-in (2x, or 4x above 2x)"
 LANCZOS_LABEL = "Lanczos (no model)"

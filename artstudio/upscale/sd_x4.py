@@ -35,8 +35,7 @@ class DiffusionUpscaleParams:
 
 @dataclass
 class DiffusionUpscaler:
-    """An upscaler as upscale_rows sees it (like upscale.Upscaler): scale,
-    size rules, preferred_tile, with_options(), run(), run_alpha()."""
+    """The x4 pipeline as a `protocol.Upscaler`."""
 
     pipe: Any
     device: str

@@ -15,6 +15,7 @@ from artstudio.model_files.safe_load import UnsafeModelError
 from artstudio.selftest.random_models import save_random_generator
 from artstudio.style.cyclegan import (
     GeneratorShape,
+    GeneratorUpscaler,
     NotACycleGANError,
     build_generator,
     infer_shape,
@@ -22,6 +23,7 @@ from artstudio.style.cyclegan import (
     run_generator,
 )
 from artstudio.style.transfer import StyleOptions, stylize
+from artstudio.upscale.protocol import Upscaler
 
 
 @pytest.mark.parametrize("n_blocks", [6, 9])
@@ -68,6 +70,41 @@ def test_tiles_join_without_visible_seams():
     # instance norm per tile differs a little from the whole; no large jumps
     assert np.abs(tiled - whole).mean() < 0.15  # a random net exaggerates this
     seam_jump = np.abs(np.diff(tiled, axis=1)).mean()
+    assert seam_jump < 2 * np.abs(np.diff(whole, axis=1)).mean() + 0.01
+
+
+def test_an_image_within_one_tile_runs_whole():
+    # No reflected border is added: instance norm sees the picture alone.
+    torch.manual_seed(1)
+    net = build_generator(GeneratorShape(ngf=4, n_blocks=2)).eval()
+    rgb = picture(96, 120)[..., :3].astype(np.float32) / 255
+    with torch.inference_mode():
+        direct = net(torch.from_numpy(rgb.transpose(2, 0, 1).copy())[None] * 2 - 1)
+    direct = ((direct[0].numpy().transpose(1, 2, 0) + 1) / 2).clip(0, 1)
+    assert np.abs(run_generator(net, rgb, tile=512) - direct).max() <= 0.5 / 255 + 1e-6
+
+
+def test_out_of_memory_halves_the_tile_and_carries_on():
+    torch.manual_seed(1)
+    net = build_generator(GeneratorShape(ngf=4, n_blocks=2)).eval()
+    assert isinstance(GeneratorUpscaler(net), Upscaler)  # the upscalers' tiler runs it
+    rgb = picture(240, 272)[..., :3].astype(np.float32) / 255
+    whole = run_generator(net, rgb, tile=512)
+    sides = []
+
+    def tight_memory(x):
+        sides.append(max(x.shape[-2:]))
+        if sides[-1] > 220:  # a tile and its context (64 px a side inside) must stay small
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return net(x)
+
+    steps = []
+    recovered = run_generator(tight_memory, rgb, tile=512, on_tile=lambda i, n: steps.append(n))
+    assert sides[0] > 220 and max(sides[1:]) > 220 and min(sides) <= 220  # split, split again
+    assert recovered.shape == whole.shape == rgb.shape
+    assert steps[-1] == len(steps) > 4  # every tile run reported, the total grown with splits
+    assert np.abs(recovered - whole).mean() < 0.15  # the tolerance of tiled against whole
+    seam_jump = np.abs(np.diff(recovered, axis=1)).mean()
     assert seam_jump < 2 * np.abs(np.diff(whole, axis=1)).mean() + 0.01
 
 

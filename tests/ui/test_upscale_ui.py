@@ -16,8 +16,8 @@ from artstudio.ui.upscale_dialog import (
     upscale_document,
     upscale_region,
 )
+from artstudio.upscale.builtin import BUILTIN
 from artstudio.upscale.upscaling import (
-    BUILTIN,
     UpscaleOptions,
     load_upscaler,
     upscale,

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from artstudio.upscale import builtin
 from artstudio.upscale import upscaling as up
 
-MODELS = up.builtin_models_dir()
+MODELS = builtin.builtin_models_dir()
 MANIFEST = json.loads((MODELS / "manifest.json").read_text())["models"]
 
 
@@ -48,7 +49,7 @@ def test_shipped_file_matches_its_manifest_and_loads_through_spandrel(scale):
     assert model.scale == scale
     assert model.descriptor.architecture.name == "RealESRGAN Compact"
     assert sum(p.numel() for p in model.descriptor.model.parameters()) == entry["parameters"]
-    assert up.builtin_model_path(scale) == path
+    assert builtin.builtin_model_path(scale) == path
 
 
 # On hard-edged flat drawings the networks are level with Lanczos at best
@@ -59,7 +60,7 @@ def test_beats_bicubic_and_lanczos_on_unseen_pictures(scale, picture, least_gain
     size = (hr.shape[1] // scale, hr.shape[0] // scale)
     lr = np.asarray(Image.fromarray(hr).resize(size, Image.Resampling.BICUBIC))
     rgba = np.dstack([lr, np.full(lr.shape[:2], 255, np.uint8)])
-    ours = up.upscale(rgba, up.UpscaleOptions(model=up.BUILTIN, scale=scale, device="cpu"))
+    ours = up.upscale(rgba, up.UpscaleOptions(model=builtin.BUILTIN, scale=scale, device="cpu"))
     assert ours.shape == (*hr.shape[:2], 4)
     bicubic = np.asarray(Image.fromarray(lr).resize(hr.shape[1::-1], Image.Resampling.BICUBIC))
     lanczos = np.asarray(Image.fromarray(lr).resize(hr.shape[1::-1], Image.Resampling.LANCZOS))
@@ -71,12 +72,12 @@ def test_a_damaged_installation_is_reported(tmp_path, monkeypatch):
     for item in MODELS.iterdir():
         shutil.copy(item, tmp_path / item.name)
     monkeypatch.setenv("ARTSTUDIO_BUILTIN_MODELS", str(tmp_path))
-    assert up.verify_builtin_models() == []
+    assert builtin.verify_builtin_models() == []
     damaged = tmp_path / "builtin-upscaler-x2.safetensors"
     data = bytearray(damaged.read_bytes())
     data[-1] ^= 0xFF
     damaged.write_bytes(bytes(data))
     (tmp_path / "builtin-upscaler-x4.safetensors").unlink()
-    problems = up.verify_builtin_models()
+    problems = builtin.verify_builtin_models()
     assert any("x2" in p and "sha256" in p for p in problems)
     assert any("x4" in p and "missing" in p for p in problems)

@@ -10,7 +10,10 @@ import pytest
 import torch
 
 from artstudio.engine.errors import UserFacingError
+from artstudio.upscale import tiler
 from artstudio.upscale import upscaling as up
+from artstudio.upscale.protocol import Upscaler
+from artstudio.upscale.spandrel_models import SpandrelUpscaler
 from artstudio.upscale.upscaling import UpscaleOptions, load_upscaler, upscale
 
 
@@ -76,28 +79,34 @@ def test_output_scale_independent_of_model(models, scale):
 def test_tiled_matches_whole_within_a_few_levels(models):
     model = load_upscaler(models["compact2"], "cpu")
     rgb = photo(96, 128)[..., :3].astype(np.float32) / 255
-    whole = up.upscale_array(model, rgb, tile=512)
-    tiled = up.upscale_array(model, rgb, tile=40, overlap=8)
+    whole = tiler.upscale_array(model, rgb, tile=512)
+    tiled = tiler.upscale_array(model, rgb, tile=40, overlap=8)
     assert whole.dtype == np.uint8 and whole.shape == (192, 256, 3)
     assert np.abs(whole.astype(int) - tiled.astype(int)).max() <= 4
 
 
-def test_out_of_memory_halves_the_tile_and_carries_on(models, monkeypatch):
+# The second case: halves that each kept the whole overlap stopped shrinking
+# at twice the overlap (and looped); there tiles must go below that, shorter
+# than their fades (2 x 40 px of context leave at most 40 px of tile).
+@pytest.mark.parametrize("tile,overlap,limit", [(96, 8, 60), (160, 40, 120)])
+def test_out_of_memory_halves_the_tile_and_carries_on(models, monkeypatch, tile, overlap,
+                                                     limit):
     model = load_upscaler(models["compact2"], "cpu")
     rgb = photo(96, 128)[..., :3].astype(np.float32) / 255
-    whole = up.upscale_array(model, rgb, tile=512)
-    real_run = up.Upscaler.run
+    whole = tiler.upscale_array(model, rgb, tile=512)
+    real_run = SpandrelUpscaler.run
     sizes = []
 
     def tight_memory(self, patch):
         sizes.append(patch.shape[:2])
-        if max(patch.shape[:2]) > 60:
+        if max(patch.shape[:2]) > limit:
             raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
         return real_run(self, patch)
 
-    monkeypatch.setattr(up.Upscaler, "run", tight_memory)
-    tiled = up.upscale_array(model, rgb, tile=96, overlap=8)
-    assert any(max(s) > 60 for s in sizes) and any(max(s) <= 60 for s in sizes)
+    monkeypatch.setattr(SpandrelUpscaler, "run", tight_memory)
+    tiled = tiler.upscale_array(model, rgb, tile=tile, overlap=overlap)
+    assert any(max(s) > limit for s in sizes) and any(max(s) <= limit for s in sizes)
+    assert tiled.shape == whole.shape
     assert np.abs(whole.astype(int) - tiled.astype(int)).max() <= 4
 
 
@@ -114,10 +123,10 @@ def test_seamless_keeps_a_tileable_texture_tileable(models):
     texture = np.stack([0.5 + 0.3 * np.sin(phase + k) + 0.1 * np.sin(2 * phase + 2 * k)
                         + 0.05 * np.cos(yy / 5) for k in (0.0, 1.3, 2.6)], -1)
     texture = texture.astype(np.float32)
-    plain = up.upscale_array(model, texture, tile=512, overlap=8)
-    wrapped = up.upscale_array(model, texture, tile=512, overlap=8, seamless=True)
-    twice = up.upscale_array(model, np.concatenate([texture, texture], axis=1), tile=512,
-                           overlap=8)
+    plain = tiler.upscale_array(model, texture, tile=512, overlap=8)
+    wrapped = tiler.upscale_array(model, texture, tile=512, overlap=8, seamless=True)
+    twice = tiler.upscale_array(model, np.concatenate([texture, texture], axis=1), tile=512,
+                              overlap=8)
     plain, wrapped, twice = (a.astype(np.float32) for a in (plain, wrapped, twice))
     seam = twice.shape[1] // 2
     # Seamless: the result's right edge continues into its left edge as the
@@ -158,11 +167,11 @@ def test_a_non_upscaler_is_refused(tmp_path):
 def test_rows_come_in_bands_capped_in_memory_and_match_the_whole(models):
     model = load_upscaler(models["compact2"], "cpu")
     rgba = photo(96, 128, alpha=True)
-    whole = up.upscale_array(model, rgba, tile=512)
+    whole = tiler.upscale_array(model, rgba, tile=512)
     # A band budget this small forces short tiles and many bands.
     budget = 128 * 2 * 5 * 4 * 2 * 48
-    assert up.band_tile_height(128, 2, 4, 512, 8, budget) < 96
-    blocks = list(up.upscale_rows(model, rgba, tile=512, overlap=8, band_bytes=budget))
+    assert tiler.band_tile_height(128, 2, 4, 512, 8, budget) < 96
+    blocks = list(tiler.upscale_rows(model, rgba, tile=512, overlap=8, band_bytes=budget))
     assert len(blocks) > 1 and sum(len(b) for b in blocks) == 192
     banded = np.concatenate(blocks)
     assert np.abs(whole.astype(int) - banded.astype(int)).max() <= 4
@@ -212,6 +221,15 @@ def test_stable_diffusion_upscaler_cancels_within_a_step(sd_x4):
         model.run(np.zeros((16, 16, 3), np.float32))
 
 
+def test_every_upscaler_kind_has_the_one_interface(models, sd_x4):
+    spandrel = load_upscaler(models["compact2"], "cpu")
+    diffusion = load_upscaler(sd_x4, "cpu")
+    assert isinstance(spandrel, Upscaler) and isinstance(diffusion, Upscaler)
+    assert (spandrel.scale, diffusion.scale) == (2, 4)
+    # the tile follows free memory for spandrel, the training size for SD x4
+    assert spandrel.preferred_tile >= tiler.MIN_TILE and diffusion.preferred_tile == 128
+
+
 def test_a_folder_that_is_not_an_upscaler_is_refused(tmp_path):
     with pytest.raises(UserFacingError, match="not Stable Diffusion's x4 upscaler"):
         load_upscaler(tmp_path, "cpu")
@@ -222,8 +240,8 @@ def test_rgb_input_and_a_large_overlap_in_a_tight_band(models):
     assert out.shape == (96, 128, 4) and (out[..., 3] == 255).all()
     model = load_upscaler(models["compact2"], "cpu")
     rgba = photo(96, 128)
-    whole = up.upscale_array(model, rgba, tile=512)
-    blocks = list(up.upscale_rows(model, rgba, tile=128, overlap=40, band_bytes=1))
+    whole = tiler.upscale_array(model, rgba, tile=512)
+    blocks = list(tiler.upscale_rows(model, rgba, tile=128, overlap=40, band_bytes=1))
     assert sum(len(b) for b in blocks) == 192
     assert np.abs(np.concatenate(blocks).astype(int) - whole.astype(int)).max() <= 4
 

@@ -1,0 +1,119 @@
+"""Super-resolution files that spandrel recognises (ESRGAN, Real-ESRGAN,
+compact SRVGG, SwinIR, HAT, ...), loaded without running anything in them.
+
+Model files are read through `safe_load` (safetensors, or pickles with
+`weights_only=True` only) and handed to spandrel as a state dict, so nothing
+in a file can run code. The tile side follows the free memory."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from artstudio.engine.errors import UserFacingError
+from artstudio.engine.model_cache import estimate_size, shared_cache
+from artstudio.upscale.tiler import MIN_TILE, run_padded
+
+if TYPE_CHECKING:
+    from artstudio.engine.cancel import CancelToken
+    from artstudio.upscale.upscaling import UpscaleOptions
+
+
+@dataclass
+class SpandrelUpscaler:
+    """A spandrel model as a `protocol.Upscaler`."""
+
+    descriptor: Any  # spandrel ImageModelDescriptor
+    device: str
+    dtype: str
+    path: Path
+
+    def with_options(self, options: UpscaleOptions,
+                     cancel: CancelToken | None) -> SpandrelUpscaler:
+        """The model set up for one run (a spandrel model has nothing to set)."""
+        return self
+
+    @property
+    def scale(self) -> int:
+        return int(self.descriptor.scale)
+
+    @property
+    def multiple_of(self) -> int:
+        return max(1, int(self.descriptor.size_requirements.multiple_of))
+
+    @property
+    def minimum(self) -> int:
+        return int(self.descriptor.size_requirements.minimum)
+
+    @property
+    def preferred_tile(self) -> int:
+        return auto_tile(self)
+
+    def run(self, rgb: np.ndarray) -> np.ndarray:
+        """One forward pass: HxWx3 float32 0..1 in, (sH)x(sW)x3 out."""
+        import torch
+
+        x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
+        x = x.to(self.device, getattr(torch, self.dtype))
+        with torch.inference_mode():
+            y = self.descriptor(x)
+        return y[0].float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+
+    def run_alpha(self, alpha: np.ndarray) -> np.ndarray:
+        """Alpha (HxW float) through the network as a grey image of its own."""
+        grey = run_padded(self, np.repeat(alpha[..., None], 3, axis=2))
+        return grey.mean(axis=2)
+
+
+def load_spandrel(path: Path, device: str = "auto", precision: str = "auto") -> SpandrelUpscaler:
+    """Load (cached) a super-resolution file; anything spandrel does not know
+    as an upscaler is refused with a message naming the file."""
+    from artstudio.engine.devices import choose_device
+
+    choice = choose_device(device, precision)
+    key = ("upscaler", str(path.resolve()), choice.device, choice.dtype)
+    return shared_cache().get(key, lambda: _load(path, choice),
+                              size_of=lambda up: estimate_size(up.descriptor.model))
+
+
+def _load(path: Path, choice) -> SpandrelUpscaler:
+    from spandrel import ImageModelDescriptor, ModelLoader, UnsupportedModelError
+
+    from artstudio.model_files.safe_load import load_state_dict
+
+    state = load_state_dict(path)  # refuses anything but plain tensors
+    try:
+        descriptor = ModelLoader().load_from_state_dict(state)
+    except UnsupportedModelError as exc:
+        raise UserFacingError(f"{path.name} is not an upscaler that Artstudio knows "
+                              "(spandrel does not recognise its architecture).") from exc
+    if not isinstance(descriptor, ImageModelDescriptor) or descriptor.purpose != "SR":
+        raise UserFacingError(f"{path.name} is a {descriptor.architecture.name} model for "
+                              f"{getattr(descriptor, 'purpose', 'another task')}, "
+                              "not a super-resolution model.")
+    dtype = choice.dtype
+    if dtype == "float16" and not descriptor.supports_half:
+        dtype = "float32"
+    if dtype == "bfloat16" and not descriptor.supports_bfloat16:
+        dtype = "float32"
+    import torch
+
+    descriptor.to(choice.torch_device, getattr(torch, dtype)).eval()
+    return SpandrelUpscaler(descriptor, choice.device, dtype, path)
+
+
+def auto_tile(model: SpandrelUpscaler) -> int:
+    """A tile side that fits in about half the free memory, by a rough
+    per-pixel activation cost; an out-of-memory error still halves it."""
+    from artstudio.engine.devices import free_memory_bytes
+
+    params = sum(p.numel() for p in model.descriptor.model.parameters())
+    width = max(32, min(256, int(math.sqrt(params / 9))))  # ~feature channels
+    per_pixel = 4 * width * 6 * max(1, model.scale) ** 2
+    side = int(math.sqrt(free_memory_bytes(model.device) * 0.5 / per_pixel))
+    side = max(MIN_TILE, min(1024, side))
+    return side // model.multiple_of * model.multiple_of or model.multiple_of

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from artstudio.engine import Lane
 from artstudio.engine.cancel import CancelToken
 from artstudio.style import pixels as px
 from artstudio.style.builtin_styles import (
@@ -155,6 +156,12 @@ def prepare(options: StyleOptions) -> str:
     options.checked()
     _run, load = _ENGINES[options.engine]
     return load(options)
+
+
+def lane_for(options: StyleOptions) -> Lane:
+    """CycleGAN is a torch network that may use the GPU: the accelerator lane.
+    The ONNX styles run on the CPU pool beside other work."""
+    return Lane.ACCELERATOR if options.engine == "cyclegan" else Lane.POOL
 
 
 def style_processor(options: StyleOptions,

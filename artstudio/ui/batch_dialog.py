@@ -35,7 +35,7 @@ from artstudio.batch import BadBatchLocation, BatchReport, BatchSettings, Folder
 from artstudio.batch.naming import check_locations
 from artstudio.batch.pipeline import run_folder_job
 from artstudio.engine import JobEvent, JobHandle, JobKind, Lane
-from artstudio.style.transfer import StyleOptions, style_processor
+from artstudio.style.transfer import StyleOptions, lane_for, style_processor
 from artstudio.ui.job_runner import JobRunner
 from artstudio.ui.style_chooser import StyleChooser
 
@@ -259,4 +259,4 @@ class StyleBatchDialog(FolderBatchDialog):
 
     def _lane(self, options: StyleOptions) -> Lane:
         # GPU models share the single accelerator lane; ONNX CPU work uses the pool.
-        return Lane.ACCELERATOR if options.engine == "cyclegan" else Lane.POOL
+        return lane_for(options)

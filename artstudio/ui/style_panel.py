@@ -159,7 +159,7 @@ class StylePanel(QWidget):
         return doc.composite().copy(), doc.rect, "Styled image"
 
     def stylize(self) -> JobHandle | None:
-        from artstudio.style.transfer import StyleLayerJob, run_style_job
+        from artstudio.style.transfer import StyleLayerJob, lane_for, run_style_job
 
         if self.doc is None:
             return None
@@ -172,7 +172,7 @@ class StylePanel(QWidget):
         if not pixels[..., 3].any():
             self.status.setText("Nothing to stylize there: the pixels are all transparent")
             return None
-        lane = Lane.ACCELERATOR if options.engine == "cyclegan" else Lane.POOL
+        lane = lane_for(options)
         made_for = DocumentMark.of(self.doc)
         self.status.setText(f"Stylizing: {options.describe()}")
         self.cancel_button.setEnabled(True)

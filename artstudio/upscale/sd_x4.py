@@ -82,7 +82,6 @@ class DiffusionUpscaler:
                             output_type="np", callback=each_step, callback_steps=1)
         return np.asarray(out.images[0], np.float32)
 
-
     def run_alpha(self, alpha: np.ndarray) -> np.ndarray:
         """Alpha by Lanczos: a generative model would invent edges in it."""
         from PIL import Image

@@ -38,7 +38,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from artstudio.diffusion.find_models import FoundModels, find_diffusion_models
 from artstudio.diffusion.history import GenerationHistory, HistoryEntry
 from artstudio.diffusion.params import SEED_MODES, GenerationParams
 from artstudio.diffusion.results import (
@@ -308,11 +307,14 @@ class GeneratePanel(QWidget):
 
     def refresh_models(self) -> None:
         self.status.setText("Looking for models…")
+        # Imported here: scanning needs the model-file readers, the window's start does not.
+        from artstudio.diffusion.find_models import find_diffusion_models
+
         self.runner.run(find_diffusion_models, list(self.settings.model_folders),
                         title="Find models", kind=JobKind.INTERNAL, lane=Lane.POOL,
                         on_done=self._models_scanned, on_failed=self.status.setText)
 
-    def _models_scanned(self, found: FoundModels) -> None:
+    def _models_scanned(self, found) -> None:
         self.taesd = found.preview_decoders
         self.set_models(found.models)
 

@@ -40,7 +40,7 @@ def main() -> None:
 
 
     from artstudio.diffusion import generate as diffusion
-    from artstudio.diffusion import loading as pipelines
+    from artstudio.diffusion import loading
     from artstudio.diffusion.params import GenerationParams
     from artstudio.engine import Engine, JobKind, JobState, Lane
     from artstudio.model_files.offline import offline_and_quiet
@@ -53,7 +53,7 @@ def main() -> None:
         params = GenerationParams(
             model=str(folder), prompt="a red cat", steps=args.steps, width=args.size,
             height=args.size, seed=1, device="cpu", precision="float32", preview_every=1)
-        model = pipelines.get_model(params.model, params.variant, params.device,
+        model = loading.get_model(params.model, params.variant, params.device,
                                     params.precision, params.cpu_offload)
 
         unet_starts: list[float] = []

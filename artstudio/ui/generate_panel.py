@@ -336,7 +336,8 @@ class GeneratePanel(QWidget):
             self.status.setText("No Stable Diffusion model found. Add the folder that holds "
                                 "your .safetensors or diffusers models in Tools > Settings.")
         else:
-            self.status.setText(f"{len(self.models)} models found")
+            count = len(self.models)
+            self.status.setText(f"{count} model{'' if count == 1 else 's'} found")
 
     def _ask_download(self) -> None:
         repo, ok = QInputDialog.getText(self, "Download a model",

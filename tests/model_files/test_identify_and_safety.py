@@ -12,8 +12,7 @@ from safetensors.torch import save_file
 
 from artstudio.diffusion.loading import VariantNeeded, resolve_variant
 from artstudio.engine.errors import UserFacingError
-from artstudio.model_files import identify as models
-from artstudio.model_files import safe_load, scan
+from artstudio.model_files import identify, safe_load, scan
 
 
 @pytest.mark.parametrize("kind,expected,prediction", [
@@ -21,7 +20,7 @@ from artstudio.model_files import safe_load, scan
     ("sd2-v", "sd2", "v_prediction"), ("sdxl-base", "sdxl-base", "epsilon"),
 ])
 def test_identifies_diffusers_folders(tiny, kind, expected, prediction):
-    info = models.identify(tiny[kind]["diffusers"])
+    info = identify.identify(tiny[kind]["diffusers"])
     assert (info.kind, info.format, info.prediction) == (expected, "diffusers", prediction)
     assert info.family == expected.split("-")[0] and info.size > 0 and len(info.short_hash) == 12
 
@@ -33,14 +32,14 @@ def test_identifies_single_files_by_keys(tiny, tmp_path, kind, expected):
     # A copy without the config folder beside it: only the tensors decide.
     lone = tmp_path / "renamed-to-mislead-sdxl.safetensors"
     shutil.copy(tiny[kind]["single"], lone)
-    info = models.identify(lone)
+    info = identify.identify(lone)
     assert info.kind == expected and info.format == "single-file"
 
 
 def test_sd2_needs_a_variant_choice_unless_told(tiny, tmp_path):
     lone = tmp_path / "sd2.safetensors"
     shutil.copy(tiny["sd2-v"]["single"], lone)
-    info = models.identify(lone)
+    info = identify.identify(lone)
     assert info.needs_variant_choice
     with pytest.raises(VariantNeeded) as caught:
         resolve_variant(info, None)
@@ -50,9 +49,9 @@ def test_sd2_needs_a_variant_choice_unless_told(tiny, tmp_path):
         resolve_variant(info, "sdxl-base")
     # an A1111-style yaml beside it says v-prediction
     (tmp_path / "sd2.yaml").write_text('model:\n  params:\n    parameterization: "v"\n')
-    assert models.identify(lone).prediction == "v_prediction"
+    assert identify.identify(lone).prediction == "v_prediction"
     # the config folder beside the tiny checkpoint says so too
-    assert models.identify(tiny["sd2-v"]["single"]).prediction == "v_prediction"
+    assert identify.identify(tiny["sd2-v"]["single"]).prediction == "v_prediction"
 
 
 def _fake(path, shapes):
@@ -79,24 +78,24 @@ UNET = "model.diffusion_model."
     ({"some.other.weight": (3, 3)}, "unknown"),
 ])
 def test_identifies_kinds_from_header_shapes(tmp_path, shapes, expected):
-    assert models.identify(_fake(tmp_path / "m.safetensors", shapes)).kind == expected
+    assert identify.identify(_fake(tmp_path / "m.safetensors", shapes)).kind == expected
 
 
 def test_truncated_and_garbage_files_are_invalid_with_a_reason(tiny, tmp_path):
     data = tiny["sd1"]["single"].read_bytes()
     cut = tmp_path / "cut.safetensors"
     cut.write_bytes(data[: len(data) // 2])
-    info = models.identify(cut)
+    info = identify.identify(cut)
     assert info.kind == "invalid" and "truncated" in info.notes[0]
     junk = tmp_path / "junk.safetensors"
     junk.write_bytes(os.urandom(4096))
-    assert models.identify(junk).kind == "invalid"
+    assert identify.identify(junk).kind == "invalid"
     huge = tmp_path / "huge.safetensors"
     huge.write_bytes(struct.pack("<Q", 10**12) + b"{}")
-    assert models.identify(huge).kind == "invalid"
+    assert identify.identify(huge).kind == "invalid"
     junk_ckpt = tmp_path / "junk.ckpt"
     junk_ckpt.write_bytes(os.urandom(4096))
-    info = models.identify(junk_ckpt)
+    info = identify.identify(junk_ckpt)
     assert info.kind == "invalid" and info.notes
     with pytest.raises(UserFacingError):
         safe_load.load_state_dict(cut)
@@ -108,7 +107,7 @@ def test_plain_ckpt_is_read_with_weights_only(tiny, tmp_path):
     state = load_file(str(tiny["sd1"]["single"]))
     ckpt = tmp_path / "model.ckpt"
     torch.save({"state_dict": state, "global_step": 7}, ckpt)
-    info = models.identify(ckpt)
+    info = identify.identify(ckpt)
     assert info.kind == "sd1"
     loaded = safe_load.load_state_dict(ckpt)
     assert set(loaded) == set(state)
@@ -130,7 +129,7 @@ def test_malicious_pickle_is_refused_and_never_runs(tmp_path, suffix):
     assert not marker.exists()
     with pytest.raises(safe_load.UnsafeModelError, match="arbitrary code"):
         safe_load.load_state_dict(evil)
-    info = models.identify(evil)
+    info = identify.identify(evil)
     assert info.kind == "invalid" and "Refused" in info.notes[0]
     assert scan.scan([tmp_path])[0].kind == "invalid"
     assert not marker.exists()

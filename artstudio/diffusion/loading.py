@@ -138,6 +138,24 @@ def _pipeline_class(name: str):
     return getattr(diffusers, name)
 
 
+_AUTO_PIPELINES = {"txt2img": "AutoPipelineForText2Image",
+                   "img2img": "AutoPipelineForImage2Image",
+                   "inpaint": "AutoPipelineForInpainting"}
+
+
+def _derive(pipe, mode: str, class_name: str):
+    """The pipeline `class_name` for `mode` over `pipe`'s loaded modules.
+
+    Through diffusers' AutoPipeline, which builds the class from the modules as
+    they are: `DiffusionPipeline.from_pipe` casts every shared module to
+    float32 unless given a dtype (diffusers 0.42), which would double an fp16
+    model's memory the first time the artist inpaints."""
+    derived = _pipeline_class(_AUTO_PIPELINES[mode]).from_pipe(pipe)
+    if type(derived).__name__ != class_name:
+        raise UserFacingError(f"This model has no {class_name}; {mode} is not available for it.")
+    return derived
+
+
 def _load_single_file(info: ModelInfo, variant: str, dtype) -> Any:
     path = info.path
     spec, chosen = families.variant(variant)
@@ -236,7 +254,7 @@ def load_model(path: str | os.PathLike, variant: str | None = None, device: str 
     spec, chosen_variant = families.variant(chosen)
     if chosen_variant.inpaint and type(pipe).__name__ != spec.pipelines["inpaint"]:
         # Some folders name the text-to-image class for a 9-channel UNet.
-        pipe = _pipeline_class(spec.pipelines["inpaint"]).from_pipe(pipe)
+        pipe = _derive(pipe, "inpaint", spec.pipelines["inpaint"])
     offload = _wants_offload(choice, cpu_offload)
     if offload:
         pipe.enable_model_cpu_offload(device=choice.torch_device)
@@ -272,7 +290,7 @@ def pipeline_for(model: LoadedModel, mode: str):
     if variant.inpaint or mode == "txt2img" or variant.modes != families.MODES:
         return model.pipe
     if mode not in model.derived:
-        derived = _pipeline_class(model.family_spec.pipelines[mode]).from_pipe(model.pipe)
+        derived = _derive(model.pipe, mode, model.family_spec.pipelines[mode])
         derived.set_progress_bar_config(disable=True)
         model.derived[mode] = derived
     pipe = model.derived[mode]

@@ -42,11 +42,15 @@ def latents_to_rgb(latents: Any, family: str = "sd1", min_side: int = 128):
 TAESD_CLASS = "AutoencoderTiny"
 
 
-def _names_in(path) -> set[str]:
-    """The words of a path's folder names ("models--madebyollin--taesdxl" gives
-    models, madebyollin, taesdxl): TAESD decoders of different latent spaces
-    share one config, so only their names tell them apart."""
-    return {word for part in path.parts for word in re.split(r"[^a-z0-9]+", part.lower())}
+def _decoder_name(folder) -> set[str]:
+    """The words of a decoder folder's own name, or of its hub repository for a
+    cache snapshot (models--madebyollin--taesdxl/snapshots/<rev> gives
+    madebyollin, taesdxl): TAESD decoders of different latent spaces share one
+    config, so only their names tell them apart."""
+    name = folder.name
+    if folder.parent.name == "snapshots" and folder.parent.parent.name.startswith("models--"):
+        name = folder.parent.parent.name.removeprefix("models--")
+    return set(re.split(r"[^a-z0-9]+", name.lower()))
 
 
 def find_taesd(roots, family: str, max_depth: int = 4):
@@ -57,22 +61,22 @@ def find_taesd(roots, family: str, max_depth: int = 4):
     from pathlib import Path
 
     space = families.family(family).latent
+    others = {n for f in families.FAMILIES if f.latent != space for n in f.latent.taesd_names}
     for root in roots:
         root = Path(root)
         if not root.is_dir():
             continue
         for config in sorted(root.rglob("config.json")):
-            relative = config.relative_to(root)
-            if len(relative.parts) > max_depth + 1:
+            if len(config.relative_to(root).parts) > max_depth + 1:
                 continue
             try:
                 data = json.loads(config.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue
+            words = _decoder_name(config.parent)
             if (data.get("_class_name") == TAESD_CLASS
                     and data.get("latent_channels", 4) == space.channels
-                    and _names_in(relative.parent if relative.parent.parts else Path(root.name))
-                    & set(space.taesd_names)):
+                    and words & set(space.taesd_names) and not words & others):
                 return config.parent
     return None
 

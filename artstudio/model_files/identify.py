@@ -57,6 +57,13 @@ class ModelInfo:
         return self.kind in families.ambiguous_kinds() and not self.prediction
 
 
+# Kinds of the families whose files may not say their prediction type (SD2 and
+# its inpainting model): an A1111 yaml beside the file can.
+_YAML_PREDICTION_KINDS = frozenset(
+    kind for ambiguous in families.ambiguous_kinds()
+    for kind in families.family_of_kind(ambiguous).kinds)
+
+
 def family_of(kind: str) -> str:
     spec = families.family_of_kind(kind)
     if spec is not None:
@@ -150,7 +157,7 @@ def identify_file(path: Path) -> ModelInfo:
             notes.append(f"configured by the folder {override.name}/ beside it")
             kind, prediction = folder.kind, folder.prediction or prediction
     yaml_path = path.with_suffix(".yaml")
-    if yaml_path.is_file() and kind in families.ambiguous_kinds():
+    if yaml_path.is_file() and kind in _YAML_PREDICTION_KINDS:
         prediction = _prediction_from_yaml(yaml_path) or "epsilon"
         notes.append(f"prediction type from {yaml_path.name}")
     return ModelInfo(path, kind, family_of(kind), "single-file", size, short, prediction,
@@ -203,7 +210,8 @@ def identify_diffusers_folder(folder: Path, require_weights: bool = True) -> Mod
     denoiser = folder / (spec.denoiser if spec else "unet")
     if require_weights and kind != "unknown" and not any(
             denoiser.glob("*.safetensors")) and not any(denoiser.glob("*.bin")):
-        notes.append(f"the {denoiser.name} has no weights file")
+        label = "UNet" if denoiser.name == "unet" else denoiser.name
+        notes.append(f"the {label} has no weights file")
         kind = "invalid"
     return ModelInfo(folder, kind, family_of(kind), "diffusers", size, _folder_hash(folder),
                      prediction, tuple(notes))

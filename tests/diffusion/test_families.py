@@ -59,3 +59,20 @@ def test_loaded_models_answer_from_their_variant(tiny):
     assert (model.family, model.variant, model.is_inpaint_model) == ("sd1", "sd1-inpaint", True)
     assert type(model.pipe).__name__ == families.family("sd1").pipelines["inpaint"]
     assert model.native_size == 64  # the tiny UNet's 32 latent pixels times the VAE's 2
+
+
+def test_mode_pipelines_keep_the_model_in_its_precision(tiny):
+    """Deriving the image-to-image and inpainting pipelines shares the loaded
+    modules as they are: an fp16/bf16 model must not be cast to float32 (twice
+    the memory) the first time the artist inpaints."""
+    import torch
+
+    from artstudio.diffusion.loading import load_model, pipeline_for
+
+    model = load_model(tiny["sdxl-base"]["diffusers"], device="cpu", precision="bfloat16")
+    for mode in ("img2img", "inpaint"):
+        pipe = pipeline_for(model, mode)
+        assert type(pipe).__name__ == families.family("sdxl").pipelines[mode]
+        assert pipe.unet is model.pipe.unet
+    assert model.pipe.unet.dtype == torch.bfloat16
+    assert model.pipe.text_encoder_2.dtype == torch.bfloat16

@@ -234,6 +234,11 @@ def test_taesd_decoders_are_told_apart_by_the_names_their_family_lists(tmp_path)
     assert find_taesd(roots, "sd1") == sd
     assert find_taesd(roots, "sd2") == sd
     assert find_taesd([tmp_path / "hub"], "sd1") is None
+    nested = tmp_path / "other" / "TAESD" / "taesdxl"  # the folder's own name decides
+    nested.mkdir(parents=True)
+    (nested / "config.json").write_text(json.dumps(config))
+    assert find_taesd([tmp_path / "other"], "sd1") is None
+    assert find_taesd([tmp_path / "other"], "sdxl") == nested
 
 
 def test_taesd_previews_when_the_artist_has_one(tiny, tmp_path, no_progress, token):

@@ -8,7 +8,7 @@ outpainting without a window, writing PNGs that carry their parameters.
         --init photo.png --mask door-mask.png --only-masked
 
 Exit status: 0 done, 1 generation failed (the reason on stderr), 2 bad
-arguments, 130 interrupted.
+arguments or an unusable model, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -79,6 +79,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="auto, cpu, cuda or mps (default %(default)s)")
     parser.add_argument("--out", type=Path, default=Path("."), metavar="FILE_OR_DIR",
                         help="a folder (files named by seed) or, for one image, a .png")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace --out FILE.png when it exists (default: refuse)")
 
 
 def _load(path: Path, max_megapixels: float, grey: bool = False):
@@ -120,27 +122,60 @@ def remembered_variant(model: Path, settings) -> str | None:
     return settings.model_variants.get(info.short_hash) if info.needs_variant_choice else None
 
 
+def _check_out(out: Path, count: int, overwrite: bool) -> None:
+    """Refuse an --out that would become something else than it names."""
+    from artstudio.document.save import EXPORT_FORMATS
+
+    suffix = out.suffix.lower()
+    if suffix in EXPORT_FORMATS and suffix != ".png":
+        raise ValueError(f"--out {out.name}: generate writes PNG, which carries the settings "
+                         "that made the picture; name the file .png (artstudio export converts)")
+    if suffix == ".png" and count > 1:
+        raise ValueError(f"--out {out.name} names one file, but --count {count} makes "
+                         f"{count} images: give a folder")
+    if suffix == ".png" and out.exists() and not overwrite:
+        raise ValueError(f"--out {out.name} already exists: choose another name, or add "
+                         "--overwrite to replace it")
+
+
+def _check_model(model: Path) -> None:
+    """An unusable model is a bad argument (exit 2), found before any work."""
+    from artstudio.model_files.identify import identify
+
+    info = identify(model)
+    if not info.is_diffusion:
+        why = "; ".join(info.notes) or f"it was identified as {info.kind}"
+        raise ValueError(f"{Path(model).name} is not a model generate can use: {why}")
+
+
 def build_params(args: argparse.Namespace):
-    from artstudio.diffusion.params import GenerationParams
+    from artstudio.diffusion.params import GenerationParams, check_params
     from artstudio.model_files.hub import resolve_model
     from artstudio.settings import load_settings
 
     args.model = resolve_model(str(args.model))
     if (args.mask or args.outpaint) and not args.init:
         raise ValueError("--mask and --outpaint need --init IMAGE")
+    _check_out(args.out, args.count, args.overwrite)
+    for flag, side in (("--width", args.width), ("--height", args.height)):
+        if side is not None and side % 8:
+            raise ValueError(f"{flag} {side} is not a multiple of 8 (the model works in blocks "
+                             f"of 8 pixels): use {max(8, side // 8 * 8)} or {side // 8 * 8 + 8}")
+    _check_model(args.model)
     settings = load_settings()[0]
     limit = settings.max_image_megapixels
     init = _load(args.init, limit) if args.init else None
     mask = _load(args.mask, limit, grey=True) if args.mask else None
     variant = args.variant or remembered_variant(args.model, settings)
     width, height = args.width, args.height
-    if init is not None:
-        width = width or init.width
-        height = height or init.height
-    elif width is None or height is None:
-        native = default_size(args.model, variant)
-        width, height = width or native, height or native
-    return GenerationParams(
+    if width is None or height is None:  # 0 is refused below, never taken as "default"
+        if init is not None:
+            default_w, default_h = init.width, init.height
+        else:
+            default_w = default_h = default_size(args.model, variant)
+        width = default_w if width is None else width
+        height = default_h if height is None else height
+    params = GenerationParams(
         model=str(args.model), prompt=args.prompt, negative_prompt=args.negative,
         steps=args.steps, cfg_scale=args.cfg, seed=args.seed, seed_mode=args.seed_mode,
         width=width, height=height, count=args.count, scheduler=args.scheduler,
@@ -148,6 +183,8 @@ def build_params(args: argparse.Namespace):
         outpaint=args.outpaint, variant=variant,
         device=args.device, preview_every=0,
     )
+    check_params(params)  # a value out of range is a bad argument, refused before loading
+    return params
 
 
 def run(args: argparse.Namespace) -> int:
@@ -165,7 +202,7 @@ def run(args: argparse.Namespace) -> int:
               "as chosen in the app (--variant chooses another)", file=sys.stderr)
     progress = TerminalProgress()
     try:
-        written = generate_to_files(params, args.out, progress)
+        written = generate_to_files(params, args.out, progress, overwrite=args.overwrite)
     except Exception as exc:  # every failure becomes one line; details are in the log
         progress.close()
         import logging

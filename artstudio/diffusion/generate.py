@@ -159,25 +159,34 @@ def run(params: GenerationParams, progress, cancel: CancelToken) -> GenerationRe
     return GenerationResult(images=images, infos=infos, notes=notes)
 
 
+def _targets(out: Path, seeds: list[int], overwrite: bool) -> list[Path]:
+    """Where each image goes: `out` itself for one image named .png, else
+    <seed>.png files in the folder `out` that never replace an earlier one."""
+    if out.suffix.lower() == ".png" and len(seeds) == 1:
+        if out.exists() and not overwrite:
+            raise UserFacingError(f"{out.name} already exists; choose another name or allow "
+                                  "overwriting it.")
+        return [out]
+    targets: list[Path] = []
+    for seed in seeds:
+        target, n = out / f"{seed}.png", 1
+        while target.exists() or target in targets:
+            target, n = out / f"{seed}-{n}.png", n + 1
+        targets.append(target)
+    return targets
+
+
 def generate_to_files(params: GenerationParams, out: str | Path, progress=None,
-                      cancel: CancelToken | None = None) -> list[Path]:
+                      cancel: CancelToken | None = None, overwrite: bool = False) -> list[Path]:
     """For the command line: generate and write PNGs with metadata. `out` is a
     folder (files named <seed>.png, never overwriting) or, for one image, a
-    .png path."""
+    .png path (an existing one only with `overwrite`, checked before any work)."""
+    out = Path(out)
+    if out.suffix.lower() == ".png" and params.count == 1:
+        _targets(out, [0], overwrite)
     progress = progress or (lambda *a, **k: None)
     result = run(params, progress, cancel or CancelToken())
-    out = Path(out)
-    written = []
-    for image, info in zip(result.images, result.infos, strict=True):
-        if out.suffix.lower() == ".png" and len(result.images) == 1:
-            target = out
-            target.parent.mkdir(parents=True, exist_ok=True)
-        else:
-            out.mkdir(parents=True, exist_ok=True)
-            target = out / f"{info.seed}.png"
-            n = 1
-            while target.exists():
-                target = out / f"{info.seed}-{n}.png"
-                n += 1
-        written.append(metadata.save_png(image, target, info.metadata))
-    return written
+    targets = _targets(out, [info.seed for info in result.infos], overwrite)
+    targets[0].parent.mkdir(parents=True, exist_ok=True)
+    return [metadata.save_png(image, target, info.metadata)
+            for image, info, target in zip(result.images, result.infos, targets, strict=True)]

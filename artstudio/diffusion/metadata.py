@@ -79,8 +79,13 @@ def png_info(meta: dict[str, Any]):
 
 
 def save_png(image, path: str | Path, meta: dict[str, Any]) -> Path:
+    """Write the PNG through a temporary file renamed over `path`: on a full
+    disk or any other failure an existing file is left as it was."""
+    from artstudio.document.save import atomic_write
+
     path = Path(path)
-    image.save(path, format="PNG", pnginfo=png_info(meta))
+    info = png_info(meta)
+    atomic_write(path, lambda stream: image.save(stream, format="PNG", pnginfo=info))
     return path
 
 

@@ -7,6 +7,7 @@ panel and `artstudio generate` read them from here).
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -87,8 +88,21 @@ def round_size(width: int, height: int) -> tuple[int, int, str]:
     return w, h, note
 
 
+MAX_SIDE = 8192  # pixels: a latent of this size already needs tens of GB to denoise
+MAX_SEED = 2**32 - 1  # torch generators take 64 bits, but A1111 and our metadata 32
+
+
 def check_params(p: GenerationParams) -> None:
-    """Clear errors early, before a model is loaded (diffusers' habit)."""
+    """Clear errors early, before a model is loaded (diffusers' habit): a
+    value out of range is refused, never clamped or wrapped."""
+    for name, side in (("Width", p.width), ("Height", p.height)):
+        if not 8 <= side <= MAX_SIDE:
+            raise UserFacingError(f"{name} must be between 8 and {MAX_SIDE} pixels, not {side}.")
+    if not math.isfinite(p.cfg_scale) or p.cfg_scale < 0:
+        raise UserFacingError(f"The guidance scale (CFG) must be a number of 0 or more, "
+                              f"not {p.cfg_scale}.")
+    if p.seed is not None and not 0 <= p.seed <= MAX_SEED:
+        raise UserFacingError(f"A seed must be between 0 and {MAX_SEED}, not {p.seed}.")
     if p.steps < 1 or p.steps > 1000:
         raise UserFacingError("Steps must be between 1 and 1000.")
     if p.count < 1:

@@ -107,7 +107,7 @@ def test_generate_bad_model_and_missing_init(tmp_path, capsys):
     not_model = tmp_path / "notes.safetensors"
     not_model.write_bytes(b"\x00" * 64)
     assert main(["generate", "--model", str(not_model), "--prompt", "x", "--steps", "2",
-                 "--width", "64", "--height", "64", "--out", str(tmp_path)]) == 1
+                 "--width", "64", "--height", "64", "--out", str(tmp_path)]) == 2  # unusable
     assert "notes.safetensors" in capsys.readouterr().err
     assert main(["generate", "--model", str(not_model), "--prompt", "x",
                  "--mask", str(not_model)]) == 2

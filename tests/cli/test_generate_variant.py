@@ -26,7 +26,7 @@ def ambiguous_sd2(tiny, tmp_path):
 def requests(monkeypatch):
     made = []
 
-    def record(params, out, progress):
+    def record(params, out, progress, **_options):
         made.append(params)
         return []
 

@@ -15,6 +15,7 @@ new engine is a module with `stylize_X(rgba, options, progress, cancel)` and
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -109,8 +110,10 @@ class StyleOptions:
             if not self.style_images:
                 raise ValueError("the painting style needs at least one style image")
             ws = self.style_image_weights
-            if len(ws) != len(self.style_images) or min(ws) < 0 or sum(ws) <= 0:
-                raise ValueError("give one non-negative weight per style image, not all zero")
+            if (len(ws) != len(self.style_images) or not all(map(math.isfinite, ws))
+                    or min(ws) < 0 or sum(ws) <= 0):
+                raise ValueError("give one finite, non-negative weight per style image, "
+                                 "not all zero")
         elif not self.cyclegan_path:
             raise ValueError("the CycleGAN engine needs a generator file")
         return self

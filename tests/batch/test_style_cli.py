@@ -79,6 +79,15 @@ def test_bad_arguments_exit_2(folder, tmp_path, args, capsys):
     assert "error:" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("weight", ["nan", "inf", "-1"])
+def test_painting_weights_must_be_finite_and_not_negative(folder, tmp_path, capsys, weight):
+    painting = next(folder.glob("*.png"))
+    out = tmp_path / "o"
+    assert main([str(folder), str(out), "--style-image", f"{painting}@{weight}"]) == 2
+    assert "finite, non-negative weight" in capsys.readouterr().err
+    assert not out.exists()
+
+
 @pytest.mark.filterwarnings("ignore:Detected pickle protocol:UserWarning")
 def test_output_inside_input_and_unsafe_model_exit_2(folder, tmp_path, capsys):
     assert main([str(folder), str(folder / "out"), "--style", "1"]) == 2

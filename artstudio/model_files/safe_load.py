@@ -144,7 +144,9 @@ def load_pickle_weights_only(path: Path, device: str = "cpu") -> Any:
             "and unpickling them could run arbitrary code. Use a .safetensors version of this "
             f"model instead. (Detail: {str(exc).splitlines()[0][:200]})"
         ) from exc
-    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+    # Garbage makes the restricted unpickler fail in many ways (IndexError,
+    # KeyError, ...): none of them ran anything, all mean "not a model file".
+    except Exception as exc:
         raise InvalidModelError(
             f"{path.name} is not a readable model file (corrupt or truncated): "
             f"{str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}"

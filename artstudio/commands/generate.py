@@ -93,32 +93,9 @@ def _load(path: Path, max_megapixels: float, grey: bool = False):
     return image.convert("L") if grey else image.convert("RGB")
 
 
-def default_size(model: str | Path, variant: str | None = None) -> int:
-    """The side a model was trained at, from its family's registry entry (SDXL
-    1024, SD 2 768 px v-prediction 768, others 512)."""
-    from artstudio.diffusion import families
-    from artstudio.model_files.identify import identify
-
-    try:
-        info = identify(model)
-    except Exception:  # an unreadable model fails later with a better message
-        return 512
-    spec = families.family_of_kind(info.kind)
-    if spec is None:
-        return 512
-    if variant in {v.name for v in spec.variants}:
-        return families.variant(variant)[1].size
-    candidates = spec.variants_of(info.kind)
-    known = [v for v in candidates if v.prediction == info.prediction] or candidates
-    return min(v.size for v in known)
-
-
-def remembered_variant(model: Path, settings) -> str | None:
+def remembered_variant(info, settings) -> str | None:
     """The variant chosen for this model in the app (Settings.model_variants),
     when its file cannot tell which it is."""
-    from artstudio.model_files.identify import identify
-
-    info = identify(model)  # an unreadable model is an "invalid" ModelInfo, not an error
     return settings.model_variants.get(info.short_hash) if info.needs_variant_choice else None
 
 
@@ -138,17 +115,20 @@ def _check_out(out: Path, count: int, overwrite: bool) -> None:
                          "--overwrite to replace it")
 
 
-def _check_model(model: Path) -> None:
-    """An unusable model is a bad argument (exit 2), found before any work."""
+def _usable_model(model: Path):
+    """The model's ModelInfo; an unusable model is a bad argument (exit 2),
+    found before any work."""
     from artstudio.model_files.identify import identify
 
     info = identify(model)
     if not info.is_diffusion:
         why = "; ".join(info.notes) or f"it was identified as {info.kind}"
         raise ValueError(f"{Path(model).name} is not a model generate can use: {why}")
+    return info
 
 
 def build_params(args: argparse.Namespace):
+    from artstudio.diffusion import families
     from artstudio.diffusion.params import GenerationParams, check_params
     from artstudio.model_files.hub import resolve_model
     from artstudio.settings import load_settings
@@ -161,18 +141,18 @@ def build_params(args: argparse.Namespace):
         if side is not None and side % 8:
             raise ValueError(f"{flag} {side} is not a multiple of 8 (the model works in blocks "
                              f"of 8 pixels): use {max(8, side // 8 * 8)} or {side // 8 * 8 + 8}")
-    _check_model(args.model)
+    info = _usable_model(args.model)
     settings = load_settings()[0]
     limit = settings.max_image_megapixels
     init = _load(args.init, limit) if args.init else None
     mask = _load(args.mask, limit, grey=True) if args.mask else None
-    variant = args.variant or remembered_variant(args.model, settings)
+    variant = args.variant or remembered_variant(info, settings)
     width, height = args.width, args.height
     if width is None or height is None:  # 0 is refused below, never taken as "default"
         if init is not None:
             default_w, default_h = init.width, init.height
         else:
-            default_w = default_h = default_size(args.model, variant)
+            default_w = default_h = families.default_size(info.kind, info.prediction, variant)
         width = default_w if width is None else width
         height = default_h if height is None else height
     params = GenerationParams(

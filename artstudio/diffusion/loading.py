@@ -187,8 +187,8 @@ def _prediction_override(variant: str) -> str | None:
     """The prediction type a variant forces on its scheduler: only where one
     kind comes in variants that differ by it (SD2), since a folder's own
     scheduler config is otherwise right (some SD1 fine-tunes predict velocity)."""
-    spec, chosen = families.variant(variant)
-    return chosen.prediction if len(spec.variants_of(chosen.kind)) > 1 else None
+    chosen = families.variant(variant)[1]
+    return chosen.prediction if chosen.kind in families.ambiguous_kinds() else None
 
 
 def _load_scheduler(config_dir: Path, variant: str):

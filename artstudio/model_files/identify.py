@@ -26,15 +26,13 @@ from artstudio.model_files import safe_load
 
 log = logging.getLogger(__name__)
 
-# Kinds beside the diffusion families' own (families.diffusion_kinds()).
-OTHER_KINDS = ("upscaler", "unknown", "invalid")
 MODEL_SUFFIXES = safe_load.SAFETENSORS_SUFFIXES + safe_load.PICKLE_SUFFIXES
 
 
 @dataclass(frozen=True)
 class ModelInfo:
     path: Path
-    kind: str  # a family's kind ("sd1-inpaint", "sdxl-base", ...) or one of OTHER_KINDS
+    kind: str  # a family's kind ("sd1-inpaint", "sdxl-base", ...), "upscaler", "unknown", "invalid"
     family: str  # a family's name, "upscaler", or "" when unknown
     format: str  # "diffusers" or "single-file"
     size: int  # bytes on disk (whole folder for diffusers)
@@ -174,12 +172,12 @@ def _read_json(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _folder_configs(folder: Path) -> families.FolderConfigs:
+def _folder_configs(folder: Path, index: dict) -> families.FolderConfigs:
     components = {}
     for config in sorted(folder.glob("*/config.json")):
         components[config.parent.name] = _read_json(config)
     return families.FolderConfigs(
-        index=_read_json(folder / "model_index.json"), components=components,
+        index=index, components=components,
         scheduler=_read_json(folder / "scheduler" / "scheduler_config.json"))
 
 
@@ -205,7 +203,7 @@ def identify_diffusers_folder(folder: Path, require_weights: bool = True) -> Mod
     if not index:
         return ModelInfo(folder, "invalid", "", "diffusers", size, "",
                          notes=("model_index.json is missing or unreadable",))
-    kind, prediction, notes = classify_diffusers_configs(_folder_configs(folder))
+    kind, prediction, notes = classify_diffusers_configs(_folder_configs(folder, index))
     spec = families.family_of_kind(kind)
     denoiser = folder / (spec.denoiser if spec else "unet")
     if require_weights and kind != "unknown" and not any(

@@ -493,7 +493,7 @@ class GeneratePanel(QWidget):
             raise RequestRefused("Choose a model first (Rescan looks in the model folders again)")
         variant = self._variant_for(info)
         if variant == "":
-            raise RequestRefused("Generation needs the SD 2 variant")
+            raise RequestRefused("Generation needs the model's variant: choose one")
         if mode == MODE_TXT2IMG and not self.prompt.toPlainText().strip():
             raise RequestRefused("Text to image needs a prompt")
         width, height = ((frame.w, frame.h) if self.match_frame.isChecked()

@@ -43,12 +43,17 @@ def test_previews_use_the_family_latent_factors(family, expected):
 
 
 def test_default_sizes_come_from_the_registry(tiny):
-    from artstudio.commands.generate import default_size
+    from artstudio.model_files.identify import identify
+
+    def default_size(model, variant=None):
+        info = identify(model)
+        return families.default_size(info.kind, info.prediction, variant)
 
     assert default_size(tiny["sd1"]["diffusers"]) == 512
     assert default_size(tiny["sdxl-base"]["diffusers"]) == 1024
     assert default_size(tiny["sd2-v"]["diffusers"]) == 768  # its scheduler predicts velocity
     assert default_size(tiny["sd2-v"]["diffusers"], "sd2") == 512
+    assert default_size(tiny["sd2-v"]["diffusers"], "sdxl-base") == 768  # another family's
     assert default_size(tiny["root"] / "no-such-model") == 512
 
 

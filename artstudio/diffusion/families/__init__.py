@@ -49,14 +49,24 @@ def variant_names() -> tuple[str, ...]:
     return tuple(_VARIANTS)
 
 
-def diffusion_kinds() -> tuple[str, ...]:
-    return tuple(_BY_KIND)
-
-
 def ambiguous_kinds() -> tuple[str, ...]:
     """Kinds whose files cannot say which variant they are (SD2's 512 px
     noise prediction or 768 px v-prediction): the artist is asked once."""
     return tuple(k for k, f in _BY_KIND.items() if len(f.variants_of(k)) > 1)
+
+
+def default_size(kind: str, prediction: str = "", variant_name: str | None = None) -> int:
+    """The side a model of `kind` was trained at: the chosen variant's, else
+    the one its prediction type names, else the smallest of its kind's
+    (512 for a kind no family knows)."""
+    spec = _BY_KIND.get(kind)
+    if spec is None:
+        return 512
+    if variant_name in _VARIANTS and _VARIANTS[variant_name][0] is spec:
+        return _VARIANTS[variant_name][1].size
+    candidates = spec.variants_of(kind)
+    known = [v for v in candidates if v.prediction == prediction] or candidates
+    return min(v.size for v in known)
 
 
 def recognisers():
@@ -70,5 +80,5 @@ def recognisers():
 
 
 __all__ = ["FAMILIES", "MODES", "FamilySpec", "FolderConfigs", "LatentSpace", "Recognised",
-           "Variant", "ambiguous_kinds", "diffusion_kinds", "family", "family_of_kind",
+           "Variant", "ambiguous_kinds", "default_size", "family", "family_of_kind",
            "recognisers", "variant", "variant_names"]

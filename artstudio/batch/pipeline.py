@@ -24,11 +24,12 @@ import numpy as np
 
 from artstudio.batch.codecs import RowSource, decode, is_row_source, write_output
 from artstudio.batch.naming import Item, format_of
-from artstudio.batch.report import BatchReport, progress_line
+from artstudio.batch.report import BatchReport, progress_line, write_run_reports
+from artstudio.batch.resume import OtherSettings, ResumeCheck, begin_run, check_resume
 from artstudio.document.errors import DocumentFileError
 from artstudio.document.io_images import DEFAULT_MAX_MEGAPIXELS
 from artstudio.engine.cancel import Cancelled, CancelToken
-from artstudio.engine.errors import describe_error
+from artstudio.engine.errors import UserFacingError, describe_error
 
 
 class Processor(Protocol):
@@ -47,6 +48,7 @@ class BatchSettings:
 
     quality: JPEG/WebP quality. png_level: zlib level for PNG.
     overwrite: redo outputs that exist (otherwise they count as done).
+    text: PNG text chunks written into every PNG output (what made it).
     decode_ahead: images decoded ahead of the processor (memory bound).
     write_behind: encoded images waiting for the disk (memory bound).
     """
@@ -59,6 +61,7 @@ class BatchSettings:
     encode_workers: int = 2
     decode_ahead: int = 3
     write_behind: int = 3
+    text: tuple[tuple[str, str], ...] = ()
 
 
 def _noop(*_a: Any, **_k: Any) -> None:
@@ -79,9 +82,12 @@ def run_batch(items: Iterable[Item], process: Processor,
               skipped: Iterable[tuple[Path, str]] = ()) -> BatchReport:
     """Run `process` over every item and write each result to its target.
 
-    `progress(step, total, message)` gets "n/N img/s ETA" messages; when it
-    raises Cancelled (the engine's way) or `cancel` is set, the batch stops
-    after the image in hand. Returns the report (never raises for one file).
+    `progress(step, total, message)` gets "n/N img/s ETA" messages, where
+    step/total is `report.progress` (outputs already done count as done), the
+    one number every view of the batch shows; when it raises Cancelled (the
+    engine's way) or `cancel` is set, the batch stops after the image in
+    hand, and the final count is still reported once. Returns the report
+    (never raises for one file).
     """
     progress = progress or _noop
     cancel = CancelToken() if cancel is None else cancel  # a token is falsy until set
@@ -97,12 +103,14 @@ def run_batch(items: Iterable[Item], process: Processor,
     start = time.monotonic()
     finished = 0
     stop = False
+    text = dict(settings.text)
 
     def tell(message: str = "") -> None:
         nonlocal stop
+        step, whole = report.progress
         try:
-            progress(finished, total, message or progress_line(
-                finished, total, time.monotonic() - start))
+            progress(step, whole, message or progress_line(
+                step, whole, time.monotonic() - start, finished))
         except Cancelled:
             stop = True
 
@@ -123,7 +131,7 @@ def run_batch(items: Iterable[Item], process: Processor,
         nonlocal finished
         try:
             future.result()
-            report.written.append(item.target)
+            report.record_written(item)
         except Exception as exc:
             report.failed.append((item.source, _reason(exc)))
         finished += 1
@@ -145,8 +153,8 @@ def run_batch(items: Iterable[Item], process: Processor,
                 # order, so failures and cancelling behave as for `process`.
                 drain(0)
                 write_output(out, item.target, format_of(item.target), settings.quality,
-                             settings.png_level)
-                report.written.append(item.target)
+                             settings.png_level, text)
+                report.record_written(item)
                 out = None
         except Cancelled:
             stop = True  # the processor noticed first; this file is not written
@@ -161,7 +169,7 @@ def run_batch(items: Iterable[Item], process: Processor,
             return
         behind.append((item, encoder.submit(
             write_output, out, item.target, format_of(item.target),
-            settings.quality, settings.png_level)))
+            settings.quality, settings.png_level, text)))
         del out
         drain(settings.write_behind - 1)
 
@@ -190,8 +198,7 @@ def run_batch(items: Iterable[Item], process: Processor,
         encoder.shutdown(wait=True)
         report.seconds = time.monotonic() - start
         report.not_started = total - finished
-    if not report.cancelled:
-        tell()
+    tell()  # the final count, also after a cancel (a view must not keep an older one)
     return report
 
 
@@ -208,21 +215,37 @@ class BatchJob:
     report_path: Path | None = None
 
 
-def run_batch_job(params: BatchJob, progress: ProgressFn, cancel: CancelToken) -> BatchReport:
+def write_reports(report: BatchReport, path: Path) -> None:
+    """This run's report and the summary of all runs; a report that cannot
+    be written is noted in the report, whose results are never lost to it."""
+    try:
+        write_run_reports(report, path)
+    except (OSError, UserFacingError) as exc:
+        report.report_error = _reason(exc) if isinstance(exc, DocumentFileError) else str(exc)
+
+
+def run_batch_job(params: BatchJob, progress: ProgressFn, cancel: CancelToken,
+                  process: Processor | None = None) -> BatchReport:
     """The engine job form: `engine.submit(run_batch_job, BatchJob(...),
     kind=JobKind.BATCH)`. Returns the report, also when cancelled."""
-    progress(0, len(params.items), "Loading the model")
-    process = params.make_processor(cancel)
+    if process is None:
+        progress(0, len(params.items), "Loading the model")
+        process = params.make_processor(cancel)
     report = run_batch(params.items, process, params.settings, progress, cancel, params.skipped)
     if params.report_path is not None:
-        report.write_json(params.report_path)
+        write_reports(report, params.report_path)
     return report
 
 
 @dataclass(frozen=True)
 class FolderJob:
     """A batch described by folders rather than items: planned on the worker,
-    so walking a large folder never holds up the GUI thread."""
+    so walking a large folder never holds up the GUI thread.
+
+    recipe: what makes the outputs (`batch.recipe.recipe_of`); the output
+    folder records it and resuming keys on it. other_settings: what to do
+    when other settings made outputs there (REFUSE: the job returns the
+    ResumeCheck, having done nothing)."""
 
     input_path: Path
     output_path: Path
@@ -231,15 +254,29 @@ class FolderJob:
     fmt: str = "png"
     settings: BatchSettings = BatchSettings()
     report_path: Path | None = None
+    recipe: dict[str, Any] | None = None
+    other_settings: OtherSettings = OtherSettings.REFUSE
 
 
-def run_folder_job(params: FolderJob, progress: ProgressFn, cancel: CancelToken) -> BatchReport:
-    """Engine job: plan the folder, then run it like `run_batch_job`."""
+def run_folder_job(params: FolderJob, progress: ProgressFn,
+                   cancel: CancelToken) -> BatchReport | ResumeCheck:
+    """Engine job: plan the folder, check it against its record, then run it
+    like `run_batch_job`. Returns a ResumeCheck instead of a report when
+    other settings made outputs there and `other_settings` is REFUSE."""
     from artstudio.batch.plan import plan_batch
 
     progress(0, 0, "Looking for images")
     plan = plan_batch(params.input_path, params.output_path, recursive=params.recursive,
                       fmt=params.fmt)
-    job = BatchJob(plan.items, params.make_processor, params.settings, plan.skipped,
+    settings, check = params.settings, None
+    if params.recipe is not None and plan.output_root is not None:
+        check = check_resume(plan.output_root, plan.items, params.recipe)
+        if check.conflict and params.other_settings is OtherSettings.REFUSE:
+            return check
+    progress(0, len(plan.items), "Loading the model")
+    process = params.make_processor(cancel)
+    if check is not None:
+        settings = begin_run(check, plan.items, params.other_settings, settings)
+    job = BatchJob(plan.items, params.make_processor, settings, plan.skipped,
                    params.report_path)
-    return run_batch_job(job, progress, cancel)
+    return run_batch_job(job, progress, cancel, process)

@@ -18,6 +18,7 @@ class BatchPlan:
     items: tuple[Item, ...]
     skipped: tuple[tuple[Path, str], ...] = field(default=())
     input_root: Path | None = None
+    output_root: Path | None = None  # a folder batch's output folder (None: one file)
 
 
 def plan_batch(input_path: Path | str, output_path: Path | str, *, recursive: bool = False,
@@ -31,7 +32,7 @@ def plan_batch(input_path: Path | str, output_path: Path | str, *, recursive: bo
             raise BadBatchLocation(f"{out} is a file; the output of a folder must be a folder.")
         found = find_images(src, recursive)
         items = plan_folder(found.images, src, out, fmt)
-        return BatchPlan(tuple(items), tuple(found.skipped), src)
+        return BatchPlan(tuple(items), tuple(found.skipped), src, out)
     if src.is_file():
         return BatchPlan((plan_single(src, out, fmt),), (), src.parent)
     raise UserFacingError(f"{src} does not exist.")

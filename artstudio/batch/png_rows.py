@@ -51,14 +51,19 @@ def _paeth_rows(block: np.ndarray, previous: np.ndarray) -> bytes:
 
 
 def write_png_rows(out: BinaryIO, width: int, height: int, channels: int,
-                   blocks: Iterable[np.ndarray], level: int = 3) -> None:
+                   blocks: Iterable[np.ndarray], level: int = 3,
+                   text: dict[str, str] | None = None) -> None:
     """Write an 8-bit RGB (3 channels) or RGBA (4) PNG from row blocks given
-    top to bottom; ValueError if they do not add up to `height` rows."""
+    top to bottom; ValueError if they do not add up to `height` rows.
+    `text`: uncompressed UTF-8 text chunks (iTXt) written before the pixels."""
     if channels not in (3, 4):
         raise ValueError("PNG rows must have 3 or 4 channels")
     colour_type = 2 if channels == 3 else 6
     out.write(SIGNATURE)
     _chunk(out, b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0))
+    for key, value in (text or {}).items():
+        # keyword, no compression, no language tag, no translated keyword
+        _chunk(out, b"iTXt", key.encode("latin-1") + b"\0\0\0\0\0" + value.encode("utf-8"))
     compressor = zlib.compressobj(level)
     previous = np.zeros((width, channels), np.uint8)
     pending = bytearray()

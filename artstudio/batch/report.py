@@ -5,7 +5,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+
+
+def display_name(path: Path | str) -> str:
+    """A file name that can be printed, shown and written as UTF-8: a name
+    that is not valid UTF-8 (os.fsdecode keeps its bytes as surrogates)
+    shows those bytes escaped, e.g. bad\\xff.png."""
+    text = str(path)
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that no file name decodes to
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @dataclass
@@ -20,6 +32,20 @@ class BatchReport:
     not_started: int = 0
     cancelled: bool = False
     seconds: float = 0.0
+    written_sources: list[Path] = field(default_factory=list)
+    started: str = field(default_factory=lambda: datetime.now().isoformat(timespec="seconds"))
+    report_error: str = ""  # why the report file could not be written, if it could not
+
+    def record_written(self, item) -> None:
+        """An output was written whole (`item`: the batch Item)."""
+        self.written.append(item.target)
+        self.written_sources.append(item.source)
+
+    @property
+    def progress(self) -> tuple[int, int]:
+        """(outputs settled, all planned): written, failed or already done,
+        out of every item. The one progress value of a batch."""
+        return len(self.written) + len(self.failed) + len(self.already_done), self.total
 
     @property
     def ok(self) -> bool:
@@ -51,16 +77,23 @@ class BatchReport:
         if self.written:
             line += f" ({self.images_per_second:.2f} images/s)"
         lines = [line]
-        lines += [f"  failed: {p}: {reason}" for p, reason in self.failed]
+        if self.report_error:
+            lines.append(f"  the report could not be written: {self.report_error}")
+        lines += [f"  failed: {display_name(p)}: {display_name(reason)}"
+                  for p, reason in self.failed]
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
         return {
+            "started": self.started,
             "total": self.total,
             "written": len(self.written),
             "already_done": len(self.already_done),
-            "failed": [{"file": str(p), "reason": r} for p, r in self.failed],
-            "skipped": [{"file": str(p), "reason": r} for p, r in self.skipped],
+            "failed": [{"file": display_name(p), "reason": display_name(r)}
+                       for p, r in self.failed],
+            "skipped": [{"file": display_name(p), "reason": display_name(r)}
+                        for p, r in self.skipped],
+            "written_files": [display_name(p) for p in self.written_sources],
             "not_started": self.not_started,
             "cancelled": self.cancelled,
             "seconds": round(self.seconds, 3),
@@ -68,12 +101,80 @@ class BatchReport:
         }
 
     def write_json(self, path: Path) -> None:
-        """Write the report atomically (a crash leaves the old one whole)."""
-        from artstudio.document.save import atomic_write
+        """Write this run's report alone, atomically (a crash leaves the old
+        one whole)."""
+        _write_json(Path(path), self.to_dict())
 
-        data = json.dumps(self.to_dict(), indent=2, ensure_ascii=False).encode("utf-8")
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, lambda fh: fh.write(data))
+
+def _write_json(path: Path, data: dict) -> None:
+    from artstudio.document.save import atomic_write
+
+    # Names are escaped already; `replace` only guards against a surrogate
+    # from elsewhere (a reason quoting a name): the report is never lost to one.
+    blob = json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8", "backslashreplace")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda fh: fh.write(blob))
+
+
+def run_report_path(path: Path, started: str) -> Path:
+    """Where one run's report is kept: report.json -> report-2026-12-01T133012.json
+    (then -2, -3... for two runs in the same second)."""
+    stamp = started.replace(":", "")
+    candidate = path.with_name(f"{path.stem}-{stamp}{path.suffix}")
+    n = 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}-{stamp}-{n}{path.suffix}")
+        n += 1
+    return candidate
+
+
+def _previous_runs(path: Path) -> dict:
+    """The summary so far. A report from before summaries (one run's) is kept
+    under its own dated name and becomes the first run."""
+    empty = {"runs": [], "failed": [], "written": 0}
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return empty
+    except (OSError, ValueError):
+        path.replace(path.with_name(f"{path.stem}-unreadable{path.suffix}"))
+        return empty
+    if isinstance(data, dict) and isinstance(data.get("runs"), list):
+        return data
+    if not isinstance(data, dict):
+        return empty
+    started = data.get("started") or datetime.fromtimestamp(
+        path.stat().st_mtime).isoformat(timespec="seconds")
+    kept = run_report_path(path, started)
+    _write_json(kept, data)
+    return _add_run(empty, data, kept.name)
+
+
+def _add_run(summary: dict, run: dict, name: str) -> dict:
+    # A failure stays listed until a later run writes that file (or fails on
+    # it again, with the newer reason).
+    fixed = set(run.get("written_files", ())) | {f["file"] for f in run.get("failed", ())}
+    failed = [f for f in summary["failed"] if f["file"] not in fixed]
+    failed += [{**f, "run": name} for f in run.get("failed", ())]
+    entry = {"report": name, "started": run.get("started"),
+             **{k: run.get(k) for k in ("total", "written", "already_done", "not_started",
+                                        "cancelled", "seconds")},
+             "failed": len(run.get("failed", ()))}
+    return {"runs": [*summary["runs"], entry], "failed": failed,
+            "written": summary.get("written", 0) + int(run.get("written") or 0)}
+
+
+def write_run_reports(report: BatchReport, path: Path) -> Path:
+    """Keep this run's report under a dated name beside `path`, and rewrite
+    `path` as the summary of every run so far: each run's counts and the
+    files that still failed (a resumed batch keeps the first run's failures).
+    Returns this run's report path."""
+    path = Path(path)
+    run = report.to_dict()
+    kept = run_report_path(path, report.started)
+    _write_json(kept, run)
+    _write_json(path, _add_run(_previous_runs(path), run, kept.name))
+    return kept
 
 
 def format_eta(seconds: float | None) -> str:
@@ -85,8 +186,11 @@ def format_eta(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def progress_line(done: int, total: int, elapsed: float) -> str:
-    """"12/200  3.4 img/s  ETA 0:55" from the count done and the time spent."""
-    rate = done / elapsed if elapsed > 0 and done else 0.0
+def progress_line(done: int, total: int, elapsed: float, made: int | None = None) -> str:
+    """"12/200  3.4 img/s  ETA 0:55" from the count done and the time spent;
+    `made`: how many of `done` this run made (the rest were done before), for
+    the rate."""
+    made = done if made is None else made
+    rate = made / elapsed if elapsed > 0 and made else 0.0
     eta = (total - done) / rate if rate > 0 else None
     return f"{done}/{total}  {rate:.2f} img/s  ETA {format_eta(eta)}"

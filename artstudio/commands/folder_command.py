@@ -1,7 +1,8 @@
 """The part of `artstudio style` and `artstudio upscale` that is about files:
 INPUT and OUTPUT (a file or a folder), --recursive, --format, --quality,
---overwrite and --report, the batch run with its progress bar, Ctrl-C, the
-summary and the exit status. Each command only supplies its per-image function."""
+--overwrite, --resume-anyway and --report, the settings check of a resumed
+folder, the batch run with its progress bar, Ctrl-C, the summary and the exit
+status. Each command only supplies its options and per-image function."""
 
 from __future__ import annotations
 
@@ -21,22 +22,41 @@ def add_folder_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output format (default: png, or OUTPUT's extension)")
     parser.add_argument("--quality", type=int, default=92, metavar="Q",
                         help="JPEG/WebP quality 1-100 (default 92)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="redo outputs that already exist (default: skip them, so an "
-                             "interrupted batch resumes)")
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument("--overwrite", action="store_true",
+                       help="redo outputs that already exist (default: skip those made with "
+                            "the same settings, so an interrupted batch resumes)")
+    again.add_argument("--resume-anyway", action="store_true",
+                       help="keep outputs made with other settings and do only the missing "
+                            "ones (default: refuse to mix settings in one folder)")
     parser.add_argument("--report", type=Path, metavar="FILE",
-                        help="write a JSON report (every failure with its reason)")
+                        help="write a JSON report: FILE sums up every run into OUTPUT so far "
+                             "(with the failures still open), each run's own report is kept "
+                             "beside it as FILE-DATE.json")
+
+
+def _policy(args: argparse.Namespace):
+    from artstudio.batch.resume import OtherSettings
+
+    if args.overwrite:
+        return OtherSettings.OVERWRITE
+    return OtherSettings.KEEP if args.resume_anyway else OtherSettings.REFUSE
 
 
 def run_folder_command(args: argparse.Namespace, name: str,
                        make_processor: Callable, describe: str,
-                       cancel_note: str | None = None) -> int:
-    """Plan INPUT -> OUTPUT, build the per-image function, run the batch.
-    `cancel_note`: what Ctrl-C does to the image in hand, when the function
-    stops mid-image. Exit: 0 all done, 1 a file failed, 2 bad arguments, 130
+                       cancel_note: str | None = None, options=None) -> int:
+    """Plan INPUT -> OUTPUT, check a folder's earlier outputs against the
+    settings (`options`, the feature's options dataclass), build the
+    per-image function, run the batch. `cancel_note`: what Ctrl-C does to the
+    image in hand, when the function stops mid-image. Exit: 0 all done, 1 a
+    file failed, 2 bad arguments (or outputs of other settings), 130
     cancelled."""
     from artstudio.batch import BatchSettings, plan_batch, run_batch
     from artstudio.batch.naming import format_of
+    from artstudio.batch.pipeline import write_reports
+    from artstudio.batch.recipe import recipe_of
+    from artstudio.batch.resume import begin_run, check_resume
     from artstudio.commands.terminal import FINISH_CURRENT, TerminalProgress, cancel_on_ctrl_c
     from artstudio.engine import CancelToken, UserFacingError
 
@@ -57,9 +77,19 @@ def run_folder_command(args: argparse.Namespace, name: str,
         plan = plan_batch(args.input, args.output, recursive=args.recursive, fmt=fmt or "png")
     except UserFacingError as exc:
         return error(str(exc))
+    check = None
+    if options is not None and plan.output_root is not None:
+        recipe = recipe_of(name, options, fmt or "png", args.quality, describe)
+        check = check_resume(plan.output_root, plan.items, recipe)
+        if check.conflict and not (args.overwrite or args.resume_anyway):
+            return error(f"{check.message()} Use --overwrite to redo them, --resume-anyway "
+                         "to keep them and do only the missing ones, or another OUTPUT.")
+    settings = BatchSettings(quality=args.quality, overwrite=args.overwrite)
     cancel = CancelToken()
     try:
         process = make_processor(cancel)
+        if check is not None:
+            settings = begin_run(check, plan.items, _policy(args), settings)
     except UserFacingError as exc:
         return error(str(exc))
     print(f"{describe}: {len(plan.items)} image(s) to {args.output}", file=sys.stderr)
@@ -67,15 +97,15 @@ def run_folder_command(args: argparse.Namespace, name: str,
     restore = cancel_on_ctrl_c(cancel, cancel_note or FINISH_CURRENT)
     bar = TerminalProgress()
     try:
-        report = run_batch(plan.items, process,
-                           BatchSettings(quality=args.quality, overwrite=args.overwrite),
-                           bar, cancel, plan.skipped)
+        report = run_batch(plan.items, process, settings, bar, cancel, plan.skipped)
     finally:
         bar.close()
         restore()
-    print(report.summary(), file=sys.stderr)
     if args.report:
-        report.write_json(args.report)
+        write_reports(report, args.report)
+    print(report.summary(), file=sys.stderr)
+    if report.report_error:
+        return report.exit_code or 1
     if report.already_done and not report.written and not args.overwrite:
         print("(existing outputs were kept; use --overwrite to redo them)", file=sys.stderr)
     return report.exit_code

@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     except BadArguments as exc:
         return _error(str(exc))
     return run_folder_command(args, "style", lambda cancel: style_processor(options, cancel),
-                              options.describe())
+                              options.describe(), options=options)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -68,4 +68,5 @@ def run(args: argparse.Namespace) -> int:
 
     what = {None: "Lanczos", BUILTIN: "the built-in model"}.get(model) or Path(model).name
     return run_folder_command(args, "upscale", functools.partial(upscale_processor, options),
-                              f"upscale with {what} x{args.scale or 'model'}", STOP_NOW)
+                              f"upscale with {what} x{args.scale or 'model'}", STOP_NOW,
+                              options=options)

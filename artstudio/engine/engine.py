@@ -243,8 +243,10 @@ class Engine:
         spec = record.spec
 
         def progress(step: int, total: int, message: str = "", preview=None) -> None:
-            record.cancel.raise_if_cancelled()
+            # Recorded before the cancel check: the count a job reports as it
+            # stops is the one its final event carries (and every view shows).
             record.progress = Progress(step, total, message, preview)
+            record.cancel.raise_if_cancelled()
             now = time.monotonic()
             last = self._last_progress_emit.get(record.id, 0.0)
             if preview is not None or step in (0, total) or now - last >= PROGRESS_INTERVAL_S:

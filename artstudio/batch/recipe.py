@@ -132,6 +132,8 @@ def _show(value: Any) -> str:
 def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """Lines naming each setting that differs: "strength: 0.5 -> 1"."""
     lines = []
+    if old.get("what") and new.get("what") and old["what"] != new["what"]:
+        lines.append(f"{old['what']} -> {new['what']}")  # in words first, then each setting
     if old.get("kind") != new.get("kind"):
         lines.append(f"kind: {old.get('kind')} -> {new.get('kind')}")
     for section in ("settings", "output"):

@@ -7,6 +7,12 @@ The dialog only gathers choices and shows progress. The batch runs as an
 engine job through the app's JobRunner (planning included, so a huge folder
 is walked off the GUI thread); its events reach the dialog as queued
 signals of the runner's bridge, so no widget is ever touched from a worker.
+
+When the output folder holds outputs that other settings made, the job
+comes back with the batch core's ResumeCheck instead of running, and the
+dialog shows what differs and asks: a new subfolder, overwrite them, or keep
+them and do the rest. Deciding what differs and naming the subfolder are the
+core's (`artstudio.batch.resume`).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -34,12 +41,19 @@ from PySide6.QtWidgets import (
 from artstudio.batch import BadBatchLocation, BatchReport, BatchSettings, FolderJob
 from artstudio.batch.naming import check_locations
 from artstudio.batch.pipeline import run_folder_job
+from artstudio.batch.recipe import recipe_of
+from artstudio.batch.report import display_name
+from artstudio.batch.resume import OtherSettings, ResumeCheck, fresh_subfolder
 from artstudio.engine import JobEvent, JobHandle, JobKind, Lane
 from artstudio.style.transfer import StyleOptions, lane_for, style_processor
 from artstudio.ui.job_runner import JobRunner
 from artstudio.ui.style_chooser import StyleChooser
 
 REPORT_NAME = "batch-report.json"
+
+
+def _escape(text: str) -> str:
+    return display_name(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _path_row(edit: QLineEdit, browse) -> QWidget:
@@ -57,9 +71,11 @@ class FolderBatchDialog(QDialog):
     """Choose folders and what to do, Start, watch n/N and the ETA, Cancel,
     and read the summary with every failure listed at the end."""
 
-    batch_finished = Signal(object)  # the BatchReport, or None when the job failed
+    # the BatchReport; None when the job failed; the ResumeCheck when it asks
+    batch_finished = Signal(object)
     window_title = "Process a folder"
     verb = "Process"
+    kind = "batch"  # the recipe's kind: "style", "upscale"
     cancel_note = "Cancelling after the current image…"
 
     def __init__(self, runner: JobRunner, parent: QWidget | None = None):
@@ -70,6 +86,7 @@ class FolderBatchDialog(QDialog):
         runner.bridge.job_changed.connect(self._on_job_event)
         self._handle: JobHandle | None = None
         self.report: BatchReport | None = None
+        self.pending_check: ResumeCheck | None = None  # other settings found; asking
         self._build()
         self._set_running(False)
 
@@ -97,6 +114,7 @@ class FolderBatchDialog(QDialog):
         self.summary_label.setWordWrap(True)
         self.failures_list = QListWidget()
         self.failures_list.setVisible(False)
+        self._build_conflict_box()
         self.start_button = QPushButton("Start")
         self.cancel_button = QPushButton("Cancel")
         self.close_button = QPushButton("Close")
@@ -113,8 +131,34 @@ class FolderBatchDialog(QDialog):
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status_label)
         layout.addWidget(self.summary_label)
+        layout.addWidget(self.conflict_box)
         layout.addWidget(self.failures_list, 1)
         layout.addLayout(buttons)
+
+    def _build_conflict_box(self) -> None:
+        self.conflict_box = QFrame()
+        self.conflict_box.setFrameShape(QFrame.Shape.StyledPanel)
+        self.conflict_label = QLabel("")
+        self.conflict_label.setWordWrap(True)
+        self.subfolder_button = QPushButton("New subfolder")
+        self.overwrite_button = QPushButton("Overwrite them")
+        self.keep_button = QPushButton("Keep them, do the rest")
+        self.subfolder_button.setToolTip("Write this batch into a new folder inside the "
+                                         "output folder; nothing there is touched")
+        self.overwrite_button.setToolTip("Redo every image with the new settings")
+        self.keep_button.setToolTip("Keep the images made before and make only the missing "
+                                    "ones with the new settings")
+        self.subfolder_button.clicked.connect(self.use_subfolder)
+        self.overwrite_button.clicked.connect(
+            lambda: self._start(OtherSettings.OVERWRITE))
+        self.keep_button.clicked.connect(lambda: self._start(OtherSettings.KEEP))
+        row = QHBoxLayout()
+        for b in (self.subfolder_button, self.overwrite_button, self.keep_button):
+            row.addWidget(b)
+        box = QVBoxLayout(self.conflict_box)
+        box.addWidget(self.conflict_label)
+        box.addLayout(row)
+        self.conflict_box.setVisible(False)
 
     def _pick_folder(self, edit: QLineEdit) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a folder", edit.text())
@@ -143,9 +187,25 @@ class FolderBatchDialog(QDialog):
     def _lane(self, options) -> Lane:
         return Lane.POOL
 
+    def _describe(self, options) -> str:
+        """A few words for what the batch makes (names a new subfolder)."""
+        return self.verb.lower()
+
     # ---- choices -> job -----------------------------------------------------
     def start(self) -> None:
         """Check the choices, then submit the batch as one engine job."""
+        self._start(OtherSettings.OVERWRITE if self.overwrite_check.isChecked()
+                    else OtherSettings.REFUSE)
+
+    def use_subfolder(self) -> None:
+        """Answer to other settings: write into a fresh subfolder instead."""
+        check = self.pending_check
+        if check is None:
+            return
+        self.output_edit.setText(str(fresh_subfolder(check.output_root, check.recipe)))
+        self._start(OtherSettings.REFUSE)
+
+    def _start(self, other_settings: OtherSettings) -> None:
         src = Path(self.input_edit.text().strip())
         out = Path(self.output_edit.text().strip())
         try:
@@ -158,16 +218,21 @@ class FolderBatchDialog(QDialog):
         except (ValueError, BadBatchLocation) as exc:
             self.status_label.setText(str(exc))
             return
+        fmt = self.format_combo.currentText()
+        settings = BatchSettings()
         job = FolderJob(
             input_path=src, output_path=out,
             make_processor=self._make_processor_factory(options),
             recursive=self.recursive_check.isChecked(),
-            fmt=self.format_combo.currentText(),
-            settings=BatchSettings(overwrite=self.overwrite_check.isChecked()),
-            report_path=out / REPORT_NAME,
+            fmt=fmt, settings=settings, report_path=out / REPORT_NAME,
+            recipe=recipe_of(self.kind, options, fmt, settings.quality,
+                             self._describe(options)),
+            other_settings=other_settings,
         )
         lane = self._lane(options)
         self.report = None
+        self.pending_check = None
+        self.conflict_box.setVisible(False)
         self.summary_label.setText("")
         self.failures_list.clear()
         self.failures_list.setVisible(False)
@@ -211,30 +276,55 @@ class FolderBatchDialog(QDialog):
         self.summary_label.setText(message)
         self.batch_finished.emit(None)
 
-    def _finished(self, report: BatchReport | None) -> None:
+    def _finished(self, report: BatchReport | ResumeCheck | None) -> None:
         """Done, or cancelled: the batch returns its report either way (None
-        when it was cancelled before it started)."""
+        when it was cancelled before it started), or the ResumeCheck when
+        other settings made outputs there and nothing was done yet."""
         self._handle = None
         self._set_running(False)
+        if isinstance(report, ResumeCheck):
+            self._ask_about(report)
+            return
         self.report = report
         if report is None:
             self.status_label.setText("Cancelled before any image was started.")
         else:
-            self.progress_bar.setRange(0, max(1, report.total))
-            done = len(report.written) + len(report.failed) + len(report.already_done)
+            done, total = report.progress  # the number the Jobs panel shows too
+            self.progress_bar.setRange(0, max(1, total))
             self.progress_bar.setValue(done)
             self.status_label.setText("Cancelled." if report.cancelled else "Finished.")
-            self.summary_label.setText(report.summary().splitlines()[0])
+            summary = report.summary().splitlines()[0]
+            if report.report_error:
+                summary += f"\nThe report could not be written: {report.report_error}"
+            self.summary_label.setText(display_name(summary))
             for path, reason in report.failed:
-                self.failures_list.addItem(f"{path.name}: {reason}")
+                self.failures_list.addItem(f"{display_name(path.name)}: {display_name(reason)}")
             self.failures_list.setVisible(bool(report.failed))
         self.batch_finished.emit(report)
+
+    def _ask_about(self, check: ResumeCheck) -> None:
+        """Show what differs and offer the three ways on."""
+        self.pending_check = check
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+        self.status_label.setText("Nothing was done yet.")
+        lines = "".join(f"<li>{_escape(line)}</li>" for line in check.differences)
+        self.conflict_label.setText(
+            f"<b>{len(check.other)} of the {check.existing} images already in the output "
+            f"folder were made with other settings:</b><ul>{lines}</ul>"
+            "Write this batch into a new subfolder, overwrite them, or keep them and do "
+            "only the missing ones?")
+        name = fresh_subfolder(check.output_root, check.recipe).name
+        self.subfolder_button.setText(f"New subfolder “{name}”")
+        self.conflict_box.setVisible(True)
+        self.batch_finished.emit(check)
 
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         for w in (self.input_edit, self.output_edit, self.chooser,
-                  self.format_combo, self.overwrite_check, self.recursive_check):
+                  self.format_combo, self.overwrite_check, self.recursive_check,
+                  self.conflict_box):
             w.setEnabled(not running)
 
     def closeEvent(self, event) -> None:
@@ -250,12 +340,16 @@ class StyleBatchDialog(FolderBatchDialog):
 
     window_title = "Style a folder"
     verb = "Style"
+    kind = "style"
 
     def _make_chooser(self) -> QWidget:
         return StyleChooser(default_max_size=0)
 
     def _make_processor_factory(self, options: StyleOptions):
         return functools.partial(style_processor, options)
+
+    def _describe(self, options: StyleOptions) -> str:
+        return options.describe()
 
     def _lane(self, options: StyleOptions) -> Lane:
         # GPU models share the single accelerator lane; ONNX CPU work uses the pool.

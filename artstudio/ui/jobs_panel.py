@@ -133,6 +133,10 @@ class JobsPanel(QWidget):
         bar = self._bars.get(job_id)
         return (bar.value(), bar.maximum()) if bar else None
 
+    def row_progress_text(self, job_id: int) -> str | None:
+        bar = self._bars.get(job_id)
+        return bar.text() if bar else None
+
     def cancel_button(self, job_id: int) -> QToolButton | None:
         return self._cancel_buttons.get(job_id)
 

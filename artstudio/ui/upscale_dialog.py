@@ -10,6 +10,7 @@ long as its document is open.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtWidgets import QComboBox, QDialog, QVBoxLayout, QWidget
@@ -21,6 +22,7 @@ from artstudio.ui.batch_dialog import FolderBatchDialog
 from artstudio.ui.dialogs import ok_cancel
 from artstudio.ui.job_runner import JobRunner
 from artstudio.ui.upscale_chooser import UpscaleChooser
+from artstudio.upscale.builtin import BUILTIN
 from artstudio.upscale.document_upscale import (
     DocumentUpscale,
     add_upscaled_layer,
@@ -104,6 +106,7 @@ class UpscaleBatchDialog(FolderBatchDialog):
 
     window_title = "Upscale a folder"
     verb = "Upscale"
+    kind = "upscale"
     # A large upscale can take minutes: cancelling stops it at the next tile.
     cancel_note = "Stopping: the image in progress is dropped; finished images stay."
 
@@ -119,3 +122,8 @@ class UpscaleBatchDialog(FolderBatchDialog):
 
     def _lane(self, options: UpscaleOptions) -> Lane:
         return lane_for(options)
+
+    def _describe(self, options: UpscaleOptions) -> str:
+        model = {None: "lanczos", BUILTIN: "builtin"}.get(options.model) \
+            or Path(options.model).stem
+        return f"upscale {model} x{options.scale:g}" if options.scale else f"upscale {model}"

@@ -139,3 +139,17 @@ def test_a_report_that_cannot_be_written_loses_no_result(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1 and "1 written" in err and "could not be written" in err
     assert "Traceback" not in err
+
+
+def test_progress_counts_outputs_already_done_like_the_report(tmp_path):
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    for i in range(4):
+        _image(src / f"{i}.png", i)
+    items = plan_batch(src, out).items
+    run_batch(items[:2], invert)
+    seen = []
+    report = run_batch(items, invert, progress=lambda step, total, message="": seen.append(
+        (step, total, message)))
+    assert seen[0][:2] == (2, 4) and seen[-1][:2] == (4, 4) == report.progress
+    assert seen[-1][2].startswith("4/4")

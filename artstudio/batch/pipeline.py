@@ -272,6 +272,9 @@ def run_folder_job(params: FolderJob, progress: ProgressFn,
     if params.recipe is not None and plan.output_root is not None:
         check = check_resume(plan.output_root, plan.items, params.recipe)
         if check.conflict and params.other_settings is OtherSettings.REFUSE:
+            progress(0, len(plan.items),
+                     f"Nothing done: {len(check.other)} image(s) there were made with other "
+                     "settings")
             return check
     progress(0, len(plan.items), "Loading the model")
     process = params.make_processor(cancel)

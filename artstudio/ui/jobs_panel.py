@@ -82,7 +82,7 @@ class JobsPanel(QWidget):
                 item.setToolTip(COL_TITLE, event.progress.message)
         elif event.state is JobState.RUNNING:
             bar.setRange(0, 0)  # busy indicator until the first step arrives
-        if event.state is JobState.DONE:
+        if event.state is JobState.DONE and not self._counts_itself(event):
             bar.setRange(0, 1)
             bar.setValue(1)
         elif event.state.finished and bar.maximum() == 0:
@@ -94,6 +94,13 @@ class JobsPanel(QWidget):
             item.setText(COL_STATE, "failed")
             item.setToolTip(COL_TITLE, event.error)
         self._cancel_buttons[event.job_id].setEnabled(not event.state.finished)
+
+    @staticmethod
+    def _counts_itself(event: JobEvent) -> bool:
+        # A batch's own count is the one its dialog shows: a batch that stopped
+        # to ask before any work ends at 0 %, not full.
+        return event.kind is JobKind.BATCH and event.progress is not None \
+            and event.progress.total > 0
 
     def _add_row(self, event: JobEvent) -> QTreeWidgetItem:
         item = QTreeWidgetItem(self.tree)

@@ -148,3 +148,24 @@ def test_cancelled_batch_shows_one_progress_in_dialog_and_jobs_panel(studio, qtb
     assert (dialog.progress_bar.value(), dialog.progress_bar.maximum()) == (1, 4)
     assert panel.row_progress_text(job_id) == dialog.progress_bar.text() == "25%"
     dialog.close()
+
+
+def test_a_batch_that_stops_to_ask_is_not_shown_as_full(studio, qtbot, folders):
+    src, out = folders
+    window = studio.window
+    dialog = StyleBatchDialog(window.runner)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.input_edit.setText(str(src))
+    dialog.output_edit.setText(str(out))
+    dialog.chooser.select_styles([14])
+    run(qtbot, dialog)
+    dialog.chooser.select_styles([12])
+    dialog.start_button.click()
+    job_id = dialog._handle.id
+    qtbot.waitUntil(lambda: dialog.pending_check is not None, timeout=30000)
+    panel = window.jobs_panel
+    qtbot.waitUntil(lambda: panel.row_state(job_id) == "done", timeout=5000)
+    assert panel.row_progress(job_id) == (0, 4)
+    assert (dialog.progress_bar.value(), dialog.progress_bar.text()) == (0, "0%")
+    dialog.close()

@@ -7,6 +7,7 @@ status. Each command only supplies its options and per-image function."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -55,7 +56,7 @@ def run_folder_command(args: argparse.Namespace, name: str,
     from artstudio.batch import BatchSettings, plan_batch, run_batch
     from artstudio.batch.naming import format_of
     from artstudio.batch.pipeline import write_reports
-    from artstudio.batch.recipe import recipe_of
+    from artstudio.batch.recipe import recipe_of, recipe_text
     from artstudio.batch.resume import begin_run, check_resume
     from artstudio.commands.terminal import FINISH_CURRENT, TerminalProgress, cancel_on_ctrl_c
     from artstudio.engine import CancelToken, UserFacingError
@@ -77,14 +78,17 @@ def run_folder_command(args: argparse.Namespace, name: str,
         plan = plan_batch(args.input, args.output, recursive=args.recursive, fmt=fmt or "png")
     except UserFacingError as exc:
         return error(str(exc))
-    check = None
-    if options is not None and plan.output_root is not None:
-        recipe = recipe_of(name, options, fmt or "png", args.quality, describe)
-        check = check_resume(plan.output_root, plan.items, recipe)
-        if check.conflict and not (args.overwrite or args.resume_anyway):
-            return error(f"{check.message()} Use --overwrite to redo them, --resume-anyway "
-                         "to keep them and do only the missing ones, or another OUTPUT.")
     settings = BatchSettings(quality=args.quality, overwrite=args.overwrite)
+    check = None
+    if options is not None:
+        recipe = recipe_of(name, options, fmt or "png", args.quality, describe)
+        settings = dataclasses.replace(settings, text=recipe_text(recipe))
+        if plan.output_root is not None:  # a folder keeps the record; one file needs none
+            check = check_resume(plan.output_root, plan.items, recipe)
+            if check.conflict and not (args.overwrite or args.resume_anyway):
+                return error(f"{check.message()} Use --overwrite to redo them, "
+                             "--resume-anyway to keep them and do only the missing ones, "
+                             "or another OUTPUT.")
     cancel = CancelToken()
     try:
         process = make_processor(cancel)

@@ -187,3 +187,10 @@ def test_core_check_and_fresh_subfolder(folder, tmp_path):
     assert fresh_subfolder(out, lilac) == out / "style-lilac-2"
     # in the new subfolder nothing conflicts
     assert not check_resume(sub, plan_batch(folder, sub).items, lilac).conflict
+
+
+def test_a_single_file_carries_its_recipe_without_a_record(folder, tmp_path):
+    target = tmp_path / "one.png"
+    assert style_main([str(folder / "0.png"), str(target), "--style", "lilac"]) == 0
+    assert json.loads(Image.open(target).text[TEXT_KEY])["what"].endswith("lilac")
+    assert not (tmp_path / SETTINGS_NAME).exists()

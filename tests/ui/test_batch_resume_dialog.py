@@ -169,3 +169,31 @@ def test_a_batch_that_stops_to_ask_is_not_shown_as_full(studio, qtbot, folders):
     assert panel.row_progress(job_id) == (0, 4)
     assert (dialog.progress_bar.value(), dialog.progress_bar.text()) == (0, "0%")
     dialog.close()
+
+
+def test_upscale_folder_at_another_scale_asks_too(qtbot, folders):
+    from artstudio.ui.upscale_dialog import UpscaleBatchDialog
+
+    src, out = folders
+    engine = Engine(pool_workers=1)
+    bridge = EngineBridge(engine)
+    dialog = UpscaleBatchDialog(JobRunner(bridge), device="cpu")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    try:
+        dialog.input_edit.setText(str(src))
+        dialog.output_edit.setText(str(out))
+        dialog.chooser.model.setCurrentIndex(1)  # Lanczos
+        assert len(run(qtbot, dialog).written) == 4
+        dialog.chooser.scale.setValue(3.0)
+        check = run(qtbot, dialog)
+        assert isinstance(check, ResumeCheck)
+        assert "scale: 2 -&gt; 3" in dialog.conflict_label.text()
+        assert dialog.subfolder_button.text() == "New subfolder “upscale-lanczos-x3”"
+        report = run(qtbot, dialog, dialog.subfolder_button)
+        assert Image.open(out / "upscale-lanczos-x3" / "0.png").size == (168, 120)
+        assert len(report.written) == 4 and Image.open(out / "0.png").size == (112, 80)
+    finally:
+        dialog.close()
+        bridge.detach()
+        engine.shutdown()

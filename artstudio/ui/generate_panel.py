@@ -154,7 +154,9 @@ class GeneratePanel(QWidget):
         self.count.setValue(DEFAULTS.count)
         self.match_frame = QCheckBox("Frame size")
         self.match_frame.setChecked(True)
-        self.match_frame.setToolTip("Generate at the generation frame's size")
+        self.match_frame.setToolTip("Generate at the generation frame's size (shown greyed); "
+                                    "off: at the size given, placed in the frame keeping "
+                                    "its aspect ratio")
         self.width_box, self.height_box = QSpinBox(), QSpinBox()
         for box, value in ((self.width_box, DEFAULTS.width), (self.height_box, DEFAULTS.height)):
             box.setRange(64, 4096)
@@ -304,8 +306,27 @@ class GeneratePanel(QWidget):
 
     # ---- binding ---------------------------------------------------------
     def set_document(self, doc: Document | None) -> None:
+        if self.doc is not None:
+            self.doc.events.frame_changed.disconnect(self._frame_changed)
+            self.doc.events.size_changed.disconnect(self._frame_changed)
         self.doc = doc
+        if doc is not None:
+            doc.events.frame_changed.connect(self._frame_changed)
+            doc.events.size_changed.connect(self._frame_changed)
         self.generate_button.setEnabled(doc is not None)
+        self._show_frame_size()
+
+    def _frame_changed(self, *_args) -> None:
+        self._show_frame_size()
+
+    def _show_frame_size(self) -> None:
+        """With "Frame size" on, the greyed size fields say the size a job gets."""
+        if self.doc is None or not self.match_frame.isChecked():
+            return
+        frame = self._frame()
+        if not frame.empty:
+            self.width_box.setValue(frame.w)
+            self.height_box.setValue(frame.h)
 
     def refresh_models(self) -> None:
         self.status.setText("Looking for models…")
@@ -382,6 +403,7 @@ class GeneratePanel(QWidget):
     def _size_enabled(self, matched: bool) -> None:
         self.width_box.setEnabled(not matched)
         self.height_box.setEnabled(not matched)
+        self._show_frame_size()
 
     def _preset_chosen(self) -> None:
         name = self.preset.currentData()

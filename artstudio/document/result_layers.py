@@ -101,3 +101,17 @@ def place_in_frame(size: tuple[int, int], frame: Rect, *, fill: bool) -> Placeme
     rect = Rect(frame.x + (frame.w - w) // 2, frame.y + (frame.h - h) // 2, w, h)
     return Placement(rect, note)
 
+
+STYLE_MODE = "style"  # a restyled layer's `generation["mode"]`
+
+
+def styled_stack(doc: Document, source: int) -> tuple[int, ...]:
+    """A layer (uid) and the restyled copies already stacked directly on it:
+    a new restyle of that layer goes above them all, not under the last."""
+    index = doc.index_of(source)
+    stack = [source]
+    for layer in doc.layers[index + 1:]:
+        if (layer.generation or {}).get("mode") != STYLE_MODE:
+            break
+        stack.append(layer.uid)
+    return tuple(stack)

@@ -1,6 +1,7 @@
 """Applying results in the window: the size fields follow the frame, a result
 of another size keeps its aspect ratio and says so, text-to-image results go
-into any document (issue 11, items 3 and 7)."""
+into any document, restyles are named after their style and stack visibly
+(issue 11, items 3 and 7)."""
 
 from __future__ import annotations
 
@@ -82,3 +83,30 @@ def test_a_text_to_image_result_goes_into_another_document(panel, studio, qtbot)
     layer = panel.apply_selected()
     assert layer is not None, panel.status.text()
     assert layer in other.layers and (layer.x, layer.y) == (32, 32)
+
+
+def test_restyles_are_named_after_their_style_and_the_second_shows_above_the_first(
+        studio, qtbot):
+    style = studio.window.style_panel
+    doc = new_document(64, 48)
+    rng = np.random.default_rng(1)
+    pixels = rng.integers(0, 256, (48, 64, 4), dtype=np.uint8)
+    pixels[..., 3] = 255
+    doc.set_layer_pixels(0, pixels)
+    doc.rename_layer(0, "img00")
+    doc.active_index = 0
+    studio.window.documents.set_document(doc)
+    made = []
+    for index in (9, 14):  # mosaic, frost
+        doc.active_index = 0  # the artist restyles the same source again
+        style.chooser.select_styles([index])
+        handle = style.stylize()
+        qtbot.waitUntil(lambda h=handle: h.state.finished, timeout=60000)
+        assert handle.state is JobState.DONE, handle.error
+        qtbot.waitUntil(lambda: style._result is not None, timeout=5000)
+        made.append(style.apply_result())
+    first, second = made
+    assert (first.name, second.name) == ("img00 (Mosaic)", "img00 (Frost)")
+    assert doc.index_of(second) == doc.index_of(first) + 1 == 2
+    assert second.visible and doc.active_layer is second
+    assert np.array_equal(doc.composite()[..., :3], second.pixels[..., :3])

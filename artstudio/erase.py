@@ -16,6 +16,12 @@ from artstudio.engine.errors import UserFacingError
 ERASE_METHODS = ("telea", "navier-stokes")
 
 
+def erased_area(mask: np.ndarray) -> np.ndarray:
+    """The pixels an erase fills (boolean): the mask taken as hard, as every
+    method here fills only where it is more than half set."""
+    return mask > 0.5
+
+
 def erase(image: np.ndarray, mask: np.ndarray, method: str = "telea",
           radius: int = 5) -> np.ndarray:
     """Remove the masked area without a model or a prompt (OpenCV inpainting).
@@ -25,7 +31,7 @@ def erase(image: np.ndarray, mask: np.ndarray, method: str = "telea",
     flags = {"telea": cv2.INPAINT_TELEA, "navier-stokes": cv2.INPAINT_NS}
     if method not in flags:
         raise ValueError(f"unknown erase method {method!r}; use one of {ERASE_METHODS}")
-    hard = (mask > 0.5).astype(np.uint8) * 255
+    hard = erased_area(mask).astype(np.uint8) * 255
     bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
     out = cv2.cvtColor(cv2.inpaint(bgr, hard, radius, flags[method]), cv2.COLOR_BGR2RGB)
     keep = hard == 0
@@ -51,13 +57,13 @@ def erase_with_lama(image: np.ndarray, mask: np.ndarray, model_path: str, device
     mult = 8
     ph, pw = (-h) % mult, (-w) % mult
     img = np.pad(image, ((0, ph), (0, pw), (0, 0)), mode="reflect")
-    msk = np.pad((mask > 0.5).astype(np.float32), ((0, ph), (0, pw)), mode="reflect")
+    msk = np.pad(erased_area(mask).astype(np.float32), ((0, ph), (0, pw)), mode="reflect")
     with torch.inference_mode():
         t_img = torch.from_numpy(img).permute(2, 0, 1)[None].float().div(255).to(device)
         t_msk = torch.from_numpy(msk)[None, None].to(device)
         out = model(t_img, t_msk)[0].permute(1, 2, 0).clamp(0, 1).mul(255).round()
     result = out.byte().cpu().numpy()[:h, :w]
-    keep = mask <= 0.5
+    keep = ~erased_area(mask)
     result[keep] = image[keep]
     return result
 

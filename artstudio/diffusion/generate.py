@@ -54,21 +54,28 @@ def _work_size(w: int, h: int, limit_w: int, limit_h: int) -> tuple[int, int]:
     return max(8, int(w * scale) // 8 * 8), max(8, int(h * scale) // 8 * 8)
 
 
+Made = tuple[np.ndarray, dict[str, Any], np.ndarray | None]
+
+
 def _generate_one(model: LoadedModel, p: GenerationParams, seed: int, reporter: StepReporter,
-                  width: int, height: int) -> tuple[np.ndarray, dict[str, Any]] | None:
+                  width: int, height: int) -> Made | None:
+    """The image, what its metadata adds, and for a masked mode the repaint
+    alone as an RGBA layer (masking.repainted_layer); None when interrupted."""
     mode = p.mode
     if mode == "txt2img":
         lat = denoise(model, mode, p, seed, width, height, reporter)
-        return None if lat is None else (decode_latents(model, lat)[0], {})
+        return None if lat is None else (decode_latents(model, lat)[0], {}, None)
     original = masking.to_rgb_array(p.init_image)
     oh, ow = original.shape[:2]
     if mode == "img2img":
         ww, wh = _work_size(ow, oh, width, height)
         lat = denoise(model, mode, p, seed, ww, wh, reporter, image=_resize(original, (ww, wh)))
-        return None if lat is None else (decode_latents(model, lat)[0], {})
+        return None if lat is None else (decode_latents(model, lat)[0], {}, None)
+    new_area = None
     if mode == "outpaint":
         left, top, right, bottom = p.outpaint or (0, 0, 0, 0)
         original, mask = masking.extend_canvas(original, left, top, right, bottom, seed=seed)
+        new_area = masking.added_area(original.shape[:2], left, top, ow, oh)
         oh, ow = original.shape[:2]
         extra = {"outpaint": [left, top, right, bottom]}
         only_masked = False
@@ -99,11 +106,14 @@ def _generate_one(model: LoadedModel, p: GenerationParams, seed: int, reporter: 
     generated = masking.colour_match(generated, region, region_mask)
     alpha = masking.feathered_alpha(region_mask, p.mask_blur)
     pasted = masking.composite(region, generated, alpha)
+    repaint = masking.repainted_layer(generated, alpha, pasted, new_area)
     if box is None:
-        return pasted, extra
+        return pasted, extra, repaint
     result = original.copy()
     result[box.top:box.bottom, box.left:box.right] = pasted
-    return result, extra
+    full = np.zeros((oh, ow, 4), np.uint8)
+    full[box.top:box.bottom, box.left:box.right] = repaint
+    return result, extra, full
 
 
 def _metadata(p: GenerationParams, model: LoadedModel, seed: int, width: int, height: int,
@@ -142,7 +152,7 @@ def run(params: GenerationParams, progress, cancel: CancelToken) -> GenerationRe
         per_image = params.steps
     total = per_image * params.count
     decoder = previews.TaesdPreview(params.preview_decoder) if params.preview_decoder else None
-    images, infos = [], []
+    images, infos, repaints = [], [], []
     for index, seed in enumerate(seeds_for(params)):
         cancel.raise_if_cancelled()
         message = f"Image {index + 1} of {params.count}" if params.count > 1 else ""
@@ -151,12 +161,13 @@ def run(params: GenerationParams, progress, cancel: CancelToken) -> GenerationRe
         made = _generate_one(model, params, seed, reporter, width, height)
         if made is None:
             raise Cancelled()
-        arr, extra = made
+        arr, extra, repaint = made
         h, w = arr.shape[:2]
         images.append(to_pil(arr))
+        repaints.append(repaint)
         infos.append(ImageInfo(seed, w, h, _metadata(params, model, seed, w, h, extra)))
     progress(total, total, "Done")
-    return GenerationResult(images=images, infos=infos, notes=notes)
+    return GenerationResult(images=images, infos=infos, notes=notes, repaints=repaints)
 
 
 def _targets(out: Path, seeds: list[int], overwrite: bool) -> list[Path]:

@@ -185,3 +185,32 @@ def extend_canvas(image: np.ndarray, left: int, top: int, right: int, bottom: in
             sides[big.shape[0] - bottom - overlap:, :] = True
         mask = np.where(inner & sides, np.maximum(mask, fade), mask)
     return big, mask.astype(np.float32)
+
+
+def repainted_layer(generated: np.ndarray, alpha: np.ndarray, pasted: np.ndarray | None = None,
+                    opaque: np.ndarray | None = None) -> np.ndarray:
+    """What a masked repaint adds to the picture, as a straight RGBA layer:
+    the generated pixels with the feathered mask as their alpha, transparent
+    (and black) elsewhere. Laid over the picture it was made from it gives
+    `composite(original, generated, alpha)` again, without holding a copy of
+    the picture: layers under it stay what they are.
+
+    `opaque` (boolean HxW) marks pixels that had no picture under them, an
+    outpainting's new area: there the layer holds the `pasted` result at
+    full alpha."""
+    a8 = np.clip(np.rint(alpha * 255.0), 0, 255).astype(np.uint8)
+    rgb = np.where(a8[:, :, None] > 0, generated, 0).astype(np.uint8)
+    layer = np.dstack([rgb, a8])
+    if opaque is not None and pasted is not None:
+        layer[opaque, :3] = pasted[opaque]
+        layer[opaque, 3] = 255
+    return np.ascontiguousarray(layer)
+
+
+def added_area(shape: tuple[int, int], left: int, top: int, width: int, height: int
+               ) -> np.ndarray:
+    """An outpainted canvas's new pixels (boolean HxW): all but the original
+    `width` x `height` picture at (left, top)."""
+    new = np.ones(shape, bool)
+    new[top:top + height, left:left + width] = False
+    return new

@@ -78,6 +78,9 @@ class GenerationResult:
     images: list[Any]  # PIL RGB images
     infos: list[ImageInfo]
     notes: list[str] = field(default_factory=list)  # adjustments worth telling the artist
+    # Per image, for inpainting and outpainting: only what was repainted, an
+    # RGBA array with the feathered mask as alpha (None for the other modes).
+    repaints: list[Any] = field(default_factory=list)
 
 
 def round_size(width: int, height: int) -> tuple[int, int, str]:

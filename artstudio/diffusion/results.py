@@ -12,17 +12,24 @@ it was asked for, and only into the document it was made for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
+from artstudio.diffusion.masking import repainted_layer, to_mask_array
 from artstudio.document import Document, Layer, Rect, Signal
+from artstudio.document.result_layers import add_layer_above, fitted, place_in_frame
 from artstudio.document.staleness import DocumentMark
 from artstudio.engine import RequestRefused
+from artstudio.erase import erased_area
 
-OTHER_DOCUMENT = "This result was made for another document; it fits only there"
+# Results made from a region of their document fit only there; a picture made
+# from a prompt alone fits any document.
+REGION_MODES = ("img2img", "inpaint", "outpaint", "erase")
+OTHER_DOCUMENT = ("This result was made from a region of another document and fits only "
+                  "there; text-to-image results can go into any document")
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,8 @@ class ResultTarget:
     frame: Rect  # where a result goes on the canvas
     origin: DocumentMark  # the document it was made for
     outpaint: tuple[int, int, int, int] | None = None  # pixels added left, top, right, bottom
+    made_from: tuple[int, ...] = ()  # uids of the layers flattened into the job's picture
+    fill_frame: bool = True  # made at the frame's size: it covers the frame
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,9 @@ class Candidate:
     params: dict[str, Any]  # what the layer remembers (metadata.png_info's dict)
     target: ResultTarget
     seed: int | None = None
+    # Only what was repainted, RGBA the size of `image` with the mask as alpha
+    # (inpainting, outpainting, erasing); None: the whole image is the result.
+    repaint: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def mode(self) -> str:
@@ -63,12 +75,21 @@ class Candidate:
 
 def generated_candidates(result, target: ResultTarget) -> list[Candidate]:
     """One candidate per image of a generation result (diffusion.generate's)."""
-    return [Candidate(image, dict(info.metadata), target, info.seed)
-            for image, info in zip(result.images, result.infos, strict=True)]
+    repaints = result.repaints or [None] * len(result.images)
+    return [Candidate(image, dict(info.metadata), target, info.seed, repaint)
+            for image, info, repaint in zip(result.images, result.infos, repaints, strict=True)]
 
 
-def erased_candidate(image: Image.Image, method: str, target: ResultTarget) -> Candidate:
-    return Candidate(image, {"mode": "erase", "method": method}, target)
+def erased_candidate(image: Image.Image, method: str, target: ResultTarget,
+                     mask: Any = None) -> Candidate:
+    """An erase result; with the `mask` it was made with, it applies as the
+    erased pixels alone."""
+    repaint = None
+    if mask is not None:
+        rgb = np.asarray(image.convert("RGB"))
+        area = erased_area(to_mask_array(mask, image.size)).astype(np.float32)
+        repaint = repainted_layer(rgb, area)
+    return Candidate(image, {"mode": "erase", "method": method}, target, repaint=repaint)
 
 
 def outpainted_canvas(size: tuple[int, int], outpaint: tuple[int, int, int, int]
@@ -83,28 +104,51 @@ def outpainted_canvas(size: tuple[int, int], outpaint: tuple[int, int, int, int]
     return (width + left + right, height + top + bottom), anchor
 
 
-def _resized(image: Image.Image, size: tuple[int, int]) -> np.ndarray:
-    if image.size != size:  # a model may round sizes to its multiple of 8
-        image = image.resize(size, Image.Resampling.LANCZOS)
-    return np.asarray(image).copy()
+@dataclass(frozen=True)
+class Applied:
+    """A result applied: its new layer, and what the artist should be told
+    about where it went (empty when it simply covers its frame)."""
+
+    layer: Layer
+    note: str = ""
 
 
-def apply_candidate(doc: Document, candidate: Candidate) -> Layer:
-    """The result as a new layer at the frame it was made for; an outpainting
-    grows the canvas first (one undo step). RequestRefused when `doc` is not
-    the document the result was made for."""
+def _pixels(candidate: Candidate) -> np.ndarray:
+    if candidate.repaint is not None:
+        return candidate.repaint
+    return np.asarray(candidate.image.convert("RGBA"))
+
+
+def apply_candidate(doc: Document, candidate: Candidate) -> Applied:
+    """The result as a new layer (one undo step). A result made from the
+    picture goes at the region it was made from, above the layers flattened
+    into it, holding only what was repainted where it knows that; an
+    outpainting grows the canvas first. A text-to-image picture goes above
+    the active layer at the frame, keeping its aspect ratio. RequestRefused
+    when a region's result is applied to another document than its own."""
     target = candidate.target
-    if not target.origin.is_open(doc):
+    own = target.origin.is_open(doc)
+    if target.mode in REGION_MODES and not own:
         raise RequestRefused(OTHER_DOCUMENT)
-    image = candidate.image.convert("RGBA")
     if target.outpaint:
         size, anchor = outpainted_canvas(doc.size, target.outpaint)
         with doc.edit("Outpaint"):
             doc.resize_canvas(*size, anchor)
-            return doc.add_generated_layer(_resized(image, size), candidate.params, x=0, y=0)
-    frame = target.frame
-    return doc.add_generated_layer(_resized(image, (frame.w, frame.h)), candidate.params,
-                                   x=frame.x, y=frame.y)
+            layer = add_layer_above(doc, fitted(_pixels(candidate), size), candidate.params,
+                                    Rect(0, 0, *size), target.made_from)
+        return Applied(layer)
+    if target.mode in REGION_MODES:
+        frame = target.frame
+        pixels = fitted(_pixels(candidate), (frame.w, frame.h))
+        return Applied(add_layer_above(doc, pixels, candidate.params, frame, target.made_from))
+    frame = target.frame if own else doc.frame.intersect(doc.rect)
+    if frame.empty:
+        frame = doc.rect
+    placed = place_in_frame(candidate.image.size, frame, fill=own and target.fill_frame)
+    rect = placed.rect
+    layer = doc.add_generated_layer(fitted(_pixels(candidate), (rect.w, rect.h)),
+                                    candidate.params, x=rect.x, y=rect.y)
+    return Applied(layer, placed.note)
 
 
 class ResultTray:
@@ -155,7 +199,7 @@ class ResultTray:
         self.removed.emit(index)
         self.select(min(index, len(self.candidates) - 1))
 
-    def apply(self, doc: Document) -> Layer | None:
+    def apply(self, doc: Document) -> Applied | None:
         """The selected result as a new layer of `doc` (it stays in the tray,
         so it can be applied again); None when nothing is selected."""
         candidate = self.current

@@ -49,6 +49,7 @@ from artstudio.diffusion.results import (
 )
 from artstudio.diffusion.schedulers import SAMPLERS
 from artstudio.document import Document, Rect
+from artstudio.document.result_layers import contributing_uids
 from artstudio.document.staleness import DocumentMark
 from artstudio.engine import JobEvent, JobHandle, JobKind, JobState, Lane, RequestRefused
 from artstudio.settings import Settings, save_settings
@@ -86,6 +87,7 @@ ONLY_MASKED_ON_CANVAS = True
 
 class GeneratePanel(QWidget):
     generation_applied = Signal(object)  # the new Layer
+    message = Signal(str)  # for the window's status bar: where an applied result went
 
     def __init__(self, settings: Settings, runner: JobRunner, parent: QWidget | None = None):
         super().__init__(parent)
@@ -152,7 +154,9 @@ class GeneratePanel(QWidget):
         self.count.setValue(DEFAULTS.count)
         self.match_frame = QCheckBox("Frame size")
         self.match_frame.setChecked(True)
-        self.match_frame.setToolTip("Generate at the generation frame's size")
+        self.match_frame.setToolTip("Generate at the generation frame's size (shown greyed); "
+                                    "off: at the size given, placed in the frame keeping "
+                                    "its aspect ratio")
         self.width_box, self.height_box = QSpinBox(), QSpinBox()
         for box, value in ((self.width_box, DEFAULTS.width), (self.height_box, DEFAULTS.height)):
             box.setRange(64, 4096)
@@ -302,8 +306,27 @@ class GeneratePanel(QWidget):
 
     # ---- binding ---------------------------------------------------------
     def set_document(self, doc: Document | None) -> None:
+        if self.doc is not None:
+            self.doc.events.frame_changed.disconnect(self._frame_changed)
+            self.doc.events.size_changed.disconnect(self._frame_changed)
         self.doc = doc
+        if doc is not None:
+            doc.events.frame_changed.connect(self._frame_changed)
+            doc.events.size_changed.connect(self._frame_changed)
         self.generate_button.setEnabled(doc is not None)
+        self._show_frame_size()
+
+    def _frame_changed(self, *_args) -> None:
+        self._show_frame_size()
+
+    def _show_frame_size(self) -> None:
+        """With "Frame size" on, the greyed size fields say the size a job gets."""
+        if self.doc is None or not self.match_frame.isChecked():
+            return
+        frame = self._frame()
+        if not frame.empty:
+            self.width_box.setValue(frame.w)
+            self.height_box.setValue(frame.h)
 
     def refresh_models(self) -> None:
         self.status.setText("Looking for models…")
@@ -380,6 +403,7 @@ class GeneratePanel(QWidget):
     def _size_enabled(self, matched: bool) -> None:
         self.width_box.setEnabled(not matched)
         self.height_box.setEnabled(not matched)
+        self._show_frame_size()
 
     def _preset_chosen(self) -> None:
         name = self.preset.currentData()
@@ -487,7 +511,8 @@ class GeneratePanel(QWidget):
         if mode == MODE_ERASE:
             params = EraseParams(image=rgba_over_white(picture), mask=Image.fromarray(mask, "L"),
                                  method=self.erase_method.currentData())
-            return params, ResultTarget(mode, frame, origin)
+            return params, ResultTarget(mode, frame, origin,
+                                        made_from=contributing_uids(doc, frame))
         info = self.model.currentData()
         if info is None:
             raise RequestRefused("Choose a model first (Rescan looks in the model folders again)")
@@ -522,7 +547,9 @@ class GeneratePanel(QWidget):
             device=s.device, precision=s.precision, cpu_offload=s.cpu_offload,
             preview_decoder=self._preview_decoder(info),
         )
-        return params, ResultTarget(mode, frame, origin, outpaint)
+        made_from = () if mode == MODE_TXT2IMG else contributing_uids(doc, frame)
+        return params, ResultTarget(mode, frame, origin, outpaint, made_from,
+                                    fill_frame=self.match_frame.isChecked())
 
     def _preview_decoder(self, info) -> str | None:
         folder = self.taesd.get(info.family)
@@ -586,7 +613,7 @@ class GeneratePanel(QWidget):
     def _finished(self, result, params, target: ResultTarget) -> None:
         self.preview.clear()
         if target.mode == MODE_ERASE:
-            self.results.add(erased_candidate(result, params.method, target))
+            self.results.add(erased_candidate(result, params.method, target, params.mask))
             self.status.setText("Erased: apply the result from the tray")
             return
         candidates = generated_candidates(result, target)
@@ -610,17 +637,22 @@ class GeneratePanel(QWidget):
             self.tray.takeItem(index)
 
     def apply_selected(self):
-        """The chosen result becomes a new layer placed at the frame it was made for."""
+        """The chosen result becomes a new layer (diffusion.results.apply_candidate
+        says where); the layer, or None."""
         if self.doc is None:
             return None
         try:
-            layer = self.results.apply(self.doc)
+            applied = self.results.apply(self.doc)
         except RequestRefused as refusal:
             self.status.setText(str(refusal))
             return None
-        if layer is not None:
-            self.generation_applied.emit(layer)
-            self.status.setText(f"Applied as layer “{layer.name}”")
+        if applied is None:
+            return None
+        layer = applied.layer
+        self.generation_applied.emit(layer)
+        text = f"Applied as layer “{layer.name}”" + (f". {applied.note}" if applied.note else "")
+        self.status.setText(text)
+        self.message.emit(text)
         return layer
 
     def discard_selected(self) -> None:

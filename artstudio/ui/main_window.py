@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         self.generate_dock = self._add_dock("Generate", self.generate_panel,
                                             Qt.DockWidgetArea.LeftDockWidgetArea)
         self.generate_dock.setMinimumWidth(340)
+        self.generate_panel.message.connect(self.show_note)
         self.style_panel = StylePanel(settings, self.runner)
         self.style_dock = self._add_dock("Style", self.style_panel,
                                          Qt.DockWidgetArea.LeftDockWidgetArea)

@@ -9,6 +9,7 @@ layer. "Batch a folder…" opens the folder batch dialog.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,12 @@ from PySide6.QtWidgets import (
 )
 
 from artstudio.document import Document, Rect
+from artstudio.document.result_layers import (
+    STYLE_MODE,
+    add_layer_above,
+    contributing_uids,
+    styled_stack,
+)
 from artstudio.document.staleness import DocumentMark
 from artstudio.engine import JobHandle, JobKind, JobState, Lane, RequestRefused
 from artstudio.settings import Settings
@@ -71,6 +78,23 @@ def _gallery_job(folder: Path, progress, cancel) -> list[Path]:
     return out
 
 
+@dataclass(frozen=True)
+class StyledResult:
+    """A restyle waiting for Apply, and what it was made from."""
+
+    pixels: np.ndarray
+    rect: Rect
+    source: str  # the source's name: the layer's, "Frame" or "Image"
+    style: str  # style_label's
+    made_for: DocumentMark
+    layer_uid: int | None  # the restyled layer; None for the frame or the visible image
+    made_from: tuple[int, ...]  # the layers flattened into a frame or image source
+
+    @property
+    def name(self) -> str:
+        return f"{self.source} ({self.style})"
+
+
 class StylePanel(QWidget):
     def __init__(self, settings: Settings, runner: JobRunner, parent: QWidget | None = None):
         super().__init__(parent)
@@ -78,7 +102,7 @@ class StylePanel(QWidget):
         self.runner = runner
         self.doc: Document | None = None
         self._job: JobHandle | None = None
-        self._result: tuple[np.ndarray, Rect, str, DocumentMark] | None = None
+        self._result: StyledResult | None = None
 
         self.chooser = StyleChooser()
         self.source = QComboBox()
@@ -143,29 +167,32 @@ class StylePanel(QWidget):
     def options(self):
         return self.chooser.options(self.settings.device)
 
-    def _source_pixels(self) -> tuple[np.ndarray, Rect, str]:
-        """Pixels to stylize, where they sit, and the new layer's name;
-        RequestRefused when the source has none."""
+    def _source_pixels(self) -> tuple[np.ndarray, Rect, str, int | None]:
+        """Pixels to stylize, where they sit, the source's name and the
+        restyled layer's uid (None for a flattened source); RequestRefused
+        when the source has none."""
         doc = self.doc
         source = self.source.currentData()
         if source == "layer":
             layer = doc.active_layer
             if layer is None:
                 raise RequestRefused("There is no active layer")
-            return layer.pixels.copy(), layer.bounds, f"{layer.name} (styled)"
+            return layer.pixels.copy(), layer.bounds, layer.name, layer.uid
         if source == "frame":
             frame = doc.frame.intersect(doc.rect)
-            return doc.composite(frame), frame, "Frame (styled)"
-        return doc.composite().copy(), doc.rect, "Styled image"
+            return doc.composite(frame), frame, "Frame", None
+        return doc.composite().copy(), doc.rect, "Image", None
 
     def stylize(self) -> JobHandle | None:
         from artstudio.style.transfer import StyleLayerJob, lane_for, run_style_job
 
         if self.doc is None:
             return None
+        from artstudio.style.naming import style_label
+
         try:
             options = self.options()
-            pixels, rect, name = self._source_pixels()
+            pixels, rect, source, layer_uid = self._source_pixels()
         except (ValueError, RequestRefused) as exc:
             self.status.setText(str(exc))
             return None
@@ -173,13 +200,16 @@ class StylePanel(QWidget):
             self.status.setText("Nothing to stylize there: the pixels are all transparent")
             return None
         lane = lane_for(options)
-        made_for = DocumentMark.of(self.doc)
+        made_from = () if layer_uid is not None else contributing_uids(self.doc, rect)
+        pending = StyledResult(pixels=np.empty((0, 0, 4), np.uint8), rect=rect, source=source,
+                               style=style_label(options), made_for=DocumentMark.of(self.doc),
+                               layer_uid=layer_uid, made_from=made_from)
         self.status.setText(f"Stylizing: {options.describe()}")
         self.cancel_button.setEnabled(True)
         self._job = self.runner.run(
             run_style_job, StyleLayerJob(pixels, options), title=f"Style: {options.describe()}",
             kind=JobKind.STYLE, lane=lane,
-            on_done=lambda result: self._finished(result, rect, name, made_for),
+            on_done=lambda result: self._finished(result, pending),
             on_failed=self._failed)
         return self._job
 
@@ -193,9 +223,8 @@ class StylePanel(QWidget):
     def _failed(self, message: str) -> None:
         self.status.setText(message)
 
-    def _finished(self, result: np.ndarray, rect: Rect, name: str,
-                  made_for: DocumentMark) -> None:
-        self._result = (result, rect, name, made_for)
+    def _finished(self, result: np.ndarray, pending: StyledResult) -> None:
+        self._result = replace(pending, pixels=result)
         self.preview.setPixmap(pil_to_pixmap(result, 200))
         self.status.setText("Apply the result as a new layer, or discard it")
         self._show_result_buttons(True)
@@ -205,13 +234,24 @@ class StylePanel(QWidget):
         self.discard_button.setVisible(visible)
 
     def apply_result(self):
-        if self._result is None or self.doc is None:
+        """The restyle as a new layer named after its style, above its source
+        and the restyles already on it (or above the layers flattened into
+        it), so it shows."""
+        result, doc = self._result, self.doc
+        if result is None or doc is None:
             return None
-        pixels, rect, name, made_for = self._result
-        if not made_for.is_open(self.doc):
+        if not result.made_for.is_open(doc):
             self.status.setText("This result was made for another document; it fits only there")
             return None
-        layer = self.doc.add_layer(pixels, name=name, x=rect.x, y=rect.y, label="Apply style")
+        made_from = result.made_from
+        if result.layer_uid is not None:
+            try:
+                made_from = styled_stack(doc, result.layer_uid)
+            except ValueError:  # the source layer was deleted since
+                made_from = ()
+        params = {"mode": STYLE_MODE, "style": result.style, "source": result.source}
+        layer = add_layer_above(doc, result.pixels, params, result.rect, made_from,
+                                name=result.name, label="Apply style")
         self.discard_result()
         self.status.setText(f"Applied as layer “{layer.name}”")
         return layer

@@ -85,7 +85,7 @@ def test_apply_places_the_result_at_its_frame_and_keeps_it_in_the_tray():
     doc = new_document(32, 24)
     tray = ResultTray()
     tray.add(candidate(doc, frame=Rect(4, 2, 10, 6), image=red(16, 8)))  # model-rounded size
-    layer = tray.apply(doc)
+    layer = tray.apply(doc).layer
     assert (layer.x, layer.y, layer.width, layer.height) == (4, 2, 10, 6)
     assert (layer.pixels[..., 0] > 200).all() and (layer.pixels[..., 3] == 255).all()
     assert layer.generation == {"prompt": "boat 1"}
@@ -99,10 +99,10 @@ def test_apply_with_nothing_selected_does_nothing():
     assert len(doc.layers) == 2
 
 
-def test_a_result_fits_only_the_document_it_was_made_for():
+def test_a_region_result_fits_only_the_document_it_was_made_for():
     made_for, other = new_document(8, 8), new_document(8, 8)
     with pytest.raises(RequestRefused, match="another document"):
-        apply_candidate(other, candidate(made_for))
+        apply_candidate(other, candidate(made_for, mode="inpaint"))
     assert len(other.layers) == 2
 
 
@@ -115,7 +115,7 @@ def test_outpainting_grows_the_canvas_where_the_margins_say():
 def test_applying_an_outpainting_is_one_undo_step():
     doc = new_document(20, 10)
     c = candidate(doc, frame=doc.rect, mode="outpaint", outpaint=(4, 0, 0, 2), image=red(24, 12))
-    layer = apply_candidate(doc, c)
+    layer = apply_candidate(doc, c).layer
     assert doc.size == (24, 12)
     assert (layer.x, layer.y, layer.width, layer.height) == (0, 0, 24, 12)
     assert (doc.layer(0).x, doc.layer(0).y) == (4, 0)  # the old canvas moved right

@@ -82,7 +82,8 @@ def test_inpaint_keeps_unmasked_pixels(panel, studio, qtbot):
     result = layer.pixels
     assert result.shape == (64, 96, 4)
     outside = mask == 0
-    assert np.array_equal(result[outside][:, :3], before[outside][:, :3])
+    assert not result[outside][:, 3].any()  # the layer holds only the repainted area
+    assert np.array_equal(doc.composite()[outside], before[outside])
 
 
 def test_outpaint_extends_canvas(panel, studio, qtbot):

@@ -65,7 +65,7 @@ def test_painting_style_needs_a_painting(panel, tmp_path, qtbot):
     handle = panel.stylize()
     wait_done(handle, qtbot)
     qtbot.waitUntil(lambda: panel._result is not None, timeout=5000)
-    assert panel._result[0].shape == (60, 80, 4)
+    assert panel._result.pixels.shape == (60, 80, 4)
 
 
 def test_unsafe_cyclegan_file_is_refused_with_message(panel, tmp_path, qtbot):

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from artstudio.engine.errors import UserFacingError
+from artstudio.engine.file_kinds import not_regular_reason
+from artstudio.engine.printable import printable
 
 SAFETENSORS_SUFFIXES = (".safetensors", ".sft")
 PICKLE_SUFFIXES = (".ckpt", ".pt", ".pth", ".bin")
@@ -104,8 +106,9 @@ def load_state_dict(path: str | os.PathLike, device: str = "cpu") -> dict[str, A
     holds anything but plain tensors, InvalidModelError when it is unreadable."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if not path.is_file():
-        raise InvalidModelError(f"Model file not found: {path}")
+    reason = not_regular_reason(path)
+    if reason is not None:
+        raise InvalidModelError(f"Model file {printable(path)}: {reason}")
     if suffix in SAFETENSORS_SUFFIXES:
         read_safetensors_header(path)  # clear message for truncated files
         from safetensors.torch import load_file

@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from artstudio.engine.printable import printable
+
 
 @dataclass
 class BatchReport:
@@ -51,7 +53,8 @@ class BatchReport:
         if self.written:
             line += f" ({self.images_per_second:.2f} images/s)"
         lines = [line]
-        lines += [f"  failed: {p}: {reason}" for p, reason in self.failed]
+        # Escaped: a newline in a file name must not print a line of its own.
+        lines += [f"  failed: {printable(p)}: {printable(reason)}" for p, reason in self.failed]
         return "\n".join(lines)
 
     def to_dict(self) -> dict:

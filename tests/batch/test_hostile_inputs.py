@@ -123,3 +123,18 @@ def test_plan_says_what_a_single_input_is(hostile):
         plan_batch(hostile / "pipe.png", hostile.parent / "o.png")
     with pytest.raises(UserFacingError, match="the file does not exist"):
         plan_batch(hostile / "missing.png", hostile.parent / "o.png")
+
+
+def test_generate_with_a_pipe_as_model_is_refused_not_read(tmp_path):
+    from artstudio.model_files.identify import identify
+
+    pipe = tmp_path / "model.safetensors"
+    os.mkfifo(pipe)
+    # In a process of its own first: a reader that opens the pipe blocks for good.
+    proc = artstudio("generate", "--model", str(pipe), "--prompt", "x",
+                     "--out", str(tmp_path / "g.png"))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().endswith(f"model.safetensors is not a model generate can use: "
+                                        f"{PIPE}")
+    info = identify(pipe)
+    assert info.kind == "invalid" and info.notes == (PIPE,)

@@ -9,6 +9,8 @@ from pathlib import Path
 from artstudio.batch.naming import BadBatchLocation, Item, plan_folder, plan_single
 from artstudio.batch.walk import find_images
 from artstudio.engine.errors import UserFacingError
+from artstudio.engine.file_kinds import not_regular_reason
+from artstudio.engine.printable import printable
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ def plan_batch(input_path: Path | str, output_path: Path | str, *, recursive: bo
                fmt: str = "png") -> BatchPlan:
     """Plan a batch from a folder (or a single file) to an output folder (or
     file). Raises BadBatchLocation when the output would land in the input,
-    UserFacingError when the input does not exist."""
+    UserFacingError when the input does not exist or is not a regular file."""
     src, out = Path(input_path), Path(output_path)
     if src.is_dir():
         if out.exists() and not out.is_dir():
@@ -35,4 +37,4 @@ def plan_batch(input_path: Path | str, output_path: Path | str, *, recursive: bo
         return BatchPlan(tuple(items), tuple(found.skipped), src, out)
     if src.is_file():
         return BatchPlan((plan_single(src, out, fmt),), (), src.parent)
-    raise UserFacingError(f"{src} does not exist.")
+    raise UserFacingError(f"{printable(src)}: {not_regular_reason(src) or 'cannot be read'}.")

@@ -8,16 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-
-def display_name(path: Path | str) -> str:
-    """A file name that can be printed, shown and written as UTF-8: a name
-    that is not valid UTF-8 (os.fsdecode keeps its bytes as surrogates)
-    shows those bytes escaped, e.g. bad\\xff.png."""
-    text = str(path)
-    try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    except UnicodeEncodeError:  # a surrogate that no file name decodes to
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+from artstudio.engine.printable import printable
 
 
 @dataclass
@@ -79,7 +70,8 @@ class BatchReport:
         lines = [line]
         if self.report_error:
             lines.append(f"  the report could not be written: {self.report_error}")
-        lines += [f"  failed: {display_name(p)}: {display_name(reason)}"
+        # Escaped: a newline in a file name must not print a line of its own.
+        lines += [f"  failed: {printable(p)}: {printable(reason)}"
                   for p, reason in self.failed]
         return "\n".join(lines)
 
@@ -89,11 +81,11 @@ class BatchReport:
             "total": self.total,
             "written": len(self.written),
             "already_done": len(self.already_done),
-            "failed": [{"file": display_name(p), "reason": display_name(r)}
+            "failed": [{"file": printable(p), "reason": printable(r)}
                        for p, r in self.failed],
-            "skipped": [{"file": display_name(p), "reason": display_name(r)}
+            "skipped": [{"file": printable(p), "reason": printable(r)}
                         for p, r in self.skipped],
-            "written_files": [display_name(p) for p in self.written_sources],
+            "written_files": [printable(p) for p in self.written_sources],
             "not_started": self.not_started,
             "cancelled": self.cancelled,
             "seconds": round(self.seconds, 3),

@@ -1,5 +1,7 @@
-"""Finding the images of a folder: deterministic order, hidden files and
-non-images skipped (and counted), symlinked folders never followed."""
+"""Finding the images of a folder: deterministic order, hidden files,
+non-images and anything that is not a regular file (a named pipe, a device,
+a broken or looping link) skipped with the reason, symlinked folders never
+followed."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from artstudio.document.io_images import IMAGE_SUFFIXES
+from artstudio.engine.file_kinds import FOLDER, not_regular_reason
 
 
 @dataclass
@@ -56,19 +59,14 @@ def _walk(folder: Path, recursive: bool, found: Found) -> None:
             if recursive:
                 _walk(path, recursive, found)
             continue
-        if is_link:
-            try:
-                target_is_dir = entry.is_dir(follow_symlinks=True)
-                target_is_file = entry.is_file(follow_symlinks=True)
-            except OSError:
-                target_is_dir = target_is_file = False
-            if target_is_dir:
-                found.skipped.append((path, "link to a folder (not followed)"))
-                continue
-            if not target_is_file:
-                found.skipped.append((path, "broken or looping link"))
-                continue
-        if path.suffix.lower() not in IMAGE_SUFFIXES:
-            found.skipped.append((path, "not an image file"))
+        # Asked of the file system, never by opening: a named pipe named like
+        # an image would block the batch forever.
+        problem = not_regular_reason(path)
+        if problem == FOLDER and is_link:
+            problem = "link to a folder (not followed)"
+        elif problem is None and path.suffix.lower() not in IMAGE_SUFFIXES:
+            problem = "not an image file"
+        if problem is not None:
+            found.skipped.append((path, problem))
             continue
         found.images.append(path)

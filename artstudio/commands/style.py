@@ -74,6 +74,17 @@ def parse_style_image(value: str) -> tuple[str, float]:
         raise BadArguments(f"bad weight in --style-image {value!r}; use FILE@WEIGHT") from None
 
 
+def _check_file(what: str, path: str | Path) -> None:
+    """BadArguments unless `path` is a regular file, saying what it is instead
+    (never opened: a named pipe would block)."""
+    from artstudio.engine.file_kinds import not_regular_reason
+    from artstudio.engine.printable import printable
+
+    reason = not_regular_reason(path)
+    if reason is not None:
+        raise BadArguments(f"{what} {printable(path)}: {reason}")
+
+
 def build_options(args: argparse.Namespace):
     """StyleOptions from the arguments, or BadArguments with the reason."""
     from artstudio.style.transfer import StyleOptions
@@ -84,13 +95,11 @@ def build_options(args: argparse.Namespace):
         if args.style_image:
             pairs = [parse_style_image(v) for v in args.style_image]
             for path, _w in pairs:
-                if not Path(path).is_file():
-                    raise BadArguments(f"style image not found: {path}")
+                _check_file("style image", path)
             return StyleOptions.from_paintings([p for p, _ in pairs],
                                                [w for _, w in pairs], **common)
         if args.cyclegan:
-            if not args.cyclegan.is_file():
-                raise BadArguments(f"CycleGAN model not found: {args.cyclegan}")
+            _check_file("CycleGAN model", args.cyclegan)
             return StyleOptions.cyclegan(args.cyclegan, **common)
         return StyleOptions.builtin(args.style if args.style is not None else "0", **common)
     except ValueError as exc:

@@ -66,7 +66,19 @@ def run(args: argparse.Namespace) -> int:
                              seamless=args.seamless, device=args.device, prompt=args.prompt,
                              steps=args.steps, noise_level=args.noise_level, seed=args.seed)
 
-    what = {None: "Lanczos", BUILTIN: "the built-in model"}.get(model) or Path(model).name
     return run_folder_command(args, "upscale", functools.partial(upscale_processor, options),
-                              f"upscale with {what} x{args.scale or 'model'}", STOP_NOW,
-                              options=options)
+                              describe(model, args.scale), STOP_NOW, options=options)
+
+
+def describe(model: str | None, scale: float | None) -> str:
+    """The first line of a run: "upscale 2x with Lanczos", "upscale 3x with
+    the built-in model", "upscale with 4x-UltraSharp.pth at its own scale"."""
+    from artstudio.engine.printable import printable
+
+    if model is None or model == BUILTIN:
+        # Both default to 2x (the built-in 2x network, or Lanczos at 2).
+        what = "Lanczos" if model is None else "the built-in model"
+        return f"upscale {scale or 2:g}x with {what}"
+    name = printable(Path(model).name)
+    return f"upscale {scale:g}x with {name}" if scale else \
+        f"upscale with {name} at its own scale"

@@ -8,6 +8,7 @@ converted. Anything wrong with the file becomes a DocumentFileError naming it.
 from __future__ import annotations
 
 import io
+import re
 import struct
 import warnings
 import zlib
@@ -15,10 +16,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from artstudio.document.document import Document
 from artstudio.document.errors import DocumentFileError
+from artstudio.document.regular_files import open_regular
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 DEFAULT_MAX_MEGAPIXELS = 400
@@ -30,36 +32,81 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib
 
 def _allow_pixels(limit: int) -> None:
     # Pillow refuses images above twice MAX_IMAGE_PIXELS on its own; raise its
-    # ceiling to ours (never lower it) so our limit, with a clear message, rules.
+    # ceiling to ours (never lower it) so our limit, with a clear message, rules
+    # up to twice the limit (beyond, see _bomb_reason).
     current = Image.MAX_IMAGE_PIXELS
     if current is not None and current < limit:
         Image.MAX_IMAGE_PIXELS = limit
 
 
+def limit_in_pixels(max_megapixels: float) -> int:
+    """The largest pixel count an image may have under `max_megapixels`."""
+    return round(max_megapixels * 1_000_000)
+
+
+def _megapixels(pixels: int, limit: int) -> str:
+    # As many decimals as it takes not to print an image over the limit as
+    # the limit itself: 20001 x 20000 is 400.02 megapixels, not 400.
+    decimals = 1
+    while decimals < 6 and round(pixels / 1e6, decimals) <= limit / 1e6:
+        decimals += 1
+    return f"{pixels / 1e6:.{decimals}f}"
+
+
 def check_pixel_count(path: Path | str, width: int, height: int, max_megapixels: float) -> None:
-    """Refuse an image bigger than `max_megapixels` (decompression-bomb guard)."""
-    if width * height > max_megapixels * 1_000_000:
-        raise DocumentFileError(
-            path, f"the image is {width} x {height} pixels "
-                  f"({width * height / 1e6:.0f} megapixels), over the limit of "
-                  f"{max_megapixels:g} megapixels. Raise the limit in Settings if you trust "
-                  "this file.")
+    """Refuse an image of more than `max_megapixels` (decompression-bomb
+    guard). Every reader calls this with the size from the file's header,
+    before a single pixel is decoded or allocated."""
+    pixels, limit = width * height, limit_in_pixels(max_megapixels)
+    if pixels > limit:
+        raise DocumentFileError(path, _over_limit(f"{width} x {height} pixels", pixels, limit,
+                                                  max_megapixels))
+
+
+def _over_limit(size: str, pixels: int, limit: int, max_megapixels: float) -> str:
+    return (f"the image is {size} ({_megapixels(pixels, limit)} megapixels), over the "
+            f"limit of {max_megapixels:g} megapixels. Raise the limit in Settings if you "
+            "trust this file.")
+
+
+_BOMB_PIXELS = re.compile(r"\((\d+) pixels\)")
+
+
+def _bomb_reason(exc: Image.DecompressionBombError, max_megapixels: float) -> str:
+    """Our limit's message for an image Pillow refused at open (over twice
+    its own ceiling, so over ours too): Pillow's message quotes its ceiling,
+    not the artist's limit, and its open hides the width and height."""
+    limit = limit_in_pixels(max_megapixels)
+    found = _BOMB_PIXELS.search(str(exc))
+    if found is None:
+        return (f"the image is over the limit of {max_megapixels:g} megapixels. Raise the "
+                "limit in Settings if you trust this file.")
+    pixels = int(found.group(1))
+    return _over_limit(f"{pixels:,} pixels", pixels, limit, max_megapixels)
+
+
+def _refuse_truncated() -> None:
+    # Pillow's switch is process-wide, and some libraries turn it on; with it
+    # on, a file cut short opens as a full-size image padded with zeros.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 
 def decode_image(source: Path | str | BinaryIO, name: Path | str,
                  max_megapixels: float = DEFAULT_MAX_MEGAPIXELS) -> tuple[np.ndarray, list[str]]:
     """Decode an image file or stream to straight RGBA uint8 (h, w, 4).
 
-    `name` is the file named in errors. Returns (pixels, notes).
+    `name` is the file named in errors. Returns (pixels, notes). The size is
+    checked against `max_megapixels` from the header, before decoding; data
+    cut short is an error, never an image padded with zeros.
     """
-    limit = int(max_megapixels * 1_000_000)
-    _allow_pixels(limit)
+    _allow_pixels(limit_in_pixels(max_megapixels))
+    _refuse_truncated()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(source)
     except Image.DecompressionBombError as exc:
-        raise DocumentFileError(name, f"the image is too large to open safely ({exc})") from exc
+        raise DocumentFileError(name, _bomb_reason(exc, max_megapixels)) from exc
     except UnidentifiedImageError as exc:
         raise DocumentFileError(name, "this is not an image file Artstudio can read") from exc
     except FileNotFoundError as exc:
@@ -75,6 +122,8 @@ def decode_image(source: Path | str | BinaryIO, name: Path | str,
         try:
             im.load()
             return _to_rgba(im, rawmode)
+        except Image.DecompressionBombError as exc:  # a TIFF tile, a WebP frame
+            raise DocumentFileError(name, _bomb_reason(exc, max_megapixels)) from exc
         except MemoryError as exc:
             raise DocumentFileError(name, "not enough memory to open this image") from exc
         except _DECODE_ERRORS as exc:
@@ -128,11 +177,12 @@ def _grey_to_rgba(grey: np.ndarray) -> np.ndarray:
 
 def load_image(path: Path | str, max_megapixels: float = DEFAULT_MAX_MEGAPIXELS
                ) -> tuple[np.ndarray, list[str]]:
-    """Read an image file to straight RGBA uint8. Returns (pixels, notes)."""
+    """Read an image file to straight RGBA uint8. Returns (pixels, notes).
+    Only a regular file is opened: a folder, a named pipe or a device named
+    like an image is a DocumentFileError saying what it is."""
     path = Path(path)
-    if path.is_dir():
-        raise DocumentFileError(path, "this is a folder, not an image")
-    return decode_image(path, path, max_megapixels)
+    with open_regular(path) as fh:
+        return decode_image(fh, path, max_megapixels)
 
 
 def document_from_image(path: Path | str, max_megapixels: float = DEFAULT_MAX_MEGAPIXELS

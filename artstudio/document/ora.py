@@ -34,8 +34,10 @@ from artstudio.document.io_images import (
     check_pixel_count,
     decode_image,
     encode_png,
+    limit_in_pixels,
 )
 from artstudio.document.layers import BlendMode, Layer
+from artstudio.document.regular_files import open_regular
 
 MIMETYPE = b"image/openraster"
 NS = "https://artstudio.invalid/ns/1"
@@ -111,7 +113,8 @@ class _Reader:
             info = self.zf.getinfo(name)
         except KeyError:
             raise self.fail(f"{what} “{name}” is missing from the file") from None
-        if info.file_size > self.max_megapixels * 4_000_000 + (1 << 24):
+        # 4 bytes a pixel at the limit, plus room for the PNG's own chunks.
+        if info.file_size > limit_in_pixels(self.max_megapixels) * 4 + (1 << 24):
             raise self.fail(f"{what} “{name}” is too large to open safely")
         try:
             return self.zf.read(info)
@@ -205,16 +208,15 @@ def read_ora(path: Path | str, max_megapixels: float = DEFAULT_MAX_MEGAPIXELS
              ) -> tuple[Document, list[str]]:
     """Open an OpenRaster file as a new Document; returns (document, notes)."""
     path = Path(path)
-    try:
-        zf = zipfile.ZipFile(path)
-    except FileNotFoundError as exc:
-        raise DocumentFileError(path, "the file does not exist") from exc
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise DocumentFileError(path, "this is not an OpenRaster file "
-                                      "(it is not a readable zip archive)") from exc
-    with zf:
-        reader = _Reader(path, zf, max_megapixels)
-        return _read(reader)
+    with open_regular(path) as fh:
+        try:
+            zf = zipfile.ZipFile(fh)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            raise DocumentFileError(path, "this is not an OpenRaster file "
+                                          "(it is not a readable zip archive)") from exc
+        with zf:
+            reader = _Reader(path, zf, max_megapixels)
+            return _read(reader)
 
 
 def _read(reader: _Reader) -> tuple[Document, list[str]]:

@@ -48,9 +48,9 @@ def atomic_write(path: Path | str, write: Callable[[BinaryIO], None]) -> None:
     old file is untouched, and a DocumentFileError names the file."""
     path = Path(path)
     try:
-        mode = path.stat().st_mode & 0o7777
+        mode, existed = path.stat().st_mode & 0o7777, True
     except OSError:
-        mode = 0o644
+        mode, existed = 0o644, False
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
@@ -66,9 +66,8 @@ def atomic_write(path: Path | str, write: Callable[[BinaryIO], None]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise DocumentFileError(
-                path, f"could not be saved: {_reason(exc)}. The previous file is unchanged."
-            ) from exc
+            kept = " The previous file is unchanged." if existed else ""
+            raise DocumentFileError(path, f"could not be saved: {_reason(exc)}.{kept}") from exc
         raise
     _fsync_folder(path.parent)
 

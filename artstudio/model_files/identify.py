@@ -22,6 +22,7 @@ from pathlib import Path
 
 from artstudio.diffusion import families
 from artstudio.engine.errors import UserFacingError
+from artstudio.engine.file_kinds import not_regular_reason
 from artstudio.model_files import safe_load
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,9 @@ def _prediction_from_yaml(yaml_path: Path) -> str:
 
 def identify_file(path: Path) -> ModelInfo:
     path = Path(path)
+    reason = not_regular_reason(path)  # a named pipe would block the read below
+    if reason is not None:
+        return ModelInfo(path, "invalid", "", "single-file", 0, "", notes=(reason,))
     try:
         size = path.stat().st_size
         short = quick_hash(path)

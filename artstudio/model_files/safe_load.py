@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 from pathlib import Path
 from typing import Any
 
 from artstudio.engine.errors import UserFacingError
+from artstudio.engine.file_kinds import not_regular_reason
+from artstudio.engine.printable import printable
 
 SAFETENSORS_SUFFIXES = (".safetensors", ".sft")
 PICKLE_SUFFIXES = (".ckpt", ".pt", ".pth", ".bin")
@@ -104,8 +107,9 @@ def load_state_dict(path: str | os.PathLike, device: str = "cpu") -> dict[str, A
     holds anything but plain tensors, InvalidModelError when it is unreadable."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if not path.is_file():
-        raise InvalidModelError(f"Model file not found: {path}")
+    reason = not_regular_reason(path)
+    if reason is not None:
+        raise InvalidModelError(f"Model file {printable(path)}: {reason}")
     if suffix in SAFETENSORS_SUFFIXES:
         read_safetensors_header(path)  # clear message for truncated files
         from safetensors.torch import load_file
@@ -124,6 +128,40 @@ def load_state_dict(path: str | os.PathLike, device: str = "cpu") -> dict[str, A
     return unwrap_state_dict(state, path.name)
 
 
+def looks_like_torch_file(path: Path) -> bool:
+    """Whether the file starts the way torch.save files do: a zip archive
+    (torch >= 1.6) or a pickle of protocol 2 or later (the legacy format)."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+    return head.startswith(b"PK\x03\x04") or (len(head) >= 2 and head[0] == 0x80
+                                               and 2 <= head[1] <= 5)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_SENTENCE = re.compile(r"(.+?[.!?])(?=\s|$)")
+_MAX_DETAIL = 240
+
+
+def torch_detail(text: str) -> str:
+    """The part of torch's refusal that says what was found, as whole
+    sentences ("Unsupported global: GLOBAL exec was not an allowed global by
+    default."), without its advice to load the file unsafely; "" when there
+    is nothing short enough to quote whole."""
+    text = _ANSI.sub("", text)
+    marker = "WeightsUnpickler error:"
+    if marker in text:
+        text = text.split(marker, 1)[1]
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    found = _SENTENCE.match(line)
+    sentence = found.group(1) if found else line
+    return sentence if len(sentence) <= _MAX_DETAIL else ""
+
+
+def _with_detail(message: str, exc: BaseException) -> str:
+    detail = torch_detail(str(exc)) or type(exc).__name__
+    return f"{message} (torch: {detail})"
+
+
 def load_pickle_weights_only(path: Path, device: str = "cpu") -> Any:
     """torch.load restricted to tensors and plain containers. Never retried
     without the restriction: a refusal is final and says why."""
@@ -133,24 +171,28 @@ def load_pickle_weights_only(path: Path, device: str = "cpu") -> Any:
     import torch
 
     _check_torch_version()
+    if not looks_like_torch_file(path):
+        # Random bytes would make the unpickler "refuse" them as if they
+        # held code; they hold nothing, and are never unpickled.
+        raise InvalidModelError(
+            f"{printable(path.name)} is not a readable PyTorch file: it is neither a zip "
+            "archive nor a pickle (corrupt, or another format renamed).")
     kwargs: dict[str, Any] = {"map_location": device, "weights_only": True}
     if zipfile.is_zipfile(path):
         kwargs["mmap"] = True  # the zip format can be mapped instead of read whole
     try:
         return torch.load(str(path), **kwargs)
     except pickle.UnpicklingError as exc:
-        raise UnsafeModelError(
-            f"Refused to load {path.name}: it contains Python objects other than weights, "
-            "and unpickling them could run arbitrary code. Use a .safetensors version of this "
-            f"model instead. (Detail: {str(exc).splitlines()[0][:200]})"
-        ) from exc
-    # Garbage makes the restricted unpickler fail in many ways (IndexError,
-    # KeyError, ...): none of them ran anything, all mean "not a model file".
+        raise UnsafeModelError(_with_detail(
+            f"Refused to load {printable(path.name)}: it contains Python objects other than "
+            "weights, and unpickling them could run arbitrary code. Use a .safetensors "
+            "version of this model instead.", exc)) from exc
+    # Damaged data makes the restricted unpickler fail in many ways
+    # (IndexError, KeyError, ...): none of them ran anything.
     except Exception as exc:
-        raise InvalidModelError(
-            f"{path.name} is not a readable model file (corrupt or truncated): "
-            f"{str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}"
-        ) from exc
+        raise InvalidModelError(_with_detail(
+            f"{printable(path.name)} is not a readable PyTorch file (corrupt or truncated).",
+            exc)) from exc
 
 
 def unwrap_state_dict(state: Any, name: str = "model") -> dict[str, Any]:

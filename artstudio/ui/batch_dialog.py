@@ -42,9 +42,9 @@ from artstudio.batch import BadBatchLocation, BatchReport, BatchSettings, Folder
 from artstudio.batch.naming import check_locations
 from artstudio.batch.pipeline import run_folder_job
 from artstudio.batch.recipe import recipe_of
-from artstudio.batch.report import display_name
 from artstudio.batch.resume import OtherSettings, ResumeCheck, fresh_subfolder
 from artstudio.engine import JobEvent, JobHandle, JobKind, Lane
+from artstudio.engine.printable import printable
 from artstudio.style.transfer import StyleOptions, lane_for, style_processor
 from artstudio.ui.job_runner import JobRunner
 from artstudio.ui.style_chooser import StyleChooser
@@ -53,7 +53,7 @@ REPORT_NAME = "batch-report.json"
 
 
 def _escape(text: str) -> str:
-    return display_name(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _path_row(edit: QLineEdit, browse) -> QWidget:
@@ -296,9 +296,9 @@ class FolderBatchDialog(QDialog):
             summary = report.summary().splitlines()[0]
             if report.report_error:
                 summary += f"\nThe report could not be written: {report.report_error}"
-            self.summary_label.setText(display_name(summary))
+            self.summary_label.setText(summary)
             for path, reason in report.failed:
-                self.failures_list.addItem(f"{display_name(path.name)}: {display_name(reason)}")
+                self.failures_list.addItem(f"{printable(path.name)}: {printable(reason)}")
             self.failures_list.setVisible(bool(report.failed))
         self.batch_finished.emit(report)
 

@@ -14,9 +14,10 @@ from PIL import Image
 
 from artstudio.batch import BatchJob, BatchSettings, plan_batch, run_batch
 from artstudio.batch.pipeline import run_batch_job
-from artstudio.batch.report import display_name, write_run_reports
+from artstudio.batch.report import write_run_reports
 from artstudio.commands.style import main as style_main
 from artstudio.engine import CancelToken
+from artstudio.engine.printable import printable
 
 
 def _image(path, seed=0):
@@ -52,10 +53,10 @@ def test_report_with_a_name_that_is_not_utf8(tmp_path, capsys):
     assert run["written"] == 1
 
 
-def test_display_name_escapes_only_what_is_not_text():
-    assert display_name("café ü.png") == "café ü.png"
-    assert display_name(os.fsdecode(b"bad\xff.png")) == "bad\\xff.png"
-    assert display_name("lone\ud800") == "lone\\ud800"
+def test_report_names_escape_only_what_is_not_text():
+    assert printable("café ü.png") == "café ü.png"
+    assert printable(os.fsdecode(b"bad\xff.png")) == "bad\\xff.png"
+    assert printable("lone\ud800") == "lone\\ud800"
 
 
 def test_each_run_keeps_its_report_and_the_summary_keeps_open_failures(tmp_path):

@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
 
         bridge.job_changed.connect(self._on_job_changed)
         self._hidden_docks: list[QDockWidget] = []
+        self._front_docks: list[QDockWidget] = []  # the tabs in front when they were hidden
         self._watched = None  # the document whose undo history the Edit menu follows
         self._build_menus()
         self._document_changed(None)
@@ -166,6 +167,9 @@ class MainWindow(QMainWindow):
             view_menu.addAction(dock.toggleViewAction())
         self.toggle_panels_action = self._action(view_menu, "Hide &Panels", self.toggle_panels,
                                                  "Tab", doc_only=False)
+        # Only on the canvas: in a field, Tab moves the focus as everywhere else.
+        self.toggle_panels_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.canvas.addAction(self.toggle_panels_action)
 
         image_menu = bar.addMenu("&Image")
         self._action(image_menu, "&Canvas Size…", self._canvas_size)
@@ -427,13 +431,20 @@ class MainWindow(QMainWindow):
         self.show_note("All models unloaded", 3000)
 
     def toggle_panels(self) -> None:
-        """Tab hides every panel for a clean canvas, and brings them back."""
+        """Tab hides every panel for a clean canvas, and brings back exactly
+        what was shown: the same panels, the same tab in front of each group."""
         if self._hidden_docks:
+            fronts = [d for d in self._hidden_docks if d in self._front_docks]
             for dock in self._hidden_docks:
                 dock.show()
+            for dock in fronts:
+                dock.raise_()
             self._hidden_docks = []
         else:
-            self._hidden_docks = [d for d in self.findChildren(QDockWidget) if d.isVisible()]
+            docks = self.findChildren(QDockWidget)
+            self._hidden_docks = [d for d in docks if not d.isHidden()]
+            self._front_docks = [d for d in self._hidden_docks
+                                 if not d.visibleRegion().isEmpty()]
             for dock in self._hidden_docks:
                 dock.hide()
 

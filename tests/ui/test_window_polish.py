@@ -1,0 +1,45 @@
+"""Small things an artist met in the window (issue 11, items 4, 7, 8, 14, 15)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+
+def shown(window):
+    window.show()
+    window.activateWindow()
+    return window
+
+
+# ---- item 4: Tab ------------------------------------------------------------
+def test_tab_in_a_number_field_moves_focus_and_keeps_the_panels(studio, qtbot):
+    window = shown(studio.window)
+    qtbot.waitExposed(window)
+    steps = window.generate_panel.steps
+    steps.setFocus()
+    qtbot.waitUntil(steps.hasFocus)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    assert window.generate_dock.isVisible() and window.layers_dock.isVisible()
+    assert not steps.hasFocus()  # focus moved on, as Tab does everywhere
+
+
+def test_tab_on_the_canvas_hides_panels_and_restores_the_same_tabs(studio, qtbot):
+    window = shown(studio.window)
+    qtbot.waitExposed(window)
+    window.style_dock.raise_()  # the artist looks at Style, not Generate
+    window.jobs_dock.raise_()
+    window.layers_dock.close()  # and closed Layers
+    qtbot.waitUntil(lambda: window.style_dock.visibleRegion().isEmpty() is False)
+    window.canvas.setFocus()
+    qtbot.waitUntil(window.canvas.hasFocus)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Tab)
+    assert not any(d.isVisible() for d in (window.generate_dock, window.style_dock,
+                                           window.brush_dock, window.jobs_dock))
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Tab)
+    qtbot.waitUntil(lambda: not window.style_dock.visibleRegion().isEmpty())
+    assert window.generate_dock.visibleRegion().isEmpty()  # Style is still the front tab
+    assert not window.jobs_dock.visibleRegion().isEmpty()
+    assert window.brush_dock.visibleRegion().isEmpty()  # behind Jobs, still a tab
+    assert window.brush_dock.toggleViewAction().isChecked()
+    assert not window.layers_dock.isVisible()  # what was closed stays closed

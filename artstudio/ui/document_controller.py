@@ -98,13 +98,18 @@ class DocumentController(QObject):
         self.source = source
         if self.doc is not None:
             self.doc.events.modified_changed.disconnect(self._modified_changed)
+            self.doc.events.size_changed.disconnect(self._size_changed)
         self.doc = doc
         if doc is not None:
             doc.events.modified_changed.connect(self._modified_changed)
+            doc.events.size_changed.connect(self._size_changed)  # the title shows the size
         self.document_changed.emit(doc)
         self._emit_title()
 
     def _modified_changed(self, _modified: bool) -> None:
+        self._emit_title()
+
+    def _size_changed(self, _width: int, _height: int) -> None:
         self._emit_title()
 
     def _emit_title(self) -> None:

@@ -43,3 +43,16 @@ def test_tab_on_the_canvas_hides_panels_and_restores_the_same_tabs(studio, qtbot
     assert window.brush_dock.visibleRegion().isEmpty()  # behind Jobs, still a tab
     assert window.brush_dock.toggleViewAction().isChecked()
     assert not window.layers_dock.isVisible()  # what was closed stays closed
+
+
+# ---- item 7: the title follows the size -------------------------------------
+def test_the_title_shows_the_new_size_after_an_upscale(studio, qtbot):
+    from artstudio.document.create import new_document
+
+    window = studio.window
+    doc = new_document(64, 48)
+    window.documents.set_document(doc)
+    doc.resize_canvas(80, 60)  # modified now: the flag no longer changes
+    assert "(80x60)" in window.windowTitle()
+    doc.resize_image(160, 120)  # what Image > Upscale does to the document
+    assert "(160x120)" in window.windowTitle()

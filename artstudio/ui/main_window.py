@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QSizePolicy,
     QWidget,
 )
 
@@ -90,6 +91,10 @@ class MainWindow(QMainWindow):
         self.jobs_panel.clear_requested.connect(self._clear_finished_jobs)
 
         self.status_message = QLabel("Ready")
+        # One line whatever the message: a wide or two-line note must not resize the window
+        # (the whole text is in the tooltip).
+        self.status_message.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                          QSizePolicy.Policy.Preferred)
         self.cursor_label = QLabel("")
         self.zoom_label = QLabel("")
         self.device_label = QLabel("Device: detecting…")
@@ -352,7 +357,7 @@ class MainWindow(QMainWindow):
 
     # ---- status ----------------------------------------------------------
     def show_note(self, text: str, timeout_ms: int = 0) -> None:
-        self.status_message.setText(text)
+        self.status_message.setText("  ·  ".join(line for line in text.splitlines() if line))
         self.status_message.setToolTip(text)
         if timeout_ms:
             self.statusBar().showMessage(text, timeout_ms)

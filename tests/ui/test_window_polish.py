@@ -56,3 +56,20 @@ def test_the_title_shows_the_new_size_after_an_upscale(studio, qtbot):
     assert "(80x60)" in window.windowTitle()
     doc.resize_image(160, 120)  # what Image > Upscale does to the document
     assert "(160x120)" in window.windowTitle()
+
+
+# ---- item 7: a long status message ------------------------------------------
+def test_a_long_two_line_status_message_does_not_grow_the_window(studio, qtbot):
+    window = shown(studio.window)
+    window.resize(900, 600)
+    qtbot.waitExposed(window)
+    QApplication.processEvents()
+    size, bar_height = window.size(), window.statusBar().height()
+    text = ("Generate failed: " + "the model needs far more memory than this machine has " * 6
+            + "\nTry a smaller size or the CPU")
+    window.show_note(text)
+    for _ in range(5):
+        QApplication.processEvents()
+    assert window.size() == size
+    assert window.statusBar().height() == bar_height
+    assert window.status_message.toolTip() == text  # all of it, on hover

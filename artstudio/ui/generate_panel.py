@@ -51,7 +51,7 @@ from artstudio.diffusion.schedulers import SAMPLERS
 from artstudio.document import Document, Rect
 from artstudio.document.staleness import DocumentMark
 from artstudio.engine import JobEvent, JobHandle, JobKind, JobState, Lane, RequestRefused
-from artstudio.settings import Settings, save_settings
+from artstudio.settings import Settings, remember_folder, save_settings, start_folder
 from artstudio.ui.images import pil_to_pixmap, rgba_over_white
 from artstudio.ui.job_runner import JobRunner
 
@@ -637,10 +637,11 @@ class GeneratePanel(QWidget):
         candidate = self.results.current
         if candidate is None:
             return
+        folder = start_folder(self.settings, "results")
         name, _ = QFileDialog.getSaveFileName(
-            self, "Save result", str(Path.home() / f"{candidate.seed or 'result'}.png"),
-            "PNG (*.png)")
+            self, "Save result", str(folder / f"{candidate.seed or 'result'}.png"), "PNG (*.png)")
         if name:
+            remember_folder(self.settings, "results", Path(name))
             self.save_candidate(candidate, Path(name))
 
     def save_candidate(self, candidate: Candidate, path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -19,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from artstudio.engine.devices import DEVICE_CHOICES, PRECISION_CHOICES
-from artstudio.settings import OFFLOAD_CHOICES, Settings
+from artstudio.settings import OFFLOAD_CHOICES, Settings, remember_folder, start_folder
 from artstudio.ui.dialogs import ok_cancel
 
 DEVICE_LABELS = {"auto": "Automatic (GPU when present)", "cuda": "NVIDIA CUDA",
@@ -88,7 +89,10 @@ class SettingsDialog(QDialog):
         layout.addWidget(ok_cancel(self))
 
     def _add_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a model folder")
+        folder = QFileDialog.getExistingDirectory(
+            self, "Add a model folder", str(start_folder(self._original, "models")))
+        if folder:
+            remember_folder(self._original, "models", Path(folder))
         if folder and not self.folders.findItems(folder, Qt.MatchFlag.MatchExactly):
             self.folders.addItem(folder)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -73,3 +75,33 @@ def test_a_long_two_line_status_message_does_not_grow_the_window(studio, qtbot):
     assert window.size() == size
     assert window.statusBar().height() == bar_height
     assert window.status_message.toolTip() == text  # all of it, on hover
+
+
+# ---- item 7: the result Save dialog remembers its folder --------------------
+def test_saving_results_starts_in_the_folder_used_last(studio, qtbot, tmp_path, monkeypatch):
+    from PIL import Image
+    from PySide6.QtWidgets import QFileDialog
+
+    from artstudio.diffusion.results import Candidate, ResultTarget
+    from artstudio.document import Rect
+    from artstudio.document.create import new_document
+    from artstudio.document.staleness import DocumentMark
+
+    window = studio.window
+    window.documents.set_document(new_document(16, 16))
+    panel = window.generate_panel
+    target = ResultTarget("txt2img", Rect(0, 0, 8, 8), DocumentMark.of(panel.doc))
+    panel.results.add(Candidate(Image.new("RGB", (8, 8)), {"prompt": "sea"}, target, 7))
+    renders = tmp_path / "renders"
+    renders.mkdir()
+    asked = []
+
+    def save_dialog(parent, caption, start, filters):
+        asked.append(Path(start).parent)
+        return str(renders / Path(start).name), filters
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_dialog)
+    panel.save_selected()
+    panel.save_selected()
+    assert (renders / "7.png").is_file()
+    assert asked[1] == renders.resolve()

@@ -105,3 +105,39 @@ def test_saving_results_starts_in_the_folder_used_last(studio, qtbot, tmp_path, 
     panel.save_selected()
     assert (renders / "7.png").is_file()
     assert asked[1] == renders.resolve()
+
+
+# ---- item 7: the mask overlay looks like no paint ---------------------------
+def test_the_mask_shows_as_stripes_unlike_any_red_paint(qtbot):
+    import numpy as np
+
+    from artstudio.document import Document
+    from artstudio.ui.canvas_view import CanvasView
+
+    doc = Document(120, 80)
+    white = np.full((80, 120, 4), 255, np.uint8)
+    doc.add_layer(white, name="Background")
+    red = white.copy()
+    red[..., 1:3] = 0
+    doc.add_layer(red, name="Red paint", opacity=0.5, x=60)  # half-transparent red on the right
+    mask = np.zeros((80, 120), np.uint8)
+    mask[:, :60] = 255
+    doc.set_mask(mask)
+    view = CanvasView()
+    view.resize(240, 160)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_document(doc)
+    view.set_zoom(1.0)
+    view._pan = view._pan * 0
+    view.update()
+    image = view.grab().toImage()
+    masked = [image.pixelColor(x, 30) for x in range(10, 50)]
+    painted = image.pixelColor(90, 30)
+    colours = {(c.red(), c.green(), c.blue()) for c in masked}
+    assert len(colours) >= 2  # stripes, not a flat tint
+    for c in masked:  # never close to the red paint
+        distance = abs(c.red() - painted.red()) + abs(c.green() - painted.green()) + \
+            abs(c.blue() - painted.blue())
+        assert distance > 150, (c.getRgb(), painted.getRgb())

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
@@ -38,6 +38,14 @@ from artstudio.ui.style_panel import StylePanel
 from artstudio.ui.tool_panel import BrushPanel, ToolBox
 
 log = logging.getLogger(__name__)
+
+
+def documentation_folder() -> Path | None:
+    """The docs/ folder that comes with the app (the pages in docs/*.md)."""
+    import artstudio
+
+    folder = Path(artstudio.__file__).resolve().parent.parent / "docs"
+    return folder if (folder / "document.md").is_file() else None
 
 
 class MainWindow(QMainWindow):
@@ -205,6 +213,11 @@ class MainWindow(QMainWindow):
                      doc_only=False)
 
         help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Documentation", self.open_documentation, keys.HelpContents,
+                     doc_only=False)
+        self._action(help_menu, "&Keyboard Shortcuts…", self.show_shortcuts, "Ctrl+/",
+                     doc_only=False)
+        help_menu.addSeparator()
         self.self_test_action = self._action(help_menu, "Run &Self-Test", self.run_self_test,
                                              doc_only=False)
         self._action(help_menu, f"&About {APP_NAME}", self._about, doc_only=False)
@@ -452,6 +465,21 @@ class MainWindow(QMainWindow):
                                  if not d.visibleRegion().isEmpty()]
             for dock in self._hidden_docks:
                 dock.hide()
+
+    def show_shortcuts(self):
+        from artstudio.ui.shortcuts_dialog import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def open_documentation(self) -> None:
+        folder = documentation_folder()
+        if folder is None:
+            self.show_note("The documentation folder (docs/) is not installed beside the app")
+        elif not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.show_note(f"Could not open {folder}: open it in a file manager")
 
     def _about(self) -> None:
         where = f"<p>Log file: {self.log_file}</p>" if self.log_file else ""

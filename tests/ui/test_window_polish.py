@@ -141,3 +141,45 @@ def test_the_mask_shows_as_stripes_unlike_any_red_paint(qtbot):
         distance = abs(c.red() - painted.red()) + abs(c.green() - painted.green()) + \
             abs(c.blue() - painted.blue())
         assert distance > 150, (c.getRgb(), painted.getRgb())
+
+
+# ---- item 7: Help has the shortcuts and the docs ----------------------------
+def _help_action(window, text):
+    help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
+    return next(a for a in help_menu.actions() if a.text().replace("&", "").startswith(text))
+
+
+def test_the_shortcut_list_is_read_from_the_actions(studio, qtbot):
+    from PySide6.QtGui import QKeySequence
+
+    from artstudio.ui.shortcuts_dialog import ShortcutsDialog
+
+    window = studio.window
+    _help_action(window, "Keyboard Shortcuts").trigger()
+    dialog = next(w for w in QApplication.topLevelWidgets()
+                  if isinstance(w, ShortcutsDialog) and w.isVisible())
+    table = dialog.table
+    listed = {(table.item(r, 1).text(), table.item(r, 2).text()) for r in range(table.rowCount())}
+    native = QKeySequence.SequenceFormat.NativeText
+    assert ("Undo", QKeySequence("Ctrl+Z").toString(native)) in listed
+    assert ("Brush", "B") in listed  # the tool bar's keys too
+    assert ("Hide Panels (on the canvas)", "Tab") in listed
+    redo_keys = next(k for c, k in listed if c == "Redo")
+    assert "Ctrl+Y" in redo_keys and "Ctrl+Shift+Z" in redo_keys
+    dialog.close()
+    window.undo_action.setShortcut(QKeySequence("Ctrl+Alt+Z"))  # change it where it is made
+    fresh = ShortcutsDialog(window)
+    keys = {fresh.table.item(r, 1).text(): fresh.table.item(r, 2).text()
+            for r in range(fresh.table.rowCount())}
+    assert keys["Undo"] == QKeySequence("Ctrl+Alt+Z").toString(native)
+    fresh.deleteLater()
+
+
+def test_help_opens_the_documentation_folder(studio, monkeypatch):
+    from PySide6.QtGui import QDesktopServices
+
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    _help_action(studio.window, "Documentation").trigger()
+    folder = Path(opened[0].toLocalFile())
+    assert (folder / "document.md").is_file() and (folder / "generation.md").is_file()

@@ -26,6 +26,7 @@ from artstudio.engine.jobs import (
     Progress,
     RunFn,
 )
+from artstudio.engine.model_cache import holding_models
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +254,8 @@ class Engine:
 
         try:
             record.cancel.raise_if_cancelled()
-            result = spec.run(spec.params, progress, record.cancel)
+            with holding_models():  # what the job loads stays loaded until it ends
+                result = spec.run(spec.params, progress, record.cancel)
         except Cancelled:
             state, result = JobState.CANCELLED, None
         except BaseException as exc:  # a job must never take a worker down

@@ -445,8 +445,9 @@ class MainWindow(QMainWindow):
         self.probe_device()
 
     def _unload_models(self) -> None:
-        self.model_cache.unload_all()
-        self.show_note("All models unloaded", 3000)
+        kept = self.model_cache.unload_all()
+        self.show_note(f"Models unloaded; {kept} in use by a running job unload when it ends"
+                       if kept else "All models unloaded", 3000)
 
     def toggle_panels(self) -> None:
         """Tab hides every panel for a clean canvas, and brings back exactly

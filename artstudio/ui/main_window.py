@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.runner = JobRunner(bridge, self)
         self.found_upscalers: list = []  # ModelInfo of upscalers, from the last scan
+        self.device_choice = None  # the engine's DeviceChoice, once probed
 
         self.canvas = CanvasView()
         self.setCentralWidget(self.canvas)
@@ -405,10 +406,16 @@ class MainWindow(QMainWindow):
         s = self.settings
         self.runner.run(
             probe_device, (s.device, s.precision), title="Detect compute device",
-            kind=JobKind.INTERNAL, lane=Lane.POOL,
-            on_done=lambda text: self.device_label.setText(f"Device: {text}"),
+            kind=JobKind.INTERNAL, lane=Lane.POOL, on_done=self._device_found,
             on_failed=lambda msg: self.device_label.setText("Device: CPU (torch unavailable)"),
         )
+
+    def _device_found(self, choice) -> None:
+        self.device_choice = choice
+        self.device_label.setText(f"Device: {choice.describe()}{' ⚠' if choice.fell_back else ''}")
+        self.device_label.setToolTip(choice.note())
+        if choice.fell_back:  # Settings asked for what this computer cannot do: say so
+            self.show_note(choice.note())
 
     def run_self_test(self) -> list:
         from artstudio.selftest.runner import CAPABILITIES, run_capability_job

@@ -183,3 +183,67 @@ def test_help_opens_the_documentation_folder(studio, monkeypatch):
     _help_action(studio.window, "Documentation").trigger()
     folder = Path(opened[0].toLocalFile())
     assert (folder / "document.md").is_file() and (folder / "generation.md").is_file()
+
+
+# ---- item 14: settings say what they give ------------------------------------
+def test_cuda_float16_without_a_gpu_is_explained_in_the_status_bar(studio, qtbot, monkeypatch):
+    from artstudio.engine import devices
+
+    monkeypatch.setattr(devices, "_cuda_available", lambda: False)
+    window = studio.window
+    window.settings.device, window.settings.precision = "cuda", "float16"
+    window.probe_device()
+    qtbot.waitUntil(lambda: window.device_choice is not None, timeout=20000)
+    note = window.status_message.text()
+    assert "Running on cpu (float32)" in note
+    assert "CUDA was chosen in Settings but is not available" in note
+    assert "float16 is not supported well on the CPU" in note
+    assert "⚠" in window.device_label.text()
+
+
+def test_the_settings_dialog_says_what_the_device_choice_gives(studio, monkeypatch):
+    import torch  # noqa: F401  (the window's probe has imported it by the time Settings open)
+
+    from artstudio.engine import devices
+    from artstudio.ui.settings_dialog import SettingsDialog
+
+    monkeypatch.setattr(devices, "_cuda_available", lambda: False)
+    dialog = SettingsDialog(studio.settings, studio.window)
+    dialog.device.setCurrentIndex(dialog.device.findData("cuda"))
+    dialog.precision.setCurrentIndex(dialog.precision.findData("float16"))
+    text = dialog.device_note.text()
+    assert "cpu (float32)" in text and "not available" in text and text.startswith("⚠")
+    dialog.device.setCurrentIndex(dialog.device.findData("cpu"))
+    dialog.precision.setCurrentIndex(dialog.precision.findData("float32"))
+    assert dialog.device_note.text() == "Running on cpu (float32): chosen in Settings"
+    dialog.deleteLater()
+
+
+def test_model_folders_without_models_are_flagged_and_non_folders_refused(
+        studio, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from artstudio.ui.settings_dialog import SettingsDialog
+
+    empty = tmp_path / "nothing-here"
+    empty.mkdir()
+    not_a_folder = tmp_path / "notes.txt"
+    not_a_folder.write_text("x")
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "v1.safetensors").write_bytes(b"\0" * 8)
+    answers = [str(not_a_folder), str(empty), str(models)]
+    warnings = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: answers.pop(0))
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warnings.append(a[2]))
+    dialog = SettingsDialog(studio.settings, studio.window)
+    dialog._add_folder()
+    assert "is not a folder" in warnings[0]
+    assert dialog.folders.count() == 0
+    dialog._add_folder()
+    dialog._add_folder()
+    assert [dialog.folders.item(i).text() for i in range(2)] == [str(empty), str(models)]
+    assert "holds no model files" in dialog.folders.item(0).toolTip()
+    assert dialog.folders.item(1).toolTip() == ""
+    assert "holds no model files" in dialog.folder_note.text()
+    dialog.deleteLater()

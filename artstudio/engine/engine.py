@@ -201,6 +201,18 @@ class Engine:
             for job_id in [i for i, r in self._records.items() if r.state.finished]:
                 del self._records[job_id]
 
+    def jobs_ahead(self, job_id: int) -> int:
+        """How many jobs a queued job waits behind on its lane (those running
+        there and those queued before it); 0 when it is about to start, runs or
+        has ended."""
+        with self._lock:
+            record = self._records.get(job_id)
+            if record is None or record.state is not JobState.QUEUED:
+                return 0
+            lane = self._lanes[record.spec.lane]
+            ahead = len(lane.running) + list(lane.queue).index(record)
+            return ahead if ahead >= len(lane.threads) else 0
+
     def busy(self) -> bool:
         with self._lock:
             return any(not r.state.finished for r in self._records.values())

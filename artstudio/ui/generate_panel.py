@@ -51,6 +51,7 @@ from artstudio.diffusion.schedulers import SAMPLERS
 from artstudio.document import Document, Rect
 from artstudio.document.staleness import DocumentMark
 from artstudio.engine import JobEvent, JobHandle, JobKind, JobState, Lane, RequestRefused
+from artstudio.engine.jobs import waiting_text
 from artstudio.settings import Settings, remember_folder, save_settings, start_folder
 from artstudio.ui.images import pil_to_pixmap, rgba_over_white
 from artstudio.ui.job_runner import JobRunner
@@ -549,7 +550,7 @@ class GeneratePanel(QWidget):
         self._jobs[self._job.id] = self._job
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)
-        self.status.setText("Queued…" if self.runner.engine.busy() else "Starting…")
+        self.status.setText(waiting_text(self.runner.engine.jobs_ahead(self._job.id)))
         return self._job
 
     def cancel(self) -> None:
@@ -557,6 +558,8 @@ class GeneratePanel(QWidget):
             handle.cancel()
 
     def _job_changed(self, event: JobEvent) -> None:
+        if self._job is not None and self._job.state is JobState.QUEUED:  # one ahead may end
+            self.status.setText(waiting_text(self.runner.engine.jobs_ahead(self._job.id)))
         if event.job_id not in self._jobs:
             return
         if event.state.finished:

@@ -382,6 +382,8 @@ class MainWindow(QMainWindow):
         running = sum(r.state is JobState.RUNNING for r in jobs)
         queued = sum(r.state is JobState.QUEUED for r in jobs)
         self.jobs_label.setText(f"{running} running, {queued} queued" if running or queued else "")
+        self.jobs_panel.show_waiting({r.id: self.engine.jobs_ahead(r.id) for r in jobs
+                                      if r.state is JobState.QUEUED})
         if event.state is JobState.FAILED:
             self.show_note(f"{event.title} failed: {event.error}")
         elif event.state is JobState.CANCELLED:

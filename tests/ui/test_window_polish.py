@@ -247,3 +247,31 @@ def test_model_folders_without_models_are_flagged_and_non_folders_refused(
     assert dialog.folders.item(1).toolTip() == ""
     assert "holds no model files" in dialog.folder_note.text()
     dialog.deleteLater()
+
+
+# ---- item 15: queued behind how many ------------------------------------------
+def test_the_jobs_panel_says_how_many_jobs_a_queued_one_waits_behind(studio, qtbot):
+    import threading
+
+    from artstudio.engine import Lane
+
+    window = studio.window
+    gate, started = threading.Event(), threading.Event()
+
+    def long(params, progress, cancel):
+        started.set()
+        gate.wait(10)
+
+    try:
+        window.runner.run(long, title="First", lane=Lane.ACCELERATOR)
+        assert started.wait(10)
+        second = window.runner.run(lambda p, progress, cancel: None, title="Second",
+                                   lane=Lane.ACCELERATOR)
+        third = window.runner.run(lambda p, progress, cancel: None, title="Third",
+                                  lane=Lane.ACCELERATOR)
+        qtbot.waitUntil(lambda: window.jobs_panel.row_state(third.id) == "queued behind 2 jobs",
+                        timeout=5000)
+        assert window.jobs_panel.row_state(second.id) == "queued behind 1 job"
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: window.jobs_panel.row_state(third.id) == "done", timeout=5000)

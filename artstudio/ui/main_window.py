@@ -9,16 +9,22 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QEvent, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
     QDialog,
     QDockWidget,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMenu,
     QMessageBox,
+    QPlainTextEdit,
     QSizePolicy,
+    QTextEdit,
     QWidget,
 )
 
@@ -323,6 +329,21 @@ class MainWindow(QMainWindow):
         dialog = SizeDialog("Image size", self.doc.width, self.doc.height, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.doc.resize_image(*dialog.size_chosen())
+
+    # ---- focus -------------------------------------------------------------
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            # Back from a dialog (or another app): keys go to the canvas, so its
+            # shortcuts (Tab, Space, [ ]) work at once, unless the artist was typing.
+            QTimer.singleShot(0, self, self._focus_canvas_unless_typing)
+
+    def _focus_canvas_unless_typing(self) -> None:
+        focus = QApplication.focusWidget()
+        typing = isinstance(focus, (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox)) or (
+            isinstance(focus, QComboBox) and focus.isEditable())
+        if self.isActiveWindow() and not (typing and self.isAncestorOf(focus)):
+            self.canvas.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
 
     # ---- drag and drop, closing --------------------------------------------
     def dragEnterEvent(self, event) -> None:

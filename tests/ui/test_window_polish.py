@@ -275,3 +275,40 @@ def test_the_jobs_panel_says_how_many_jobs_a_queued_one_waits_behind(studio, qtb
     finally:
         gate.set()
     qtbot.waitUntil(lambda: window.jobs_panel.row_state(third.id) == "done", timeout=5000)
+
+
+# ---- item 15: focus comes back to the canvas after a dialog --------------------
+def _closed_dialog(window, qtbot):
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(QMessageBox.Icon.Information, "Note", "Done", parent=window)
+    box.open()
+    qtbot.waitUntil(box.isActiveWindow, timeout=5000)
+    box.accept()
+    window.activateWindow()  # what the window manager does (offscreen has none)
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    for _ in range(3):
+        QApplication.processEvents()
+
+
+def test_after_a_dialog_keys_go_to_the_canvas(studio, qtbot):
+    window = shown(studio.window)
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    button = window.jobs_panel.clear_button
+    button.setFocus()  # the artist clicked a button
+    qtbot.waitUntil(button.hasFocus)
+    _closed_dialog(window, qtbot)
+    assert window.canvas.hasFocus()
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)  # a canvas shortcut, at once
+    assert not window.generate_dock.isVisible()
+
+
+def test_after_a_dialog_a_field_being_typed_in_keeps_the_focus(studio, qtbot):
+    window = shown(studio.window)
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    window.generate_panel.steps.setFocus()
+    qtbot.waitUntil(window.generate_panel.steps.hasFocus)
+    _closed_dialog(window, qtbot)
+    assert window.generate_panel.steps.hasFocus()

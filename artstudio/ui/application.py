@@ -60,10 +60,12 @@ class StudioApplication:
         self._probe_timer.start()
 
     def open_files(self, files: Sequence[str]) -> None:
-        """Files named on the command line; with none, offer crash recovery."""
+        """Files named on the command line; with none, a blank canvas and the
+        offer of crash recovery (which replaces the canvas if taken)."""
         if files:
             self.window.open_paths([Path(f) for f in files])
         else:
+            self.window.open_blank_canvas()
             QTimer.singleShot(0, self.window, self.window.documents.offer_recovery)
 
     def close(self) -> None:

@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from artstudio import APP_NAME, __version__
+from artstudio.document.create import DEFAULT_SIZE, new_document
+from artstudio.document.staleness import DocumentMark
 from artstudio.engine import Engine, JobEvent, JobKind, JobState, Lane
 from artstudio.engine.model_cache import ModelCache
 from artstudio.settings import Settings, save_settings, update_settings
@@ -70,6 +72,7 @@ class MainWindow(QMainWindow):
         self.runner = JobRunner(bridge, self)
         self.found_upscalers: list = []  # ModelInfo of upscalers, from the last scan
         self.device_choice = None  # the engine's DeviceChoice, once probed
+        self._start_canvas = None  # DocumentMark of the blank canvas a start opened
 
         self.canvas = CanvasView()
         self.setCentralWidget(self.canvas)
@@ -359,13 +362,26 @@ class MainWindow(QMainWindow):
             self.documents.paste_image(data.imageData())
         event.acceptProposedAction()
 
+    def open_blank_canvas(self) -> None:
+        """A start with nothing to open shows a blank canvas of the default size
+        to paint on at once, as Krita and Photoshop do; it is not "modified",
+        and a file dropped on it while untouched opens in its place."""
+        if self.doc is None:
+            self.documents.set_document(new_document(*DEFAULT_SIZE))
+            self._start_canvas = DocumentMark.of(self.doc)
+
+    def _untouched_start_canvas(self) -> bool:
+        mark = self._start_canvas
+        return mark is not None and mark.is_open(self.doc) and mark.unchanged(self.doc)
+
     def open_paths(self, files: list[Path]) -> None:
         """Over an open document, images become new layers (as when compositing)
-        and an .ora opens as the document; with none open, the first file
-        opens and the other images become its layers once it has opened."""
+        and an .ora opens as the document; with none open (or only the untouched
+        start canvas), the first file opens and the other images become its
+        layers once it has opened."""
         files = list(files)
         documents = [f for f in files if f.suffix.lower() == ".ora"]
-        if self.doc is None or documents:
+        if self.doc is None or documents or self._untouched_start_canvas():
             first = documents[0] if documents else files[0]
             rest = tuple(f for f in files if f != first and f.suffix.lower() != ".ora")
             self.documents.open(first, then_import=rest)

@@ -312,3 +312,60 @@ def test_after_a_dialog_a_field_being_typed_in_keeps_the_focus(studio, qtbot):
     qtbot.waitUntil(window.generate_panel.steps.hasFocus)
     _closed_dialog(window, qtbot)
     assert window.generate_panel.steps.hasFocus()
+
+
+# ---- item 8: the first start ---------------------------------------------------
+def test_a_start_with_no_file_opens_a_blank_canvas_of_the_default_size(studio, qtbot):
+    from artstudio.document.create import DEFAULT_SIZE
+
+    window = studio.window
+    studio.open_files([])
+    doc = window.doc
+    assert doc is not None and (doc.width, doc.height) == DEFAULT_SIZE
+    assert not doc.modified  # nothing to lose: quitting asks nothing
+    assert window.generate_panel.generate_button.isEnabled()
+    assert doc.composite()[..., :3].min() == 255  # white, ready to paint on
+
+
+def test_an_image_dropped_on_the_untouched_start_canvas_opens_in_its_place(studio, qtbot,
+                                                                            tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    picture = tmp_path / "cat.png"
+    Image.fromarray(np.full((40, 60, 3), 90, np.uint8)).save(picture)
+    window = studio.window
+    studio.open_files([])
+    window.open_paths([picture])
+    qtbot.waitUntil(lambda: window.doc.width == 60, timeout=10000)
+    assert window.doc.height == 40
+    window.doc.add_layer(name="Ink")  # a document in use: a drop adds a layer
+    window.open_paths([picture])
+    qtbot.waitUntil(lambda: len(window.doc.layers) == 3, timeout=10000)
+    assert window.doc.width == 60
+
+
+def test_with_no_model_the_generate_panel_says_where_and_offers_other_apps(
+        studio, qtbot, tmp_path, monkeypatch, artstudio_home):
+    from artstudio import paths
+    from artstudio.settings import load_settings
+
+    home = tmp_path / "home"
+    checkpoints = home / "ComfyUI/models/checkpoints"
+    checkpoints.mkdir(parents=True)
+    (checkpoints / "dream.safetensors").write_bytes(b"\0" * 32)  # found by name, not a model
+    monkeypatch.setenv("HOME", str(home))
+    panel = studio.window.generate_panel
+    panel.set_models([])
+    assert str(paths.user_models_dir()) in panel.status.text()
+    qtbot.waitUntil(lambda: not panel.add_found_button.isHidden(), timeout=10000)
+    assert "ComfyUI" in panel.add_found_button.text()
+    assert str(checkpoints) in panel.add_found_button.toolTip()
+    panel.add_found_button.click()
+    assert panel.add_found_button.isHidden()
+    assert str(checkpoints) in studio.settings.model_folders
+    assert str(checkpoints) in load_settings()[0].model_folders
+    panel.set_models([])  # still no model in it: the same folder is not offered again
+    qtbot.waitUntil(lambda: not studio.engine.busy(), timeout=10000)
+    QApplication.processEvents()
+    assert panel.add_found_button.isHidden()

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 OFFLOAD_CHOICES = ("auto", "on", "off")
+# Kinds of file dialog that remember their own folder.
+FOLDER_KINDS = ("results", "models")
 
 
 @dataclass
@@ -44,6 +46,9 @@ class Settings:
     # Versions before this field kept the same dict among the unknown keys,
     # at the top level of the file, so their files load into it as they are.
     model_variants: dict[str, str] = field(default_factory=dict)
+    # The folder each kind of file dialog was last used in (FOLDER_KINDS), so saving a
+    # result does not start in the home folder while Open remembers where it was.
+    last_folders: dict[str, str] = field(default_factory=dict)
     # Keys written by a newer version: kept and written back untouched.
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -76,6 +81,7 @@ _VALID = {
     "max_image_megapixels": _is_int_in(1, 100_000),
     "recent_files": _is_str_list,
     "model_variants": _is_name_map,
+    "last_folders": _is_name_map,
 }
 
 
@@ -165,3 +171,27 @@ def model_cache_budget_bytes(settings: Settings, total_memory: int) -> int:
     if settings.memory_budget_mb > 0:
         return settings.memory_budget_mb * 2**20
     return total_memory // 2
+
+
+def start_folder(settings: Settings, kind: str) -> Path:
+    """Where a file dialog of `kind` opens: the folder it was last used in while
+    that still exists, else the folder of the most recent document, else home."""
+    if kind not in FOLDER_KINDS:
+        raise ValueError(f"unknown kind of folder: {kind}")
+    candidates = [settings.last_folders.get(kind)]
+    candidates += [str(Path(name).parent) for name in settings.recent_files[:1]]
+    for folder in candidates:
+        if folder and Path(folder).is_dir():
+            return Path(folder)
+    return Path.home()
+
+
+def remember_folder(settings: Settings, kind: str, chosen: Path) -> str | None:
+    """Remember the folder of `chosen` (a file, or a folder) for the next dialog of
+    `kind`, and save the settings; returns why saving failed, or None."""
+    if kind not in FOLDER_KINDS:
+        raise ValueError(f"unknown kind of folder: {kind}")
+    chosen = Path(chosen)
+    folder = chosen if chosen.is_dir() else chosen.parent
+    settings.last_folders[kind] = str(folder.resolve())
+    return save_settings(settings)

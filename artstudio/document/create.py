@@ -11,6 +11,7 @@ import numpy as np
 from artstudio.document.document import Document
 
 WHITE = (255, 255, 255, 255)
+DEFAULT_SIZE = (1024, 1024)  # File > New's first answer, and the canvas a start opens on
 
 
 def new_document(width: int, height: int,

@@ -121,7 +121,12 @@ def decode_image(source: Path | str | BinaryIO, name: Path | str,
         rawmode = str(im.tile[0].args) if im.tile else ""
         try:
             im.load()
-            return _to_rgba(im, rawmode)
+            pixels, notes = _to_rgba(im, rawmode)
+            frames = getattr(im, "n_frames", 1)
+            if frames > 1:  # an animated GIF, WebP or PNG, a multi-page TIFF
+                notes.append(f"only the first of its {frames} frames was opened; "
+                             f"the other {frames - 1} were left out")
+            return pixels, notes
         except Image.DecompressionBombError as exc:  # a TIFF tile, a WebP frame
             raise DocumentFileError(name, _bomb_reason(exc, max_megapixels)) from exc
         except MemoryError as exc:

@@ -8,6 +8,7 @@ made and its inverse; changes that rebuild the stack swap whole parts.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ class LayerOperations:
         one) and make it active. `pixels` is copied."""
         state = self._state
         pixels = new_pixels(state.width, state.height) if pixels is None else pixels.copy()
-        layer = Layer(pixels, name=name or self._unique_name("Layer"), opacity=opacity,
+        layer = Layer(pixels, name=name or self._next_numbered_name("Layer"), opacity=opacity,
                       visible=visible, x=int(x), y=int(y), blend=BlendMode(blend),
                       lock_alpha=lock_alpha, generation=generation)
         active = state.active_index
@@ -202,6 +203,14 @@ class LayerOperations:
         flat = Layer(compose(self._state.layers, self._state.rect), name="Background")
         self._undo.apply_parts("Flatten image", {"layers": [flat], "active": 0})
         return flat
+
+    def _next_numbered_name(self, base: str) -> str:
+        """"Layer 3" after "Layer 1" and "Layer 2", as Krita numbers new layers:
+        one more than the highest number in use, so a name is never repeated."""
+        pattern = re.compile(rf"{re.escape(base)} (\d+)")
+        used = [int(m.group(1)) for layer in self._state.layers
+                if (m := pattern.fullmatch(layer.name))]
+        return f"{base} {max(used, default=0) + 1}"
 
     def _unique_name(self, base: str) -> str:
         names = {layer.name for layer in self._state.layers}

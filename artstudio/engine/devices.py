@@ -19,6 +19,8 @@ class DeviceChoice:
     device: str  # a torch device string: "cuda", "cuda:1", "mps" or "cpu"
     dtype: str  # a torch dtype name: "float16", "bfloat16" or "float32"
     reason: str  # why: shown in Settings and in the log
+    # Settings named a device or precision that could not be used (so the artist is told).
+    fell_back: bool = False
 
     @property
     def torch_device(self):
@@ -39,6 +41,10 @@ class DeviceChoice:
     def describe(self) -> str:
         return f"{self.device} ({self.dtype})"
 
+    def note(self) -> str:
+        """What runs and why, in a sentence (the status bar, Settings)."""
+        return f"Running on {self.describe()}: {self.reason}"
+
 
 def _cuda_available() -> bool:
     import torch
@@ -58,16 +64,19 @@ def choose_device(preference: str = "auto", precision: str = "auto") -> DeviceCh
     name one. Half precision on accelerators (fp16 halves VRAM and is what SD
     checkpoints ship in), fp32 on the CPU (CPU fp16 kernels are slow or absent)."""
     preference = (preference or "auto").lower()
+    fell_back = False
     if preference.startswith("cuda"):
         if _cuda_available():
             device, why = preference, "chosen in Settings"
         else:
             device, why = "cpu", "CUDA was chosen in Settings but is not available"
+            fell_back = True
     elif preference == "mps":
         if _mps_available():
             device, why = "mps", "chosen in Settings"
         else:
             device, why = "cpu", "MPS was chosen in Settings but is not available"
+            fell_back = True
     elif preference == "cpu":
         device, why = "cpu", "chosen in Settings"
     else:
@@ -82,17 +91,19 @@ def choose_device(preference: str = "auto", precision: str = "auto") -> DeviceCh
         dtype = precision
         if device == "cpu" and dtype == "float16":
             dtype, why = "float32", why + "; float16 is not supported well on the CPU"
+            fell_back = True
     else:
         dtype = "float32" if device == "cpu" else "float16"
-    return DeviceChoice(device=device, dtype=dtype, reason=why)
+    return DeviceChoice(device=device, dtype=dtype, reason=why, fell_back=fell_back)
 
 
-def probe_device(preference_and_precision: tuple[str, str], progress=None, cancel=None) -> str:
-    """The device Settings name, in words (for the status bar). Engine job
+def probe_device(preference_and_precision: tuple[str, str], progress=None,
+                 cancel=None) -> DeviceChoice:
+    """The device Settings name and why (for the status bar). Engine job
     form, because the first call imports torch, which takes seconds: the UI
     runs it on the pool once the window has painted."""
     preference, precision = preference_and_precision
-    return choose_device(preference, precision).describe()
+    return choose_device(preference, precision)
 
 
 def torch_imported() -> bool:

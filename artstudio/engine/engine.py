@@ -26,6 +26,7 @@ from artstudio.engine.jobs import (
     Progress,
     RunFn,
 )
+from artstudio.engine.model_cache import holding_models
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +201,18 @@ class Engine:
             for job_id in [i for i, r in self._records.items() if r.state.finished]:
                 del self._records[job_id]
 
+    def jobs_ahead(self, job_id: int) -> int:
+        """How many jobs a queued job waits behind on its lane (those running
+        there and those queued before it); 0 when it is about to start, runs or
+        has ended."""
+        with self._lock:
+            record = self._records.get(job_id)
+            if record is None or record.state is not JobState.QUEUED:
+                return 0
+            lane = self._lanes[record.spec.lane]
+            ahead = len(lane.running) + list(lane.queue).index(record)
+            return ahead if ahead >= len(lane.threads) else 0
+
     def busy(self) -> bool:
         with self._lock:
             return any(not r.state.finished for r in self._records.values())
@@ -255,7 +268,8 @@ class Engine:
 
         try:
             record.cancel.raise_if_cancelled()
-            result = spec.run(spec.params, progress, record.cancel)
+            with holding_models():  # what the job loads stays loaded until it ends
+                result = spec.run(spec.params, progress, record.cancel)
         except Cancelled:
             state, result = JobState.CANCELLED, None
         except BaseException as exc:  # a job must never take a worker down

@@ -121,3 +121,10 @@ class JobEvent(NamedTuple):
     # Events of one job come from the submitting thread and a worker, so they
     # can arrive out of order; a consumer keeps the highest seq it has seen.
     seq: int = 0
+
+
+def waiting_text(ahead: int) -> str:
+    """What a job that has not started says: how many jobs it waits behind."""
+    if ahead <= 0:
+        return "Starting…"
+    return f"Queued behind {ahead} job{'s' if ahead != 1 else ''}"

@@ -1,13 +1,21 @@
 """Keeps loaded models between jobs, evicting the least recently used ones
-when a memory budget would be exceeded."""
+when a memory budget would be exceeded.
+
+A model a running job fetched is held until the job ends (`holding_models`,
+which the engine wraps around every job): evicting it would free nothing (the
+job still references it) and the next job would load it again. So a budget
+lowered mid-job, or a second model the job needs, may run over the budget
+until the job ends; then the cache shrinks back within it.
+"""
 
 from __future__ import annotations
 
 import gc
 import logging
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -44,6 +52,12 @@ class ModelCache:
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._lock = threading.RLock()
         self._loading: dict[Hashable, threading.Lock] = {}
+        self._pins: Counter[Hashable] = Counter()  # jobs holding each key
+
+    def held(self) -> list[Hashable]:
+        """Keys a running job holds (never evicted until it ends)."""
+        with self._lock:
+            return [key for key, n in self._pins.items() if n > 0]
 
     @property
     def budget_bytes(self) -> int:
@@ -80,6 +94,7 @@ class ModelCache:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
+                self._hold_locked(key)
                 return entry.value
             key_lock = self._loading.setdefault(key, threading.Lock())
         with key_lock:
@@ -87,6 +102,7 @@ class ModelCache:
                 entry = self._entries.get(key)
                 if entry is not None:
                     self._entries.move_to_end(key)
+                    self._hold_locked(key)
                     return entry.value
             value = loader()
             size = int(size_of(value))
@@ -94,6 +110,7 @@ class ModelCache:
                 self._evict_locked(size)
                 self._entries[key] = _Entry(value, size)
                 self._loading.pop(key, None)
+                self._hold_locked(key)
             log.info("model cache: loaded %s (%.1f MB), %.1f MB in use", key, size / 2**20,
                      self.used_bytes / 2**20)
             return value
@@ -105,19 +122,41 @@ class ModelCache:
             self._release()
         return removed
 
-    def unload_all(self) -> None:
+    def unload_all(self) -> int:
+        """Unload every model no running job holds; returns how many stay loaded
+        because a job holds them (they go when it ends, if over the budget)."""
         with self._lock:
-            self._entries.clear()
+            kept = {k: e for k, e in self._entries.items() if self._pins[k] > 0}
+            self._entries = OrderedDict(kept)
         self._release()
+        return len(kept)
+
+    def _hold_locked(self, key: Hashable) -> None:
+        scope = getattr(_job_scope, "held", None)
+        if scope is not None and (self, key) not in scope:
+            scope.append((self, key))
+            self._pins[key] += 1
+
+    def _let_go(self, key: Hashable) -> None:
+        with self._lock:
+            self._pins[key] -= 1
+            if self._pins[key] <= 0:
+                del self._pins[key]
+            self._evict_locked(0)
 
     def _evict_locked(self, incoming: int) -> None:
         evicted = False
         used = sum(e.size for e in self._entries.values())
-        while self._entries and used + incoming > self._budget:
-            key, entry = self._entries.popitem(last=False)
+        for key in [k for k in self._entries if self._pins[k] <= 0]:  # least recent first
+            if used + incoming <= self._budget:
+                break
+            entry = self._entries.pop(key)
             used -= entry.size
             evicted = True
             log.info("model cache: evicted %s (%.1f MB)", key, entry.size / 2**20)
+        if used + incoming > self._budget and self._pins:
+            log.info("model cache: %.1f MB over the budget until a running job ends",
+                     (used + incoming - self._budget) / 2**20)
         if evicted:
             self._release()
 
@@ -125,6 +164,26 @@ class ModelCache:
     def _release() -> None:
         gc.collect()
         empty_device_caches()
+
+
+_job_scope = threading.local()
+
+
+@contextmanager
+def holding_models() -> Iterator[None]:
+    """Every model fetched from any cache on this thread inside the block is held
+    (not evicted) until the block ends. The engine runs each job inside one."""
+    outer = getattr(_job_scope, "held", None)
+    if outer is not None:  # nested: the outer block holds them already
+        yield
+        return
+    _job_scope.held = []
+    try:
+        yield
+    finally:
+        held, _job_scope.held = _job_scope.held, None
+        for cache, key in held:
+            cache._let_go(key)
 
 
 _shared: ModelCache | None = None

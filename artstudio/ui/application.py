@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from artstudio import APP_NAME
@@ -21,6 +21,14 @@ from artstudio.ui.theme import apply_dark_theme
 log = logging.getLogger(__name__)
 
 
+def _deliver_every_input_point() -> None:
+    """X11 merges mouse moves that come faster than the app handles them (and
+    tablets can be told to): a large brush at low zoom is slow enough per move
+    that whole zigzag teeth were merged away. A painting app wants every point."""
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_CompressHighFrequencyEvents, False)
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_CompressTabletEvents, False)
+
+
 class StudioApplication:
     def __init__(self, app: QApplication, log_file: Path | None = None,
                  startup_notes: Sequence[str] = (), show: bool = True):
@@ -30,6 +38,7 @@ class StudioApplication:
         app.setApplicationName(APP_NAME)
         app.setOrganizationName(APP_NAME)
         apply_dark_theme(app)
+        _deliver_every_input_point()
         self.settings, notes = load_settings()
         self.engine = Engine()
         self.model_cache = ModelCache(model_cache_budget_bytes(self.settings, total_memory_bytes()))
@@ -51,10 +60,12 @@ class StudioApplication:
         self._probe_timer.start()
 
     def open_files(self, files: Sequence[str]) -> None:
-        """Files named on the command line; with none, offer crash recovery."""
+        """Files named on the command line; with none, a blank canvas and the
+        offer of crash recovery (which replaces the canvas if taken)."""
         if files:
             self.window.open_paths([Path(f) for f in files])
         else:
+            self.window.open_blank_canvas()
             QTimer.singleShot(0, self.window, self.window.documents.offer_recovery)
 
     def close(self) -> None:

@@ -34,7 +34,10 @@ from artstudio.document import MASK, Brush, BrushSettings, Document, Rect, flood
 
 MIN_ZOOM, MAX_ZOOM = 0.02, 64.0
 ZOOM_STEP = 1.25
-MASK_OVERLAY_RGB = (255, 40, 80)
+# The mask shows as diagonal cyan and dark stripes fixed to the screen: no paint
+# looks like that, and the stripes stay put while the picture zooms and pans.
+MASK_STRIPES = ((0, 210, 255, 160), (16, 16, 40, 90))
+MASK_STRIPE_PERIOD = 12  # widget pixels
 
 
 class Tool(enum.Enum):
@@ -61,10 +64,19 @@ def _checker_brush() -> QBrush:
     return QBrush(tile)
 
 
-def _mask_colour_table() -> list[int]:
-    r, g, b = MASK_OVERLAY_RGB
-    # Index = mask value; the overlay is at most half opaque so the painting shows through.
-    return [qRgba(r, g, b, v // 2) for v in range(256)]
+def _mask_alpha_table() -> list[int]:
+    # Index = mask value; the stripes are painted through this alpha.
+    return [qRgba(255, 255, 255, v) for v in range(256)]
+
+
+def _mask_stripes() -> QBrush:
+    n = MASK_STRIPE_PERIOD
+    tile = QImage(n, n, QImage.Format.Format_ARGB32_Premultiplied)
+    first, second = (QColor(*rgba) for rgba in MASK_STRIPES)
+    for y in range(n):
+        for x in range(n):
+            tile.setPixelColor(x, y, first if (x + y) % n < n // 2 else second)
+    return QBrush(tile)
 
 
 class CanvasView(QWidget):
@@ -94,7 +106,8 @@ class CanvasView(QWidget):
         self._image_array: np.ndarray | None = None
         self._mask_image: QImage | None = None
         self._mask_array: np.ndarray | None = None
-        self._mask_table = _mask_colour_table()
+        self._mask_table = _mask_alpha_table()
+        self._mask_stripes = _mask_stripes()
         self._checker = _checker_brush()
         self._space_held = False
         self._panning_from: QPointF | None = None
@@ -272,11 +285,28 @@ class CanvasView(QWidget):
                 painter.setClipRect(visible)
                 painter.drawImage(target, self._composite_image(), source)
                 if self._mask_visible():
-                    painter.drawImage(target, self._mask_qimage(), source)
+                    self._paint_mask(painter, target, source, visible)
                 painter.setClipping(False)
             self._paint_overlays(painter)
         finally:
             painter.end()
+
+    def _paint_mask(self, painter: QPainter, target: QRectF, source: QRectF,
+                    visible: QRectF) -> None:
+        """The mask's stripes over the picture, as opaque as the mask is."""
+        area = visible.toAlignedRect()
+        layer = QImage(area.size(), QImage.Format.Format_ARGB32_Premultiplied)
+        layer.fill(Qt.GlobalColor.transparent)
+        p = QPainter(layer)
+        try:
+            p.translate(-area.topLeft())
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._zoom < 1)
+            p.drawImage(target, self._mask_qimage(), source)
+            p.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
+            p.fillRect(QRectF(area), self._mask_stripes)
+        finally:
+            p.end()
+        painter.drawImage(area.topLeft(), layer)
 
     def _source_rect(self, widget_rect: QRectF) -> QRectF:
         """The whole document pixels behind a widget area (so scaling is exact)."""

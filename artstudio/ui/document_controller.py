@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from artstudio import paths
 from artstudio.document import Document, autosave, discard, discard_for, list_recoverable
-from artstudio.document.create import document_from_picture, new_document
+from artstudio.document.create import DEFAULT_SIZE, document_from_picture, new_document
 from artstudio.document.io_images import load_image
 from artstudio.document.save import export_image, open_document, save_document
 from artstudio.document.staleness import DocumentMark
@@ -48,7 +48,7 @@ MAX_RECENT = 10
 
 class NewDocumentDialog(SizeDialog):
     def __init__(self, parent: QWidget | None = None):
-        super().__init__("New document", 1024, 1024, parent, minimum=8, finish=False)
+        super().__init__("New document", *DEFAULT_SIZE, parent, minimum=8, finish=False)
         self.background = QComboBox()
         self.background.addItem("White", (255, 255, 255, 255))
         self.background.addItem("Transparent", None)
@@ -98,13 +98,18 @@ class DocumentController(QObject):
         self.source = source
         if self.doc is not None:
             self.doc.events.modified_changed.disconnect(self._modified_changed)
+            self.doc.events.size_changed.disconnect(self._size_changed)
         self.doc = doc
         if doc is not None:
             doc.events.modified_changed.connect(self._modified_changed)
+            doc.events.size_changed.connect(self._size_changed)  # the title shows the size
         self.document_changed.emit(doc)
         self._emit_title()
 
     def _modified_changed(self, _modified: bool) -> None:
+        self._emit_title()
+
+    def _size_changed(self, _width: int, _height: int) -> None:
         self._emit_title()
 
     def _emit_title(self) -> None:

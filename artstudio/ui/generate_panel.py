@@ -52,7 +52,8 @@ from artstudio.document import Document, Rect
 from artstudio.document.result_layers import contributing_uids
 from artstudio.document.staleness import DocumentMark
 from artstudio.engine import JobEvent, JobHandle, JobKind, JobState, Lane, RequestRefused
-from artstudio.settings import Settings, save_settings
+from artstudio.engine.jobs import waiting_text
+from artstudio.settings import Settings, remember_folder, save_settings, start_folder
 from artstudio.ui.images import pil_to_pixmap, rgba_over_white
 from artstudio.ui.job_runner import JobRunner
 
@@ -244,6 +245,12 @@ class GeneratePanel(QWidget):
         self.preview.setMinimumHeight(0)
         self.status = QLabel("")
         self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.add_found_button = QPushButton()  # other apps' model folders, when none is found
+        self.add_found_button.setObjectName("addFoundFolders")
+        self.add_found_button.clicked.connect(self._add_found_folders)
+        self.add_found_button.hide()
+        self._found_folders: list = []
 
         # Staging tray and history, in tabs under the controls.
         self.tray = QListWidget()
@@ -294,6 +301,7 @@ class GeneratePanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
+        layout.addWidget(self.add_found_button)
         layout.addWidget(self.preview)
         layout.addWidget(self.tabs, 1)
 
@@ -356,11 +364,48 @@ class GeneratePanel(QWidget):
                 if self.model.itemData(i).path == current.path:
                     self.model.setCurrentIndex(i)
         if not self.models:
-            self.status.setText("No Stable Diffusion model found. Add the folder that holds "
-                                "your .safetensors or diffusers models in Tools > Settings.")
+            from artstudio import paths
+
+            self.status.setText(f"No Stable Diffusion model found. Put a .safetensors checkpoint "
+                                f"or a diffusers folder in {paths.user_models_dir()}, or add the "
+                                "folder that holds yours in Tools > Settings.")
+            self._look_for_other_apps()
         else:
+            self.add_found_button.hide()
             count = len(self.models)
             self.status.setText(f"{count} model{'' if count == 1 else 's'} found")
+
+    def _look_for_other_apps(self) -> None:
+        from artstudio.model_files.other_apps import find_other_app_folders
+
+        self.runner.run(lambda known, progress, cancel: find_other_app_folders(known=known),
+                        list(self.settings.model_folders), title="Find other apps' models",
+                        kind=JobKind.INTERNAL, lane=Lane.POOL, on_done=self._other_apps_found,
+                        on_failed=lambda message: None)
+
+    def _other_apps_found(self, found: list) -> None:
+        self._found_folders = list(found)
+        if not found or self.models:
+            self.add_found_button.hide()
+            return
+        apps = ", ".join(dict.fromkeys(f.app for f in found))
+        count = len(found)
+        self.add_found_button.setText(f"Use the models of {apps} ({count} folder"
+                                      f"{'' if count == 1 else 's'})")
+        self.add_found_button.setToolTip("\n".join(f.describe() for f in found))
+        self.add_found_button.show()
+
+    def _add_found_folders(self) -> None:
+        folders = [str(f.folder) for f in self._found_folders]
+        self.settings.model_folders = [*self.settings.model_folders,
+                                       *(f for f in folders if f not in
+                                         self.settings.model_folders)]
+        problem = save_settings(self.settings)
+        self.add_found_button.hide()
+        self._found_folders = []
+        self.refresh_models()
+        if problem:
+            self.status.setText(problem)
 
     def _ask_download(self) -> None:
         repo, ok = QInputDialog.getText(self, "Download a model",
@@ -576,7 +621,7 @@ class GeneratePanel(QWidget):
         self._jobs[self._job.id] = self._job
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)
-        self.status.setText("Queued…" if self.runner.engine.busy() else "Starting…")
+        self.status.setText(waiting_text(self.runner.engine.jobs_ahead(self._job.id)))
         return self._job
 
     def cancel(self) -> None:
@@ -584,6 +629,8 @@ class GeneratePanel(QWidget):
             handle.cancel()
 
     def _job_changed(self, event: JobEvent) -> None:
+        if self._job is not None and self._job.state is JobState.QUEUED:  # one ahead may end
+            self.status.setText(waiting_text(self.runner.engine.jobs_ahead(self._job.id)))
         if event.job_id not in self._jobs:
             return
         if event.state.finished:
@@ -669,10 +716,11 @@ class GeneratePanel(QWidget):
         candidate = self.results.current
         if candidate is None:
             return
+        folder = start_folder(self.settings, "results")
         name, _ = QFileDialog.getSaveFileName(
-            self, "Save result", str(Path.home() / f"{candidate.seed or 'result'}.png"),
-            "PNG (*.png)")
+            self, "Save result", str(folder / f"{candidate.seed or 'result'}.png"), "PNG (*.png)")
         if name:
+            remember_folder(self.settings, "results", Path(name))
             self.save_candidate(candidate, Path(name))
 
     def save_candidate(self, candidate: Candidate, path: Path) -> None:

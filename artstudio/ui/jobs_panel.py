@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from artstudio.engine import JobEvent, JobKind, JobState
+from artstudio.engine.jobs import waiting_text
 
 COL_TITLE, COL_STATE, COL_PROGRESS, COL_ETA, COL_CANCEL = range(5)
 
@@ -101,6 +102,13 @@ class JobsPanel(QWidget):
         # to ask before any work ends at 0 %, not full.
         return event.kind is JobKind.BATCH and event.progress is not None \
             and event.progress.total > 0
+
+    def show_waiting(self, ahead: dict[int, int]) -> None:
+        """Queued jobs say how many jobs they wait behind ({job id: count})."""
+        for job_id, count in ahead.items():
+            item = self._items.get(job_id)
+            if item is not None:
+                item.setText(COL_STATE, waiting_text(count).lower() if count else "queued")
 
     def _add_row(self, event: JobEvent) -> QTreeWidgetItem:
         item = QTreeWidgetItem(self.tree)

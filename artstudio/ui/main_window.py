@@ -9,19 +9,28 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import QEvent, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
     QDialog,
     QDockWidget,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMenu,
     QMessageBox,
+    QPlainTextEdit,
+    QSizePolicy,
+    QTextEdit,
     QWidget,
 )
 
 from artstudio import APP_NAME, __version__
+from artstudio.document.create import DEFAULT_SIZE, new_document
+from artstudio.document.staleness import DocumentMark
 from artstudio.engine import Engine, JobEvent, JobKind, JobState, Lane
 from artstudio.engine.model_cache import ModelCache
 from artstudio.settings import Settings, save_settings, update_settings
@@ -39,6 +48,14 @@ from artstudio.ui.tool_panel import BrushPanel, ToolBox
 log = logging.getLogger(__name__)
 
 
+def documentation_folder() -> Path | None:
+    """The docs/ folder that comes with the app (the pages in docs/*.md)."""
+    import artstudio
+
+    folder = Path(artstudio.__file__).resolve().parent.parent / "docs"
+    return folder if (folder / "document.md").is_file() else None
+
+
 class MainWindow(QMainWindow):
     def __init__(self, settings: Settings, engine: Engine, bridge: EngineBridge,
                  model_cache: ModelCache, log_file: Path | None = None,
@@ -54,6 +71,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.runner = JobRunner(bridge, self)
         self.found_upscalers: list = []  # ModelInfo of upscalers, from the last scan
+        self.device_choice = None  # the engine's DeviceChoice, once probed
+        self._start_canvas = None  # DocumentMark of the blank canvas a start opened
 
         self.canvas = CanvasView()
         self.setCentralWidget(self.canvas)
@@ -91,6 +110,10 @@ class MainWindow(QMainWindow):
         self.jobs_panel.clear_requested.connect(self._clear_finished_jobs)
 
         self.status_message = QLabel("Ready")
+        # One line whatever the message: a wide or two-line note must not resize the window
+        # (the whole text is in the tooltip).
+        self.status_message.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                          QSizePolicy.Policy.Preferred)
         self.cursor_label = QLabel("")
         self.zoom_label = QLabel("")
         self.device_label = QLabel("Device: detecting…")
@@ -104,6 +127,7 @@ class MainWindow(QMainWindow):
 
         bridge.job_changed.connect(self._on_job_changed)
         self._hidden_docks: list[QDockWidget] = []
+        self._front_docks: list[QDockWidget] = []  # the tabs in front when they were hidden
         self._watched = None  # the document whose undo history the Edit menu follows
         self._build_menus()
         self._document_changed(None)
@@ -167,6 +191,9 @@ class MainWindow(QMainWindow):
             view_menu.addAction(dock.toggleViewAction())
         self.toggle_panels_action = self._action(view_menu, "Hide &Panels", self.toggle_panels,
                                                  "Tab", doc_only=False)
+        # Only on the canvas: in a field, Tab moves the focus as everywhere else.
+        self.toggle_panels_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.canvas.addAction(self.toggle_panels_action)
 
         image_menu = bar.addMenu("&Image")
         self._action(image_menu, "&Canvas Size…", self._canvas_size)
@@ -197,6 +224,11 @@ class MainWindow(QMainWindow):
                      doc_only=False)
 
         help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Documentation", self.open_documentation, keys.HelpContents,
+                     doc_only=False)
+        self._action(help_menu, "&Keyboard Shortcuts…", self.show_shortcuts, "Ctrl+/",
+                     doc_only=False)
+        help_menu.addSeparator()
         self.self_test_action = self._action(help_menu, "Run &Self-Test", self.run_self_test,
                                              doc_only=False)
         self._action(help_menu, f"&About {APP_NAME}", self._about, doc_only=False)
@@ -302,6 +334,21 @@ class MainWindow(QMainWindow):
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.doc.resize_image(*dialog.size_chosen())
 
+    # ---- focus -------------------------------------------------------------
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            # Back from a dialog (or another app): keys go to the canvas, so its
+            # shortcuts (Tab, Space, [ ]) work at once, unless the artist was typing.
+            QTimer.singleShot(0, self, self._focus_canvas_unless_typing)
+
+    def _focus_canvas_unless_typing(self) -> None:
+        focus = QApplication.focusWidget()
+        typing = isinstance(focus, (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox)) or (
+            isinstance(focus, QComboBox) and focus.isEditable())
+        if self.isActiveWindow() and not (typing and self.isAncestorOf(focus)):
+            self.canvas.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
+
     # ---- drag and drop, closing --------------------------------------------
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls() or event.mimeData().hasImage():
@@ -316,13 +363,26 @@ class MainWindow(QMainWindow):
             self.documents.paste_image(data.imageData())
         event.acceptProposedAction()
 
+    def open_blank_canvas(self) -> None:
+        """A start with nothing to open shows a blank canvas of the default size
+        to paint on at once, as Krita and Photoshop do; it is not "modified",
+        and a file dropped on it while untouched opens in its place."""
+        if self.doc is None:
+            self.documents.set_document(new_document(*DEFAULT_SIZE))
+            self._start_canvas = DocumentMark.of(self.doc)
+
+    def _untouched_start_canvas(self) -> bool:
+        mark = self._start_canvas
+        return mark is not None and mark.is_open(self.doc) and mark.unchanged(self.doc)
+
     def open_paths(self, files: list[Path]) -> None:
         """Over an open document, images become new layers (as when compositing)
-        and an .ora opens as the document; with none open, the first file
-        opens and the other images become its layers once it has opened."""
+        and an .ora opens as the document; with none open (or only the untouched
+        start canvas), the first file opens and the other images become its
+        layers once it has opened."""
         files = list(files)
         documents = [f for f in files if f.suffix.lower() == ".ora"]
-        if self.doc is None or documents:
+        if self.doc is None or documents or self._untouched_start_canvas():
             first = documents[0] if documents else files[0]
             rest = tuple(f for f in files if f != first and f.suffix.lower() != ".ora")
             self.documents.open(first, then_import=rest)
@@ -349,7 +409,7 @@ class MainWindow(QMainWindow):
 
     # ---- status ----------------------------------------------------------
     def show_note(self, text: str, timeout_ms: int = 0) -> None:
-        self.status_message.setText(text)
+        self.status_message.setText("  ·  ".join(line for line in text.splitlines() if line))
         self.status_message.setToolTip(text)
         if timeout_ms:
             self.statusBar().showMessage(text, timeout_ms)
@@ -360,6 +420,8 @@ class MainWindow(QMainWindow):
         running = sum(r.state is JobState.RUNNING for r in jobs)
         queued = sum(r.state is JobState.QUEUED for r in jobs)
         self.jobs_label.setText(f"{running} running, {queued} queued" if running or queued else "")
+        self.jobs_panel.show_waiting({r.id: self.engine.jobs_ahead(r.id) for r in jobs
+                                      if r.state is JobState.QUEUED})
         if event.state is JobState.FAILED:
             self.show_note(f"{event.title} failed: {event.error}")
         elif event.state is JobState.CANCELLED:
@@ -384,10 +446,16 @@ class MainWindow(QMainWindow):
         s = self.settings
         self.runner.run(
             probe_device, (s.device, s.precision), title="Detect compute device",
-            kind=JobKind.INTERNAL, lane=Lane.POOL,
-            on_done=lambda text: self.device_label.setText(f"Device: {text}"),
+            kind=JobKind.INTERNAL, lane=Lane.POOL, on_done=self._device_found,
             on_failed=lambda msg: self.device_label.setText("Device: CPU (torch unavailable)"),
         )
+
+    def _device_found(self, choice) -> None:
+        self.device_choice = choice
+        self.device_label.setText(f"Device: {choice.describe()}{' ⚠' if choice.fell_back else ''}")
+        self.device_label.setToolTip(choice.note())
+        if choice.fell_back:  # Settings asked for what this computer cannot do: say so
+            self.show_note(choice.note())
 
     def run_self_test(self) -> list:
         from artstudio.selftest.runner import CAPABILITIES, run_capability_job
@@ -424,19 +492,42 @@ class MainWindow(QMainWindow):
         self.probe_device()
 
     def _unload_models(self) -> None:
-        self.model_cache.unload_all()
-        self.show_note("All models unloaded", 3000)
+        kept = self.model_cache.unload_all()
+        self.show_note(f"Models unloaded; {kept} in use by a running job unload when it ends"
+                       if kept else "All models unloaded", 3000)
 
     def toggle_panels(self) -> None:
-        """Tab hides every panel for a clean canvas, and brings them back."""
+        """Tab hides every panel for a clean canvas, and brings back exactly
+        what was shown: the same panels, the same tab in front of each group."""
         if self._hidden_docks:
+            fronts = [d for d in self._hidden_docks if d in self._front_docks]
             for dock in self._hidden_docks:
                 dock.show()
+            for dock in fronts:
+                dock.raise_()
             self._hidden_docks = []
         else:
-            self._hidden_docks = [d for d in self.findChildren(QDockWidget) if d.isVisible()]
+            docks = self.findChildren(QDockWidget)
+            self._hidden_docks = [d for d in docks if not d.isHidden()]
+            self._front_docks = [d for d in self._hidden_docks
+                                 if not d.visibleRegion().isEmpty()]
             for dock in self._hidden_docks:
                 dock.hide()
+
+    def show_shortcuts(self):
+        from artstudio.ui.shortcuts_dialog import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def open_documentation(self) -> None:
+        folder = documentation_folder()
+        if folder is None:
+            self.show_note("The documentation folder (docs/) is not installed beside the app")
+        elif not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.show_note(f"Could not open {folder}: open it in a file manager")
 
     def _about(self) -> None:
         where = f"<p>Log file: {self.log_file}</p>" if self.log_file else ""

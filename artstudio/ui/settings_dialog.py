@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -11,15 +12,24 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QListWidget,
+    QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from artstudio.engine.devices import DEVICE_CHOICES, PRECISION_CHOICES
-from artstudio.settings import OFFLOAD_CHOICES, Settings
+from artstudio.engine.devices import (
+    DEVICE_CHOICES,
+    PRECISION_CHOICES,
+    choose_device,
+    torch_imported,
+)
+from artstudio.model_files.folder_check import model_folder_problem
+from artstudio.settings import OFFLOAD_CHOICES, Settings, remember_folder, start_folder
 from artstudio.ui.dialogs import ok_cancel
 
 DEVICE_LABELS = {"auto": "Automatic (GPU when present)", "cuda": "NVIDIA CUDA",
@@ -61,8 +71,18 @@ class SettingsDialog(QDialog):
         self.max_pixels.setRange(1, 100_000)
         self.max_pixels.setSuffix(" megapixels")
         self.max_pixels.setValue(settings.max_image_megapixels)
+        self.device_note = QLabel()
+        self.device_note.setObjectName("deviceNote")
+        self.device_note.setWordWrap(True)
+        for combo in (self.device, self.precision):
+            combo.currentIndexChanged.connect(self._show_device_choice)
+        self._show_device_choice()
+        self.folder_note = QLabel()
+        self.folder_note.setObjectName("folderNote")
+        self.folder_note.setWordWrap(True)
         self.folders = QListWidget()
-        self.folders.addItems(settings.model_folders)
+        for folder in settings.model_folders:
+            self._add_folder_item(folder)
         add = QPushButton("Add folder…")
         add.clicked.connect(self._add_folder)
         remove = QPushButton("Remove")
@@ -73,11 +93,13 @@ class SettingsDialog(QDialog):
         folder_buttons.addStretch(1)
         folder_box = QVBoxLayout()
         folder_box.addWidget(self.folders)
+        folder_box.addWidget(self.folder_note)
         folder_box.addLayout(folder_buttons)
 
         form = QFormLayout()
         form.addRow("Device", self.device)
         form.addRow("Precision", self.precision)
+        form.addRow("", self.device_note)
         form.addRow("Model CPU offload", self.offload)
         form.addRow("Model memory budget", self.memory)
         form.addRow("Model folders", folder_box)
@@ -87,10 +109,39 @@ class SettingsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(ok_cancel(self))
 
+    def _show_device_choice(self) -> None:
+        """What the chosen device and precision give on this computer, and why."""
+        if not torch_imported():  # the first import takes seconds: the probe does it
+            self.device_note.setText("The device is checked when the settings apply")
+            return
+        choice = choose_device(self.device.currentData(), self.precision.currentData())
+        self.device_note.setText(("⚠ " if choice.fell_back else "") + choice.note())
+
     def _add_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a model folder")
-        if folder and not self.folders.findItems(folder, Qt.MatchFlag.MatchExactly):
-            self.folders.addItem(folder)
+        folder = QFileDialog.getExistingDirectory(
+            self, "Add a model folder", str(start_folder(self._original, "models")))
+        if not folder:
+            return
+        remember_folder(self._original, "models", Path(folder))
+        problem = model_folder_problem(folder)
+        if problem is not None and problem[1]:
+            QMessageBox.warning(self, "Not a model folder", problem[0])
+            return
+        if not self.folders.findItems(folder, Qt.MatchFlag.MatchExactly):
+            self._add_folder_item(folder, problem)
+
+    def _add_folder_item(self, folder: str, problem=False) -> None:
+        """A folder in the list; one that holds no models (or cannot be read) is
+        flagged, with the reason under the list and in its tooltip."""
+        if problem is False:
+            problem = model_folder_problem(folder)
+        item = QListWidgetItem(folder)
+        if problem is not None:
+            item.setToolTip(problem[0])
+            item.setIcon(self.style().standardIcon(
+                self.style().StandardPixmap.SP_MessageBoxWarning))
+            self.folder_note.setText(f"⚠ {problem[0]}")
+        self.folders.addItem(item)
 
     def _remove_folder(self) -> None:
         for item in self.folders.selectedItems():

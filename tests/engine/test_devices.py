@@ -56,5 +56,15 @@ def test_real_machine_choice_runs_a_tensor():
 
 
 def test_probe_job_describes_the_chosen_device(no_gpu):
-    assert devices.probe_device(("auto", "auto")) == "cpu (float32)"
-    assert devices.probe_device(("cuda", "auto")) == "cpu (float32)"  # absent: the CPU
+    assert devices.probe_device(("auto", "auto")).describe() == "cpu (float32)"
+    assert devices.probe_device(("cuda", "auto")).describe() == "cpu (float32)"  # absent
+
+
+def test_a_choice_settings_could_not_have_says_so_and_why(no_gpu):
+    """CUDA + float16 without a GPU ran on the CPU in float32 with no word (issue 11, item 14)."""
+    choice = devices.choose_device("cuda", "float16")
+    assert (choice.device, choice.dtype, choice.fell_back) == ("cpu", "float32", True)
+    assert choice.note() == ("Running on cpu (float32): CUDA was chosen in Settings but is not "
+                             "available; float16 is not supported well on the CPU")
+    assert not devices.choose_device("auto", "auto").fell_back
+    assert not devices.choose_device("cpu", "float32").fell_back

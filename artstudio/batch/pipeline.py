@@ -27,6 +27,7 @@ from artstudio.batch.naming import Item, format_of
 from artstudio.batch.report import BatchReport, progress_line
 from artstudio.document.errors import DocumentFileError
 from artstudio.document.io_images import DEFAULT_MAX_MEGAPIXELS
+from artstudio.document.save import remove_stale_temporaries
 from artstudio.engine.cancel import Cancelled, CancelToken
 from artstudio.engine.errors import describe_error
 
@@ -86,6 +87,7 @@ def run_batch(items: Iterable[Item], process: Processor,
     progress = progress or _noop
     cancel = CancelToken() if cancel is None else cancel  # a token is falsy until set
     items = list(items)
+    remove_stale_temporaries(item.target for item in items)  # what a killed run left
     report = BatchReport(total=len(items), skipped=list(skipped))
     todo = []
     for item in items:

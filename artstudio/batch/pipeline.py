@@ -28,6 +28,7 @@ from artstudio.batch.report import BatchReport, progress_line, write_run_reports
 from artstudio.batch.resume import OtherSettings, ResumeCheck, begin_run, check_resume
 from artstudio.document.errors import DocumentFileError
 from artstudio.document.io_images import DEFAULT_MAX_MEGAPIXELS
+from artstudio.document.save import remove_stale_temporaries
 from artstudio.engine.cancel import Cancelled, CancelToken
 from artstudio.engine.errors import UserFacingError, describe_error
 
@@ -92,6 +93,7 @@ def run_batch(items: Iterable[Item], process: Processor,
     progress = progress or _noop
     cancel = CancelToken() if cancel is None else cancel  # a token is falsy until set
     items = list(items)
+    remove_stale_temporaries(item.target for item in items)  # what a killed run left
     report = BatchReport(total=len(items), skipped=list(skipped))
     todo = []
     for item in items:

@@ -13,6 +13,7 @@ from artstudio.document.autosave import (
     discard,
     discard_for,
     list_recoverable,
+    record_save,
     recover,
 )
 from artstudio.document.brush import Brush, BrushSettings, flood_fill, pick_color
@@ -59,6 +60,7 @@ __all__ = [
     "open_document",
     "pick_color",
     "read_ora",
+    "record_save",
     "recover",
     "save_document",
     "write_file",

@@ -77,6 +77,10 @@ class Document(LayerOperations, MaskFrameOperations, CanvasOperations):
         """Where the document was last opened from or saved to as .ora."""
         self.autosave_id = uuid.uuid4().hex
         """Stable per document: repeated autosaves overwrite one file."""
+        self.revision = 0
+        """Counts every change, undo and redo: a snapshot's revision says
+        whether a save or an autosave holds older or newer work than another."""
+        self.events.history_changed.connect(self._count_revision)
 
     @classmethod
     def from_layers(cls, width: int, height: int, layers: list[Layer], *,
@@ -107,7 +111,11 @@ class Document(LayerOperations, MaskFrameOperations, CanvasOperations):
         state.active_index = self._state.active_index
         doc.path = self.path
         doc.autosave_id = self.autosave_id
+        doc.revision = self.revision
         return doc
+
+    def _count_revision(self) -> None:
+        self.revision += 1
 
     # ---------------------------------------------------------------- reading
     @property

@@ -174,29 +174,77 @@ class LayerOperations:
         layers[index] = new
         self._undo.apply_parts(label, {"layers": layers})
 
+    def merge_down_is_exact(self, index: int) -> bool:
+        """Can layer `index` and the one below become one layer that looks
+        the same over whatever lies beneath? Yes when the upper shows nothing,
+        when both are Normal (at any opacity), when the lower is Normal and
+        fully opaque wherever the upper paints, or when nothing visible lies
+        beneath the lower. Otherwise the upper's mode would have to blend
+        with layers under the lower (or the lower's mode with the upper), and
+        no single layer does that: ask before `merge_down`, or offer
+        `merge_visible_down`."""
+        upper, lower = self._merge_pair(index)
+        if not _shows(upper):
+            return True
+        if not lower.visible:
+            return False
+        if lower.blend is BlendMode.NORMAL and upper.blend is BlendMode.NORMAL:
+            return True
+        area = lower.bounds.union(upper.bounds)
+        if not [layer for layer in self._state.layers[:index - 1]
+                if _shows(layer) and not layer.bounds.intersect(area).empty]:
+            return True  # over transparency every mode is the source itself
+        return lower.blend is BlendMode.NORMAL and _opaque_under(lower, upper)
+
     def merge_down(self, index: int) -> Layer:
         """Merge layer `index` into the one below it; returns the merged layer.
 
-        Exact when the lower layer is Normal at full opacity (the usual case):
-        the result is both layers flattened with their modes and opacities.
-        Otherwise the upper layer is blended into the lower's pixels and the
-        lower's mode and opacity are kept (no single layer can be exact then).
+        When `merge_down_is_exact`, the result is both layers flattened with
+        their modes and opacities into one Normal layer at full opacity, and
+        the picture stays as it was. Otherwise the upper layer is blended into
+        the lower's pixels and the lower's mode and opacity are kept, which
+        changes the picture (no single layer can keep it then).
         """
-        if index <= 0:
-            raise ValueError("the bottom layer has nothing to merge into")
-        upper, lower = self._state.layers[index], self._state.layers[index - 1]
-        area = lower.bounds.union(upper.bounds) if upper.visible else lower.bounds
-        lower_solo = relayer(lower, opacity=1.0, blend=BlendMode.NORMAL, visible=True)
-        merged_px = compose([lower_solo, upper], area)
-        exact = lower.blend is BlendMode.NORMAL and lower.opacity >= 1.0
-        merged = Layer(merged_px, name=lower.name, x=area.x, y=area.y, visible=lower.visible,
-                       opacity=1.0 if exact else lower.opacity,
-                       blend=BlendMode.NORMAL if exact else lower.blend,
-                       lock_alpha=lower.lock_alpha, generation=lower.generation)
+        upper, lower = self._merge_pair(index)
+        area = lower.bounds.union(upper.bounds) if _shows(upper) else lower.bounds
+        if not _shows(upper):
+            merged = relayer(lower, pixels=lower.pixels.copy())
+        elif self.merge_down_is_exact(index):
+            as_seen = relayer(lower, blend=BlendMode.NORMAL, visible=True)
+            merged = Layer(compose([as_seen, upper], area), name=lower.name, x=area.x,
+                           y=area.y, lock_alpha=lower.lock_alpha, generation=lower.generation)
+        else:
+            lower_solo = relayer(lower, opacity=1.0, blend=BlendMode.NORMAL, visible=True)
+            merged = Layer(compose([lower_solo, upper], area), name=lower.name, x=area.x,
+                           y=area.y, visible=lower.visible, opacity=lower.opacity,
+                           blend=lower.blend, lock_alpha=lower.lock_alpha,
+                           generation=lower.generation)
         layers = list(self._state.layers)
         layers[index - 1: index + 1] = [merged]
         self._undo.apply_parts("Merge down", {"layers": layers, "active": index - 1})
         return merged
+
+    def merge_visible_down(self, index: int) -> Layer:
+        """Merge layer `index` with every visible layer below it into one
+        Normal layer: the alternative when Merge Down cannot keep the picture
+        (hidden layers below stay as they are, beneath it). One undo step."""
+        self._merge_pair(index)
+        below = self._state.layers[:index + 1]
+        shown = [layer for layer in below if _shows(layer)]
+        hidden = [layer for layer in below if not _shows(layer)]
+        area = self._state.rect
+        for layer in shown:
+            area = area.union(layer.bounds)
+        merged = Layer(compose(shown, area), name=self._state.layers[index].name,
+                       x=area.x, y=area.y)
+        layers = [*hidden, merged, *self._state.layers[index + 1:]]
+        self._undo.apply_parts("Merge visible", {"layers": layers, "active": len(hidden)})
+        return merged
+
+    def _merge_pair(self, index: int) -> tuple[Layer, Layer]:
+        if index <= 0:
+            raise ValueError("the bottom layer has nothing to merge into")
+        return self._state.layers[index], self._state.layers[index - 1]
 
     def flatten(self) -> Layer:
         """Replace all layers by one canvas-sized layer of the visible composite."""
@@ -220,6 +268,25 @@ class LayerOperations:
         while f"{base} {n}" in names:
             n += 1
         return f"{base} {n}"
+
+
+def _shows(layer: Layer) -> bool:
+    return layer.visible and layer.opacity > 0.0
+
+
+def _opaque_under(lower: Layer, upper: Layer) -> bool:
+    """Is `lower` (at its opacity) fully opaque wherever `upper` paints?"""
+    paints = upper.pixels[..., 3] > 0
+    if not paints.any():
+        return True
+    if lower.opacity < 1.0:
+        return False
+    alpha = np.zeros(paints.shape, np.uint8)
+    part = lower.bounds.intersect(upper.bounds)
+    if not part.empty:
+        alpha[part.translated(-upper.x, -upper.y).slices()] = \
+            lower.pixels[part.translated(-lower.x, -lower.y).slices()][..., 3]
+    return bool((alpha[paints] == 255).all())
 
 
 def _props_label(props: dict[str, Any]) -> str:

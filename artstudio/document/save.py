@@ -11,8 +11,10 @@ import contextlib
 import errno
 import io
 import os
+import re
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -42,6 +44,19 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+try:
+    import fcntl
+except ImportError:  # Windows: an open file cannot be deleted there anyway
+    fcntl = None
+
+_TEMP_NAME = re.compile(r"\.(?P<target>.+)\.[a-z0-9_]{8}\.tmp")
+"""The temporary files `atomic_write` makes: `.NAME.XXXXXXXX.tmp` beside
+NAME, XXXXXXXX being the eight characters `tempfile.mkstemp` picks."""
+STALE_TEMP_AGE_S = 60.0
+"""A temporary file untouched this long and not locked is left over from a
+write that was killed (a write in progress holds a lock on it)."""
+
+
 def atomic_write(path: Path | str, write: Callable[[BinaryIO], None]) -> None:
     """Call `write(stream)` into a temporary file beside `path`, fsync it and
     rename it over `path`. On any failure the temporary file is removed, the
@@ -55,6 +70,12 @@ def atomic_write(path: Path | str, write: Callable[[BinaryIO], None]) -> None:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise DocumentFileError(path, f"could not be saved: {_reason(exc)}") from exc
+    if fcntl is not None:
+        # Held until the file is closed, released by the system if the
+        # process dies: how `remove_stale_temporaries` tells a live write
+        # (this process's or another's) from one that was killed.
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
@@ -70,6 +91,61 @@ def atomic_write(path: Path | str, write: Callable[[BinaryIO], None]) -> None:
             raise DocumentFileError(path, f"could not be saved: {_reason(exc)}.{kept}") from exc
         raise
     _fsync_folder(path.parent)
+
+
+def remove_stale_temporaries(targets: Iterable[Path | str] = (), *,
+                             folder: Path | str | None = None,
+                             min_age_s: float = STALE_TEMP_AGE_S) -> list[Path]:
+    """Delete the temporary files `atomic_write` left behind when it was
+    killed (or lost power) while writing one of `targets`, or, given `folder`,
+    any file in that folder (a folder only we write to). Returns what went.
+
+    Only names of our own pattern for those files, only regular files, and
+    never one a write in progress may still own: it must be unlocked (a live
+    `atomic_write` holds a lock that dies with its process) and untouched for
+    `min_age_s`, which also covers the instant between creating the file and
+    locking it, and file systems where locks are not shared. Errors are
+    ignored: tidying up must never fail a save.
+    """
+    wanted: dict[Path, set[str] | None] = {}
+    if folder is not None:
+        wanted[Path(folder)] = None
+    for target in targets:
+        target = Path(target)
+        names = wanted.setdefault(target.parent, set())
+        if names is not None:
+            names.add(target.name)
+    removed: list[Path] = []
+    cutoff = time.time() - min_age_s
+    for where, names in wanted.items():
+        try:
+            entries = list(os.scandir(where))
+        except OSError:
+            continue
+        for entry in entries:
+            match = _TEMP_NAME.fullmatch(entry.name)
+            if match is None or (names is not None and match["target"] not in names):
+                continue
+            with contextlib.suppress(OSError):
+                if (entry.is_file(follow_symlinks=False)
+                        and entry.stat(follow_symlinks=False).st_mtime < cutoff
+                        and not _locked(entry.path)):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
+
+
+def _locked(path: str) -> bool:
+    if fcntl is None:
+        return False
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing also drops the lock just taken
+    return False
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -103,6 +179,7 @@ def save_document(doc: Document, path: Path | str, compress_level: int = 6) -> N
     if path.suffix.lower() != ".ora":
         raise DocumentFileError(path, "documents are saved as .ora; use Export for images")
     atomic_write(path, lambda fh: write_ora(doc, fh, compress_level))
+    remove_stale_temporaries([path])
     doc.mark_saved(path)
 
 
@@ -128,6 +205,7 @@ def export_image(doc: Document, path: Path | str, quality: int = 92,
         fh.write(buf.getbuffer())
 
     atomic_write(path, write)
+    remove_stale_temporaries([path])
 
 
 def write_file(doc: Document, path: Path | str, quality: int = 92) -> None:

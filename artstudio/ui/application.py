@@ -60,18 +60,20 @@ class StudioApplication:
         self._probe_timer.start()
 
     def open_files(self, files: Sequence[str]) -> None:
-        """Files named on the command line; with none, a blank canvas and the
-        offer of crash recovery (which replaces the canvas if taken)."""
+        """Files named on the command line (with none, a blank canvas), then,
+        whatever was opened, what a crash left to recover: a double-clicked
+        file must not hide it."""
         if files:
             self.window.open_paths([Path(f) for f in files])
         else:
             self.window.open_blank_canvas()
-            QTimer.singleShot(0, self.window, self.window.documents.offer_recovery)
+        self.window.documents.offer_recovery_at_start()
 
     def close(self) -> None:
         """Stop workers and drop Qt objects before the QApplication goes, so
         nothing outlives it at interpreter exit."""
         self._probe_timer.stop()
+        self.window.documents.stop_autosave()
         self.error_hook.uninstall()
         self.bridge.detach()
         self.engine.shutdown(timeout=5)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -25,15 +24,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from artstudio import paths
 from artstudio.document import Document, autosave, discard, discard_for, list_recoverable
+from artstudio.document.autosave import clean_up, forget, record_save
 from artstudio.document.create import DEFAULT_SIZE, document_from_picture, new_document
 from artstudio.document.io_images import load_image
 from artstudio.document.save import export_image, open_document, save_document
 from artstudio.document.staleness import DocumentMark
 from artstudio.engine import JobKind, Lane, UserFacingError
 from artstudio.settings import Settings, save_settings
-from artstudio.ui.dialogs import SizeDialog
+from artstudio.ui.dialogs import RecoveryDialog, SizeDialog
 from artstudio.ui.images import qimage_to_rgba
 from artstudio.ui.job_runner import JobRunner
 
@@ -75,8 +74,10 @@ class DocumentController(QObject):
         # The image a document came from (an opened PNG is saved as .ora, but
         # keeps the image's name in the title and the suggested file name).
         self.source: Path | None = None
-        self._autosaving = False
+        self._autosaving = None  # the autosave job in flight
         self._closed_autosaves: set[str] = set()
+        self._opening = 0  # files being opened
+        self._recovery_wanted = False
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave_now)
         self.apply_settings()
@@ -159,12 +160,20 @@ class DocumentController(QObject):
         """After the engine stopped: an autosave of a closed document that was
         still being written at close time is deleted now, or the next start
         would offer to recover work the artist discarded."""
-        folder = paths.autosave_dir()
         for autosave_id in self._closed_autosaves:
             if self.doc is None or autosave_id != self.doc.autosave_id:
-                for suffix in (".json", ".ora"):
-                    with contextlib.suppress(OSError):
-                        (folder / f"{autosave_id}{suffix}").unlink()
+                forget(autosave_id)
+
+    def stop_autosave(self, wait_s: float = 30.0) -> None:
+        """Quitting: no new autosave, and the one being written (useless now:
+        the artist has answered for the unsaved work) is cancelled and waited
+        for, so its temporary file is removed rather than left half-written."""
+        self.autosave_timer.stop()
+        job, self._autosaving = self._autosaving, None
+        if job is not None:
+            job.cancel()
+            with contextlib.suppress(TimeoutError):
+                job.wait(wait_s)
 
     def _still_fine_to_replace(self, before: DocumentMark) -> bool:
         """A document may have been made or changed while a file was loading:
@@ -191,10 +200,26 @@ class DocumentController(QObject):
         self.note.emit(f"Opening {path.name}…")
         max_mp = self.max_megapixels
         before = DocumentMark.of(self.doc)
+        self._opening += 1
+
+        def done(result) -> None:
+            self._open_ended()
+            self._opened(path, result, before, then_import)
+
+        def failed(message: str) -> None:
+            self._open_ended()
+            self._failed(message)
+
         self.runner.run(lambda p, progress, cancel: open_document(p, max_mp), path,
                         title=f"Open {path.name}", kind=JobKind.FILE, lane=Lane.POOL,
-                        on_done=lambda result: self._opened(path, result, before, then_import),
-                        on_failed=self._failed)
+                        on_done=done, on_failed=failed, on_cancelled=lambda _r: self._open_ended())
+
+    def _open_ended(self) -> None:
+        self._opening -= 1
+        if self._opening == 0 and self._recovery_wanted:
+            self._recovery_wanted = False
+            # After the opened document is shown (and any message about it).
+            QTimer.singleShot(0, self, self.offer_recovery)
 
     def _opened(self, path: Path, result, before: DocumentMark,
                 then_import: tuple[Path, ...] = ()) -> None:
@@ -274,9 +299,11 @@ class DocumentController(QObject):
 
         def done(_result) -> None:
             if saved_state.is_open(self.doc):
+                # An autosave of this revision or older is worthless now, even
+                # one still being written; one of later strokes is kept.
+                record_save(doc, snapshot.revision)
                 if saved_state.unchanged(self.doc):
                     doc.mark_saved(path)
-                    discard_for(doc)
                 else:  # painted on while saving: the file holds an older state,
                     doc.path = path  # and the autosave may hold the newer one
                 self.add_recent(path)
@@ -335,43 +362,50 @@ class DocumentController(QObject):
 
     def autosave_now(self):
         doc = self.doc
-        if doc is None or not doc.modified or self._autosaving:
+        if doc is None or not doc.modified or self._autosaving is not None:
             return None
-        self._autosaving = True
         snapshot = doc.copy()
 
         def finished(_result=None) -> None:
-            self._autosaving = False
+            self._autosaving = None
 
         def failed(message: str) -> None:
-            self._autosaving = False
+            self._autosaving = None
             self.note.emit(f"Autosave failed: {message}")
 
-        return self.runner.run(lambda s, progress, cancel: autosave(s), snapshot,
-                               title="Autosave", kind=JobKind.INTERNAL, lane=Lane.POOL,
-                               on_done=finished, on_failed=failed)
+        self._autosaving = self.runner.run(
+            lambda s, progress, cancel: autosave(s, cancel=cancel.raise_if_cancelled),
+            snapshot, title="Autosave", kind=JobKind.INTERNAL, lane=Lane.POOL,
+            on_done=finished, on_failed=failed, on_cancelled=finished)
+        return self._autosaving
+
+    def offer_recovery_at_start(self) -> None:
+        """Every start, whatever it opens: tidy the autosave folder and offer
+        what a crash left, once the files being opened are open (recovering
+        replaces the open document, so it must be there to be replaced)."""
+        for path in clean_up():
+            log.info("removed %s, left by an interrupted autosave", path)
+        if self._opening:
+            self._recovery_wanted = True
+        else:
+            QTimer.singleShot(0, self, self.offer_recovery)
 
     def offer_recovery(self) -> None:
-        """After a crash, autosaves are still there: offer the newest one."""
+        """After a crash, autosaves are still there: offer each, with when it
+        was made and how its file on disk compares."""
         entries = list_recoverable()
-        if not entries:
-            return
-        entry = entries[0]
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.timestamp))
-        more = f"\n\n{len(entries) - 1} more autosaves will be offered next time." \
-            if len(entries) > 1 else ""
-        box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work",
-                          f"Artstudio did not close normally. An autosave of “{entry.title}” "
-                          f"from {when} can be recovered.{more}",
-                          parent=self.parent_widget)
-        recover_button = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
-        discard_button = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
-        box.exec()
-        if box.clickedButton() is recover_button:
-            self.recover(entry)
-        elif box.clickedButton() is discard_button:
+        while entries:
+            open_title = self.title if self.doc is not None and not self.doc.modified else None
+            dialog = RecoveryDialog(entries, open_title, self.parent_widget)
+            answer = dialog.exec()
+            entry = dialog.chosen
+            if answer == RecoveryDialog.RECOVER and entry is not None:
+                self.recover(entry)
+                return
+            if answer != RecoveryDialog.DISCARD or entry is None:
+                return  # later: offered again at the next start
             discard(entry)
+            entries = [e for e in entries if e is not entry]
 
     def recover(self, entry) -> None:
         from artstudio.document import recover

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QSlider,
     QToolButton,
     QVBoxLayout,
@@ -264,9 +265,36 @@ class LayersPanel(QWidget):
             self.doc.delete_layer(self.doc.active_index)
 
     def merge_layer(self) -> None:
-        if self.doc is not None and self.doc.active_index > 0:
-            self.doc.merge_down(self.doc.active_index)
+        """Merge Down; when one layer cannot keep the picture (see
+        `Document.merge_down_is_exact`) the artist chooses how to merge."""
+        if self.doc is None or self.doc.active_index <= 0:
+            return
+        index = self.doc.active_index
+        if self.doc.merge_down_is_exact(index):
+            self.doc.merge_down(index)
+            return
+        upper, lower = self.doc.layer(index), self.doc.layer(index - 1)
+        box = QMessageBox(QMessageBox.Icon.Question, "Merge down",
+                          f"Merging “{upper.name}” into “{lower.name}” "
+                          f"({_describe(lower)}) would change the picture: no single "
+                          "layer blends the way these two do over the layers beneath.\n\n"
+                          "Merge visible makes one Normal layer of these and every visible "
+                          "layer below, and keeps the picture.", parent=self)
+        visible = box.addButton("Merge visible", QMessageBox.ButtonRole.AcceptRole)
+        anyway = box.addButton("Merge down anyway", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(visible)
+        box.exec()
+        if box.clickedButton() is visible:
+            self.doc.merge_visible_down(index)
+        elif box.clickedButton() is anyway:
+            self.doc.merge_down(index)
 
     def flatten_layer(self) -> None:
         if self.doc is not None and self.doc.layers:
             self.doc.flatten()
+
+
+def _describe(layer: Layer) -> str:
+    mode = layer.blend.label
+    return f"{mode}, {round(layer.opacity * 100)} %" if layer.visible else f"{mode}, hidden"

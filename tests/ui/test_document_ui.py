@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from artstudio.document import list_recoverable, open_document
 from artstudio.document.create import new_document
 from artstudio.engine import JobState
+from artstudio.ui.dialogs import RecoveryDialog
 
 
 def wait_jobs_idle(studio, qtbot, timeout=10000):
@@ -141,7 +142,7 @@ def test_autosave_and_recovery_after_crash(window, studio, qtbot, artstudio_home
     assert len(entries) == 1
     # The next start finds the autosave: the artist says "Recover".
     window.documents.set_document(None)
-    monkeypatch.setattr(QMessageBox, "exec", lambda box: box.buttons()[0].click() or 0)
+    monkeypatch.setattr(RecoveryDialog, "exec", lambda dialog: RecoveryDialog.RECOVER)
     window.documents.offer_recovery()
     qtbot.waitUntil(lambda: window.doc is not None, timeout=10000)
     assert [layer.name for layer in window.doc.layers][-1] == "Unsaved work"

@@ -123,7 +123,7 @@ def run_report_path(path: Path, started: str) -> Path:
 def _previous_runs(path: Path) -> dict:
     """The summary so far. A report from before summaries (one run's) is kept
     under its own dated name and becomes the first run."""
-    empty = {"runs": [], "failed": [], "written": 0}
+    empty = {"runs": [], "failed": [], "skipped": [], "written": 0}
     try:
         data = json.loads(path.read_text("utf-8"))
     except FileNotFoundError:
@@ -151,8 +151,11 @@ def _add_run(summary: dict, run: dict, name: str) -> dict:
     entry = {"report": name, "started": run.get("started"),
              **{k: run.get(k) for k in ("total", "written", "already_done", "not_started",
                                         "cancelled", "seconds")},
-             "failed": len(run.get("failed", ()))}
+             "failed": len(run.get("failed", ())), "skipped": len(run.get("skipped", ()))}
+    # What the input folder holds that is not an image is the newest run's
+    # finding: a file skipped before may have been fixed or removed since.
     return {"runs": [*summary["runs"], entry], "failed": failed,
+            "skipped": list(run.get("skipped", ())),
             "written": summary.get("written", 0) + int(run.get("written") or 0)}
 
 

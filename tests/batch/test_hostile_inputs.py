@@ -71,7 +71,7 @@ def test_a_folder_batch_finishes_skips_them_and_writes_the_rest(hostile, tmp_pat
     name, *options = command
     proc = artstudio(name, str(hostile), str(out), *options, "--report", str(report))
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["a.png", "b.png"]
+    assert sorted(p.name for p in out.glob("*.png")) == ["a.png", "b.png"]
     assert Image.open(out / "a.png").size[0] in (28, 56)
     skipped = {Path(s["file"]).name: s["reason"] for s in json.loads(report.read_text())["skipped"]}
     assert skipped["pipe.png"] == PIPE and skipped["loop.png"].startswith(LOOP)

@@ -173,10 +173,18 @@ def load_generator(path: str | Path, device: str = "cpu"):
     except RuntimeError as exc:
         raise NotACycleGANError(
             f"{path.name}: the weights do not fit a CycleGAN generator "
-            f"({str(exc).splitlines()[0][:160]})") from exc
+            f"({_first_mismatch(exc)})") from exc
     net.eval().requires_grad_(False)
     net.shape = shape  # what was detected, for logs and tests
     return net.to(device)
+
+
+def _first_mismatch(exc: RuntimeError) -> str:
+    # torch's message is a header line, then one line per missing, unexpected
+    # or mis-shaped key: the first of those says what does not fit.
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    detail = lines[1] if len(lines) > 1 else lines[0] if lines else "no detail"
+    return detail if len(detail) <= 300 else detail[:297] + "..."
 
 
 @dataclass

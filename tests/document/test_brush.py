@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 from conftest import solid
 
@@ -170,20 +168,17 @@ def test_pick_colour_from_composite_and_layer():
     assert pick_color(d, 100, 5) == (0, 0, 0, 0)
 
 
-def test_stroke_speed_on_a_big_layer():
+def test_a_long_stroke_on_a_big_layer_keeps_only_the_touched_tiles():
+    # Its speed is measured by bench/brush.py, not asserted here.
     d = Document(4096, 4096)
     d.add_layer()
     b = Brush(BrushSettings(size=40, spacing=0.1, color=(1, 2, 3)))
-    start = time.perf_counter()
     b.begin_stroke(d, 100, 100)
     for i in range(1, 125):
         b.stroke_to(100 + i * 16, 100 + i * 12, 1.0)
     b.end_stroke()
-    elapsed = time.perf_counter() - start
     assert b.dabs >= 500
-    # Thousands per second on a desktop; a generous floor for slow CI machines.
-    assert b.dabs / elapsed > 700, f"{b.dabs / elapsed:.0f} dabs/s"
-    assert d.history.nbytes < 8 * 2**20  # only the touched tiles are kept
+    assert d.history.nbytes < 8 * 2**20
 
 
 def test_pressure_falling_while_pen_is_still_or_slow():

@@ -578,6 +578,8 @@ class GeneratePanel(QWidget):
             self.progress.setValue(1 if event.state is JobState.DONE else 0)
             if event.state is JobState.CANCELLED:
                 self.status.setText("Cancelled")
+            if event.state is not JobState.DONE:
+                self.preview.clear()  # a half-made picture is no result
             self._job = None
 
     def _failed(self, message: str) -> None:

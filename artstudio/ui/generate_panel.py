@@ -93,6 +93,7 @@ class GeneratePanel(QWidget):
         self.settings = settings
         self.runner = runner
         self.doc: Document | None = None
+        self._mask_painted = False  # has the mask had its first stroke (see _mask_changed)
         self.history = GenerationHistory()
         self.results = ResultTray()
         self._job: JobHandle | None = None  # the newest: its progress is shown
@@ -302,8 +303,31 @@ class GeneratePanel(QWidget):
 
     # ---- binding ---------------------------------------------------------
     def set_document(self, doc: Document | None) -> None:
+        if self.doc is not None:
+            self.doc.events.mask_changed.disconnect(self._mask_changed)
         self.doc = doc
         self.generate_button.setEnabled(doc is not None)
+        # A document that comes with a mask already had its first stroke.
+        self._mask_painted = doc is not None and bool(doc.mask.any())
+        if doc is not None:
+            doc.events.mask_changed.connect(self._mask_changed)
+
+    def _mask_changed(self, rect: Rect) -> None:
+        """The first stroke of a mask means inpainting (Krita AI Diffusion's
+        habit with a selection): Text to image turns to Inpaint once; the
+        artist may switch back, and it switches again only after the mask
+        was cleared."""
+        mask = self.doc.mask
+        if not self._mask_painted:
+            if not mask[rect.intersect(self.doc.rect).slices()].any():
+                return
+            self._mask_painted = True
+            if self.mode.currentData() == MODE_TXT2IMG:
+                self.mode.setCurrentIndex(self.mode.findData(MODE_INPAINT))
+                self.status.setText("Mask painted: the mode is now Inpaint "
+                                    "(choose Text to image in Mode to go back)")
+        elif not mask[rect.intersect(self.doc.rect).slices()].any():
+            self._mask_painted = bool(mask.any())  # whole-mask check only where it emptied
 
     def refresh_models(self) -> None:
         self.status.setText("Looking for models…")

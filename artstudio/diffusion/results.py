@@ -144,6 +144,13 @@ class ResultTray:
             self.selected = index
             self.selection_changed.emit(index)
 
+    def step(self, delta: int) -> None:
+        """Select the result `delta` places on, wrapping round (next/previous)."""
+        count = len(self.candidates)
+        if count:
+            start = self.selected if self.selected >= 0 else (-1 if delta > 0 else 0)
+            self.select((start + delta) % count)
+
     def discard(self) -> None:
         """Remove the selected result; the one after it (or else before) is
         selected next."""

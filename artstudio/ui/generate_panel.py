@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 from artstudio.diffusion.history import GenerationHistory, HistoryEntry
 from artstudio.diffusion.params import SEED_MODES, GenerationParams
 from artstudio.diffusion.results import (
+    OTHER_DOCUMENT,
     Candidate,
     ResultTarget,
     ResultTray,
@@ -54,6 +55,7 @@ from artstudio.engine import JobEvent, JobHandle, JobKind, JobState, Lane, Reque
 from artstudio.settings import Settings, save_settings
 from artstudio.ui.images import pil_to_pixmap, rgba_over_white
 from artstudio.ui.job_runner import JobRunner
+from artstudio.ui.result_preview import CanvasPreview, candidate_rect
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +98,7 @@ class GeneratePanel(QWidget):
         self._mask_painted = False  # has the mask had its first stroke (see _mask_changed)
         self.history = GenerationHistory()
         self.results = ResultTray()
+        self.canvas_preview: CanvasPreview | None = None  # the canvas's, once attached
         self._job: JobHandle | None = None  # the newest: its progress is shown
         self._jobs: dict[int, JobHandle] = {}  # every job of this panel not yet finished
 
@@ -254,7 +257,19 @@ class GeneratePanel(QWidget):
         self.results.added.connect(self._result_added)
         self.results.removed.connect(self._result_removed)
         self.results.selection_changed.connect(self.tray.setCurrentRow)
+        self.results.selection_changed.connect(lambda _index: self.preview_selected())
+        self.tray.itemClicked.connect(lambda _item: self.preview_selected())  # after Escape
+        # Discarding the only result leaves "none selected" as it was: no selection event.
+        self.results.removed.connect(lambda _index: self.preview_selected())
+        self.tray.installEventFilter(self)  # Escape in the tray hides the preview too
         tray_buttons = QHBoxLayout()
+        for arrow, delta, tip in ((Qt.ArrowType.LeftArrow, -1, "Previous result (← on the canvas)"),
+                                  (Qt.ArrowType.RightArrow, 1, "Next result (→ on the canvas)")):
+            step = QToolButton()
+            step.setArrowType(arrow)
+            step.setToolTip(tip)
+            step.clicked.connect(lambda _=False, d=delta: self.results.step(d))
+            tray_buttons.addWidget(step)
         for text, slot, tip in (("Apply", self.apply_selected, "Add as a new layer at the frame"),
                                 ("Discard", self.discard_selected, "Remove from the tray"),
                                 ("Same seed", self.rerun_selected,
@@ -307,6 +322,7 @@ class GeneratePanel(QWidget):
             self.doc.events.mask_changed.disconnect(self._mask_changed)
         self.doc = doc
         self.generate_button.setEnabled(doc is not None)
+        self._hide_preview()
         # A document that comes with a mask already had its first stroke.
         self._mask_painted = doc is not None and bool(doc.mask.any())
         if doc is not None:
@@ -645,12 +661,50 @@ class GeneratePanel(QWidget):
             self.status.setText(str(refusal))
             return None
         if layer is not None:
+            self._hide_preview()  # the layer shows it now
             self.generation_applied.emit(layer)
             self.status.setText(f"Applied as layer “{layer.name}”")
         return layer
 
     def discard_selected(self) -> None:
         self.results.discard()
+
+    # ---- the selected result on the canvas -----------------------------------
+    def attach_preview(self, preview: CanvasPreview) -> None:
+        """Show the selected tray result in `preview` (the canvas's)."""
+        self.canvas_preview = preview
+
+    def preview_selected(self) -> None:
+        """The selected result over the layers at its frame, as a preview the
+        document does not hold (Apply makes it a layer)."""
+        preview, candidate = self.canvas_preview, self.results.current
+        if preview is None:
+            return
+        if candidate is None or self.doc is None:
+            preview.release(self)
+            return
+        if candidate.mode != MODE_TXT2IMG and not candidate.target.origin.is_open(self.doc):
+            preview.release(self)  # it would show over pixels it was not made from
+            self.status.setText(OTHER_DOCUMENT)
+            return
+        number, count = self.results.selected + 1, len(self.results)
+        preview.show(candidate.image, candidate_rect(candidate), owner=self,
+                     caption=f"Result {number} of {count} ({candidate.label})",
+                     actions={"previous": lambda: self.results.step(-1),
+                              "next": lambda: self.results.step(1),
+                              "apply": self.apply_selected, "discard": self.discard_selected})
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.tray and event.type() == QEvent.Type.KeyPress
+                and event.key() == Qt.Key.Key_Escape
+                and self.canvas_preview is not None and self.canvas_preview.owned_by(self)):
+            self.canvas_preview.hide()
+            return True
+        return super().eventFilter(watched, event)
+
+    def _hide_preview(self) -> None:
+        if self.canvas_preview is not None:
+            self.canvas_preview.release(self)
 
     def rerun_selected(self) -> None:
         candidate = self.results.current

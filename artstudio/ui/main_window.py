@@ -84,6 +84,8 @@ class MainWindow(QMainWindow):
         self.style_dock = self._add_dock("Style", self.style_panel,
                                          Qt.DockWidgetArea.LeftDockWidgetArea)
         self.tabifyDockWidget(self.generate_dock, self.style_dock)
+        for panel in (self.generate_panel, self.style_panel):
+            panel.attach_preview(self.canvas.result_preview)
         self.generate_dock.raise_()
         self.brush_dock.raise_()
         self.jobs_panel.cancel_requested.connect(engine.cancel)

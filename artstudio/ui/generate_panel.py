@@ -38,8 +38,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from artstudio.diffusion.history import GenerationHistory, HistoryEntry
-from artstudio.diffusion.params import SEED_MODES, GenerationParams
+from artstudio.diffusion.history import (
+    GenerationHistory,
+    HistoryEntry,
+    changed_inputs,
+    restore_plan,
+)
+from artstudio.diffusion.params import MAX_SEED, SEED_MODES, GenerationParams
 from artstudio.diffusion.results import (
     OTHER_DOCUMENT,
     Candidate,
@@ -88,6 +93,7 @@ ONLY_MASKED_ON_CANVAS = True
 
 class GeneratePanel(QWidget):
     generation_applied = Signal(object)  # the new Layer
+    note = Signal(str)  # something the status bar should say
 
     def __init__(self, settings: Settings, runner: JobRunner, parent: QWidget | None = None):
         super().__init__(parent)
@@ -143,8 +149,10 @@ class GeneratePanel(QWidget):
         for name, spec in SAMPLERS.items():
             self.sampler.addItem(spec.label, name)
         self.sampler.setCurrentIndex(max(0, self.sampler.findData(DEFAULTS.scheduler)))
-        self.seed = QSpinBox()
-        self.seed.setRange(RANDOM_SEED, 2**31 - 1)
+        # Seeds reach 2**32 - 1, past what a QSpinBox holds: a whole-number double box.
+        self.seed = QDoubleSpinBox()
+        self.seed.setDecimals(0)
+        self.seed.setRange(RANDOM_SEED, MAX_SEED)
         self.seed.setSpecialValueText("Random")
         self.seed.setValue(RANDOM_SEED if DEFAULTS.seed is None else DEFAULTS.seed)
         self.seed_mode = QComboBox()
@@ -442,7 +450,21 @@ class GeneratePanel(QWidget):
             if index >= 0:
                 self.sampler.setCurrentIndex(index)
         if settings.get("seed") is not None:
-            self.seed.setValue(int(settings["seed"]) % 2**31)
+            self.seed.setValue(min(MAX_SEED, max(0, int(settings["seed"]))))
+        combos = ((self.mode, "mode"), (self.seed_mode, "seed_mode"))
+        for combo, key in combos:
+            index = combo.findData(settings.get(key))
+            if index >= 0:
+                combo.setCurrentIndex(index)
+        for box, key in ((self.count, "count"), (self.mask_blur, "mask_blur"),
+                         (self.padding, "mask_padding")):
+            if settings.get(key) is not None:
+                box.setValue(int(settings[key]))
+        if settings.get("only_masked") is not None:
+            self.only_masked.setChecked(bool(settings["only_masked"]))
+        if isinstance(settings.get("outpaint"), list | tuple) and len(settings["outpaint"]) == 4:
+            for box, value in zip(self.outpaint_boxes, settings["outpaint"], strict=True):
+                box.setValue(int(value))
         if "strength" in settings:
             self.strength.setValue(float(settings["strength"]))
         if "width" in settings and "height" in settings:
@@ -552,7 +574,8 @@ class GeneratePanel(QWidget):
         params = GenerationParams(
             model=str(info.path), prompt=self.prompt.toPlainText().strip(),
             negative_prompt=self.negative.toPlainText().strip(), steps=self.steps.value(),
-            cfg_scale=self.cfg.value(), seed=None if self.seed.value() < 0 else self.seed.value(),
+            cfg_scale=self.cfg.value(),
+            seed=None if self.seed.value() < 0 else int(self.seed.value()),
             seed_mode=self.seed_mode.currentData(), width=width, height=height,
             count=self.count.value(), scheduler=self.sampler.currentData(), init_image=init,
             strength=self.strength.value(),
@@ -634,7 +657,8 @@ class GeneratePanel(QWidget):
         candidates = generated_candidates(result, target)
         for candidate in candidates:
             self.results.add(candidate)
-        self.history.add(HistoryEntry.of_generation(params, [c.seed for c in candidates]))
+        self.history.add(HistoryEntry.of_generation(params, [c.seed for c in candidates],
+                                                    target.frame))
         self._fill_history()
         notes = " ".join(result.notes)
         self.status.setText(f"{len(result.images)} result(s) in the tray. {notes}".strip())
@@ -709,7 +733,7 @@ class GeneratePanel(QWidget):
     def rerun_selected(self) -> None:
         candidate = self.results.current
         if candidate is not None and candidate.seed is not None:
-            self.seed.setValue(candidate.seed % 2**31)
+            self.seed.setValue(candidate.seed)
             self.seed_mode.setCurrentIndex(self.seed_mode.findData("fixed"))  # a SEED_MODES name
             self.status.setText("Seed set: tweak the prompt or settings and Generate")
 
@@ -742,6 +766,35 @@ class GeneratePanel(QWidget):
             self.history_list.addItem(item)
 
     def _history_chosen(self, item: QListWidgetItem) -> None:
-        entry = item.data(Qt.ItemDataRole.UserRole)
-        self.apply_settings({**entry.settings, "model": entry.model})
-        self.status.setText("Settings restored from the history")
+        self.restore_entry(item.data(Qt.ItemDataRole.UserRole))
+
+    def restore_entry(self, entry: HistoryEntry) -> list[str]:
+        """Every parameter that made the entry's images, so Generate makes
+        them again; says (and returns) what could not be restored."""
+        doc = self.doc
+        plan = restore_plan(entry, doc.rect if doc else None, self._frame() if doc else None,
+                            [info.path for info in self.models])
+        settings = {k: v for k, v in plan.settings.items() if k not in ("model", "model_name")}
+        self.apply_settings(settings)
+        if plan.model is not None:
+            for i in range(self.model.count()):
+                if str(self.model.itemData(i).path) == plan.model:
+                    self.model.setCurrentIndex(i)
+        if plan.frame is not None:
+            doc.set_frame(plan.frame, "Frame from the history")
+        self.match_frame.setChecked(plan.match_frame)
+        missing = list(plan.not_restored)
+        started_from = {"mask_digest", "picture_digest"} & set(entry.settings)
+        if doc is not None and started_from:
+            # What a generation would take now, exactly as build_request takes it.
+            frame = doc.rect if entry.settings.get("mode") == MODE_OUTPAINT else self._frame()
+            missing += changed_inputs(entry, doc.mask[frame.slices()],
+                                      rgba_over_white(doc.composite(frame)))
+        elif started_from:
+            missing += changed_inputs(entry)
+        message = "Settings restored from the history"
+        if missing:
+            message += ". Not restored: " + "; ".join(missing)
+        self.status.setText(message)
+        self.note.emit(message)
+        return missing

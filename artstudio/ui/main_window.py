@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.generate_dock, self.style_dock)
         for panel in (self.generate_panel, self.style_panel):
             panel.attach_preview(self.canvas.result_preview)
+        self.generate_panel.note.connect(self.show_note)
         self.generate_dock.raise_()
         self.brush_dock.raise_()
         self.jobs_panel.cancel_requested.connect(engine.cancel)

@@ -21,8 +21,7 @@ from artstudio.document import Rect, Signal
 
 # What the canvas keys ask of whoever showed the preview (Escape only hides it).
 ACTIONS = ("previous", "next", "apply", "discard")
-KEY_HINTS = (("apply", "Enter applies"), ("discard", "Delete discards"),
-             ("next", "← → other results"))
+KEY_HINTS = (("apply", "Enter: apply"), ("discard", "Del: discard"), ("next", "← →: browse"))
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class PreviewContent:
     def key_hint(self) -> str:
         """What the canvas keys do with this preview, for its caption."""
         hints = [text for action, text in KEY_HINTS if action in self.actions]
-        return ", ".join([*hints, "Esc hides"])
+        return "   ".join([*hints, "Esc: hide"])
 
 
 def rgba_pixels(image: Any) -> np.ndarray:

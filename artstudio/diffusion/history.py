@@ -1,17 +1,29 @@
 """Every generation's settings, kept in a JSON-lines file in the data folder
-and searchable by prompt (the Generate panel's History tab)."""
+and searchable by prompt (the Generate panel's History tab).
+
+An entry holds every parameter that made its images, so the same images can
+be made again from the History alone: the settings, the seeds actually used,
+the mode, the frame, and fingerprints of the mask and the picture it started
+from (not the pixels: the history stays small). `restore_plan` says what a
+double-click can restore and, in words, what it cannot.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from artstudio import paths
 from artstudio.diffusion.params import GenerationParams, params_dict
+from artstudio.document import Rect
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +39,22 @@ class HistoryEntry:
     seeds: list[int] = field(default_factory=list)
 
     @classmethod
-    def of_generation(cls, params: GenerationParams, seeds: list[int]) -> HistoryEntry:
-        """The entry for a finished generation: the settings JSON can hold
-        (no images) and the seeds it used."""
+    def of_generation(cls, params: GenerationParams, seeds: list[int],
+                      frame: Rect | None = None) -> HistoryEntry:
+        """The entry for a finished generation: the settings JSON can hold,
+        the mode, the frame it was made for, fingerprints of its mask and
+        starting picture (no images), and the seeds it used."""
         settings = {k: v for k, v in params_dict(params).items()
                     if isinstance(v, str | int | float | bool | type(None))}
+        settings["mode"] = params.mode
+        if params.outpaint:
+            settings["outpaint"] = [int(v) for v in params.outpaint]
+        if frame is not None:
+            settings["frame"] = [int(v) for v in frame]
+        if params.mask is not None:
+            settings["mask_digest"] = pixels_digest(params.mask)
+        if params.init_image is not None:
+            settings["picture_digest"] = pixels_digest(params.init_image)
         return cls(time.time(), settings, params.model, list(seeds))
 
     @property
@@ -79,3 +102,101 @@ class GenerationHistory:
         words = text.lower().split()
         return [e for e in reversed(self.entries)
                 if all(w in str(e.settings.get("prompt", "")).lower() for w in words)]
+
+
+def pixels_digest(image: Any) -> str:
+    """A fingerprint of pixels (a PIL image or an array) that says later
+    whether they are still the same, without keeping them."""
+    array = np.ascontiguousarray(np.asarray(image))
+    digest = hashlib.blake2b(array.tobytes(), digest_size=16)
+    digest.update(repr((array.shape, str(array.dtype))).encode())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class RestorePlan:
+    """What restoring an entry sets, and what it cannot restore (in words)."""
+
+    settings: dict[str, Any]  # for the Generate panel's controls (apply_settings keys)
+    model: str | None  # the model file to choose (one found now), None when missing
+    frame: Rect | None  # the frame to set on the document, None to keep the current one
+    match_frame: bool  # generate at the frame's size (else settings' width x height)
+    not_restored: list[str]
+
+
+def _frame_of(settings: dict[str, Any]) -> Rect | None:
+    try:
+        x, y, w, h = (int(v) for v in settings["frame"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return Rect(x, y, w, h) if w > 0 and h > 0 else None
+
+
+def restore_plan(entry: HistoryEntry, canvas: Rect | None, frame: Rect | None,
+                 models: Iterable[str | Path]) -> RestorePlan:
+    """How to make `entry`'s images again on a canvas of rect `canvas` whose
+    frame is `frame` now (None for both: no document open), choosing among
+    the model files in `models`."""
+    settings = dict(entry.settings)
+    missing: list[str] = []
+    if "mode" not in settings:
+        missing.append("the mode (not recorded by this older entry)")
+    count = int(settings.get("count", 1) or 1)
+    if entry.seeds:
+        settings["seed"] = entry.seeds[0]  # a fixed seed, never Random again
+        if settings.get("seed_mode") == "random" and count > 1:
+            missing.append(f"the seeds of images 2-{count} (they were random)")
+    elif settings.get("seed") is None:
+        missing.append("the seed (not recorded)")
+
+    model = _find_model(entry.model, models)
+    if model is None:
+        missing.append(f"the model {Path(entry.model).name or '(none)'} (not found "
+                       "in the model folders)")
+
+    made_for = _frame_of(settings)
+    size = (settings.get("width"), settings.get("height"))
+    match_frame = made_for is not None and size == (made_for.w, made_for.h)
+    new_frame = None
+    if settings.get("mode") == "outpaint":
+        match_frame = True  # outpainting always works on the whole canvas
+    elif made_for is None:
+        match_frame = False
+        if settings.get("mode") in ("img2img", "inpaint"):
+            missing.append("the frame (not recorded)")
+    elif canvas is None:
+        missing.append("the frame (no document open)")
+    elif made_for.intersect(canvas) == made_for:
+        new_frame = None if made_for == frame else made_for
+    else:
+        missing.append(f"the frame {made_for.w}x{made_for.h} at {made_for.x},{made_for.y} "
+                       "(it does not fit this canvas)")
+        if match_frame and settings.get("mode") == "txt2img":
+            match_frame = False  # the size can still be kept
+    return RestorePlan(settings, model, new_frame, match_frame, missing)
+
+
+def _find_model(wanted: str, models: Iterable[str | Path]) -> str | None:
+    """The same file if it is still there, else one of the same name."""
+    if not wanted:
+        return None
+    models = [str(m) for m in models]
+    if wanted in models:
+        return wanted
+    name = Path(wanted).stem
+    return next((m for m in models if Path(m).stem == name), None)
+
+
+def changed_inputs(entry: HistoryEntry, mask: Any = None, picture: Any = None) -> list[str]:
+    """What an entry started from that is no longer on the canvas: `mask`
+    and `picture` are what a generation at the entry's frame would take now
+    (None: nothing there, e.g. no document)."""
+    settings = entry.settings
+    changed = []
+    if "mask_digest" in settings and (
+            mask is None or pixels_digest(mask) != settings["mask_digest"]):
+        changed.append("the mask it was made with (it is no longer on the canvas)")
+    if "picture_digest" in settings and (
+            picture is None or pixels_digest(picture) != settings["picture_digest"]):
+        changed.append("the picture it started from (the canvas changed since)")
+    return changed

@@ -20,7 +20,7 @@ from PIL import Image
 
 from artstudio.diffusion.masking import repainted_layer, to_mask_array
 from artstudio.document import Document, Layer, Rect, Signal
-from artstudio.document.result_layers import add_layer_above, fitted, place_in_frame
+from artstudio.document.result_layers import Placement, add_layer_above, fitted, place_in_frame
 from artstudio.document.staleness import DocumentMark
 from artstudio.engine import RequestRefused
 from artstudio.erase import erased_area
@@ -137,18 +137,26 @@ def apply_candidate(doc: Document, candidate: Candidate) -> Applied:
             layer = add_layer_above(doc, fitted(_pixels(candidate), size), candidate.params,
                                     Rect(0, 0, *size), target.made_from)
         return Applied(layer)
+    placed = placement(doc, candidate)
+    rect = placed.rect
+    pixels = fitted(_pixels(candidate), (rect.w, rect.h))
     if target.mode in REGION_MODES:
-        frame = target.frame
-        pixels = fitted(_pixels(candidate), (frame.w, frame.h))
-        return Applied(add_layer_above(doc, pixels, candidate.params, frame, target.made_from))
+        return Applied(add_layer_above(doc, pixels, candidate.params, rect, target.made_from))
+    layer = doc.add_generated_layer(pixels, candidate.params, x=rect.x, y=rect.y)
+    return Applied(layer, placed.note)
+
+
+def placement(doc: Document, candidate: Candidate) -> Placement:
+    """Where a result (not an outpainting) goes in `doc`, and what the artist
+    is told about it: what Apply does and what the canvas preview shows."""
+    target = candidate.target
+    own = target.origin.is_open(doc)
+    if target.mode in REGION_MODES:
+        return Placement(target.frame, "")
     frame = target.frame if own else doc.frame.intersect(doc.rect)
     if frame.empty:
         frame = doc.rect
-    placed = place_in_frame(candidate.image.size, frame, fill=own and target.fill_frame)
-    rect = placed.rect
-    layer = doc.add_generated_layer(fitted(_pixels(candidate), (rect.w, rect.h)),
-                                    candidate.params, x=rect.x, y=rect.y)
-    return Applied(layer, placed.note)
+    return place_in_frame(candidate.image.size, frame, fill=own and target.fill_frame)
 
 
 class ResultTray:
@@ -187,6 +195,13 @@ class ResultTray:
         if index != self.selected:
             self.selected = index
             self.selection_changed.emit(index)
+
+    def step(self, delta: int) -> None:
+        """Select the result `delta` places on, wrapping round (next/previous)."""
+        count = len(self.candidates)
+        if count:
+            start = self.selected if self.selected >= 0 else (-1 if delta > 0 else 0)
+            self.select((start + delta) % count)
 
     def discard(self) -> None:
         """Remove the selected result; the one after it (or else before) is

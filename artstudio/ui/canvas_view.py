@@ -31,6 +31,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QWidget
 
 from artstudio.document import MASK, Brush, BrushSettings, Document, Rect, flood_fill, pick_color
+from artstudio.ui.result_preview import CanvasPreview, PreviewContent
 
 MIN_ZOOM, MAX_ZOOM = 0.02, 64.0
 ZOOM_STEP = 1.25
@@ -52,6 +53,15 @@ class Tool(enum.Enum):
 
 
 PAINT_TOOLS = {Tool.BRUSH, Tool.ERASER, Tool.MASK_BRUSH, Tool.MASK_ERASER}
+# Canvas keys while a result is previewed (Escape hides it).
+PREVIEW_KEYS = {
+    Qt.Key.Key_Left: "previous",
+    Qt.Key.Key_Right: "next",
+    Qt.Key.Key_Return: "apply",
+    Qt.Key.Key_Enter: "apply",
+    Qt.Key.Key_Delete: "discard",
+    Qt.Key.Key_Backspace: "discard",
+}
 
 
 def _checker_brush() -> QBrush:
@@ -117,6 +127,10 @@ class CanvasView(QWidget):
         self._cursor_pos: QPointF | None = None
         self._tablet_active = False
         self._mask_has_pixels: bool | None = None
+        # A result shown over the layers that the document does not hold.
+        self.result_preview = CanvasPreview()
+        self.result_preview.changed.connect(self._preview_changed)
+        self._preview_image: tuple[PreviewContent, QImage] | None = None
         self.repaint_count = 0  # paint events served, for the brush benchmark
 
     # ---- document --------------------------------------------------------
@@ -133,6 +147,7 @@ class CanvasView(QWidget):
         self._drag_start = self._drag_now = self._panning_from = None  # from the old document
         self._image = self._image_array = self._mask_image = self._mask_array = None
         self._mask_has_pixels = None
+        self.result_preview.clear()  # it was shown over the old document
         if doc is not None:
             events = doc.events
             events.composite_changed.connect(self._on_doc_rect_changed)
@@ -287,6 +302,7 @@ class CanvasView(QWidget):
                 if self._mask_visible():
                     self._paint_mask(painter, target, source, visible)
                 painter.setClipping(False)
+            self._paint_preview(painter)
             self._paint_overlays(painter)
         finally:
             painter.end()
@@ -307,6 +323,47 @@ class CanvasView(QWidget):
         finally:
             p.end()
         painter.drawImage(area.topLeft(), layer)
+
+    # ---- the result preview ------------------------------------------------
+    def _preview_changed(self) -> None:
+        content = self.result_preview.content
+        if self._preview_image is not None and self._preview_image[0] is not content:
+            self._preview_image = None
+        self.update()
+
+    def _preview_qimage(self, content: PreviewContent) -> QImage:
+        if self._preview_image is None:
+            pixels = content.pixels
+            h, w = pixels.shape[:2]
+            # The QImage wraps the content's array, which the tuple keeps alive.
+            image = QImage(pixels.data, w, h, pixels.strides[0], QImage.Format.Format_RGBA8888)
+            self._preview_image = (content, image)
+        return self._preview_image[1]
+
+    def _paint_preview(self, painter: QPainter) -> None:
+        content = self.result_preview.shown
+        if content is None:
+            return
+        r = content.rect
+        target = QRectF(self.doc_to_widget(QPointF(r.x, r.y)),
+                        self.doc_to_widget(QPointF(r.x + r.w, r.y + r.h)))
+        image = self._preview_qimage(content)
+        scaled = (abs(target.width() - image.width()) > 0.5
+                  or abs(target.height() - image.height()) > 0.5)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scaled)
+        painter.drawImage(target, image)
+        self._dashed_rect(painter, QRectF(r.x, r.y, r.w, r.h), QColor(120, 230, 140))
+        if content.caption:
+            metrics = painter.fontMetrics()
+            text = f"{content.caption}  ·  {content.key_hint}"
+            text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, self.width() - 24)
+            box = QRectF(metrics.boundingRect(text)).adjusted(-8, -4, 8, 4)
+            box.moveCenter(QPointF(self.width() / 2, box.height() / 2 + 8))
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(20, 20, 24, 200))
+            painter.drawRoundedRect(box, 6, 6)
+            painter.setPen(QColor(235, 235, 240))
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
     def _source_rect(self, widget_rect: QRectF) -> QRectF:
         """The whole document pixels behind a widget area (so scaling is exact)."""
@@ -505,6 +562,14 @@ class CanvasView(QWidget):
         self.set_zoom(self._zoom * ZOOM_STEP ** steps, event.position())
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        plain = not (event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier)
+        if self.result_preview.shown is not None and plain:
+            if event.key() == Qt.Key.Key_Escape:
+                self.result_preview.hide()
+                return
+            action = PREVIEW_KEYS.get(Qt.Key(event.key()))
+            if action is not None and self.result_preview.trigger(action):
+                return
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space_held = True
             self.setCursor(Qt.CursorShape.OpenHandCursor)

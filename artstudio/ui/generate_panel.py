@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -38,9 +38,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from artstudio.diffusion.history import GenerationHistory, HistoryEntry
-from artstudio.diffusion.params import SEED_MODES, GenerationParams
+from artstudio.diffusion.history import (
+    GenerationHistory,
+    HistoryEntry,
+    changed_inputs,
+    restore_plan,
+)
+from artstudio.diffusion.params import MAX_SEED, SEED_MODES, GenerationParams
 from artstudio.diffusion.results import (
+    OTHER_DOCUMENT,
     Candidate,
     ResultTarget,
     ResultTray,
@@ -56,6 +62,7 @@ from artstudio.engine.jobs import waiting_text
 from artstudio.settings import Settings, remember_folder, save_settings, start_folder
 from artstudio.ui.images import pil_to_pixmap, rgba_over_white
 from artstudio.ui.job_runner import JobRunner
+from artstudio.ui.result_preview import CanvasPreview, candidate_rect
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +95,7 @@ ONLY_MASKED_ON_CANVAS = True
 
 class GeneratePanel(QWidget):
     generation_applied = Signal(object)  # the new Layer
-    message = Signal(str)  # for the window's status bar: where an applied result went
+    note = Signal(str)  # for the window's status bar: where a result went, what was restored
 
     def __init__(self, settings: Settings, runner: JobRunner, parent: QWidget | None = None):
         super().__init__(parent)
@@ -96,8 +103,10 @@ class GeneratePanel(QWidget):
         self.settings = settings
         self.runner = runner
         self.doc: Document | None = None
+        self._mask_painted = False  # has the mask had its first stroke (see _mask_changed)
         self.history = GenerationHistory()
         self.results = ResultTray()
+        self.canvas_preview: CanvasPreview | None = None  # the canvas's, once attached
         self._job: JobHandle | None = None  # the newest: its progress is shown
         self._jobs: dict[int, JobHandle] = {}  # every job of this panel not yet finished
 
@@ -142,8 +151,10 @@ class GeneratePanel(QWidget):
         for name, spec in SAMPLERS.items():
             self.sampler.addItem(spec.label, name)
         self.sampler.setCurrentIndex(max(0, self.sampler.findData(DEFAULTS.scheduler)))
-        self.seed = QSpinBox()
-        self.seed.setRange(RANDOM_SEED, 2**31 - 1)
+        # Seeds reach 2**32 - 1, past what a QSpinBox holds: a whole-number double box.
+        self.seed = QDoubleSpinBox()
+        self.seed.setDecimals(0)
+        self.seed.setRange(RANDOM_SEED, MAX_SEED)
         self.seed.setSpecialValueText("Random")
         self.seed.setValue(RANDOM_SEED if DEFAULTS.seed is None else DEFAULTS.seed)
         self.seed_mode = QComboBox()
@@ -264,7 +275,19 @@ class GeneratePanel(QWidget):
         self.results.added.connect(self._result_added)
         self.results.removed.connect(self._result_removed)
         self.results.selection_changed.connect(self.tray.setCurrentRow)
+        self.results.selection_changed.connect(lambda _index: self.preview_selected())
+        self.tray.itemClicked.connect(lambda _item: self.preview_selected())  # after Escape
+        # Discarding the only result leaves "none selected" as it was: no selection event.
+        self.results.removed.connect(lambda _index: self.preview_selected())
+        self.tray.installEventFilter(self)  # Escape in the tray hides the preview too
         tray_buttons = QHBoxLayout()
+        for arrow, delta, tip in ((Qt.ArrowType.LeftArrow, -1, "Previous result (← on the canvas)"),
+                                  (Qt.ArrowType.RightArrow, 1, "Next result (→ on the canvas)")):
+            step = QToolButton()
+            step.setArrowType(arrow)
+            step.setToolTip(tip)
+            step.clicked.connect(lambda _=False, d=delta: self.results.step(d))
+            tray_buttons.addWidget(step)
         for text, slot, tip in (("Apply", self.apply_selected, "Add as a new layer at the frame"),
                                 ("Discard", self.discard_selected, "Remove from the tray"),
                                 ("Same seed", self.rerun_selected,
@@ -317,12 +340,34 @@ class GeneratePanel(QWidget):
         if self.doc is not None:
             self.doc.events.frame_changed.disconnect(self._frame_changed)
             self.doc.events.size_changed.disconnect(self._frame_changed)
+            self.doc.events.mask_changed.disconnect(self._mask_changed)
         self.doc = doc
         if doc is not None:
             doc.events.frame_changed.connect(self._frame_changed)
             doc.events.size_changed.connect(self._frame_changed)
+            doc.events.mask_changed.connect(self._mask_changed)
         self.generate_button.setEnabled(doc is not None)
+        self._hide_preview()
+        # A document that comes with a mask already had its first stroke.
+        self._mask_painted = doc is not None and bool(doc.mask.any())
         self._show_frame_size()
+
+    def _mask_changed(self, rect: Rect) -> None:
+        """The first stroke of a mask means inpainting (Krita AI Diffusion's
+        habit with a selection): Text to image turns to Inpaint once; the
+        artist may switch back, and it switches again only after the mask
+        was cleared."""
+        mask = self.doc.mask
+        if not self._mask_painted:
+            if not mask[rect.intersect(self.doc.rect).slices()].any():
+                return
+            self._mask_painted = True
+            if self.mode.currentData() == MODE_TXT2IMG:
+                self.mode.setCurrentIndex(self.mode.findData(MODE_INPAINT))
+                self.status.setText("Mask painted: the mode is now Inpaint "
+                                    "(choose Text to image in Mode to go back)")
+        elif not mask[rect.intersect(self.doc.rect).slices()].any():
+            self._mask_painted = bool(mask.any())  # whole-mask check only where it emptied
 
     def _frame_changed(self, *_args) -> None:
         self._show_frame_size()
@@ -471,7 +516,21 @@ class GeneratePanel(QWidget):
             if index >= 0:
                 self.sampler.setCurrentIndex(index)
         if settings.get("seed") is not None:
-            self.seed.setValue(int(settings["seed"]) % 2**31)
+            self.seed.setValue(min(MAX_SEED, max(0, int(settings["seed"]))))
+        combos = ((self.mode, "mode"), (self.seed_mode, "seed_mode"))
+        for combo, key in combos:
+            index = combo.findData(settings.get(key))
+            if index >= 0:
+                combo.setCurrentIndex(index)
+        for box, key in ((self.count, "count"), (self.mask_blur, "mask_blur"),
+                         (self.padding, "mask_padding")):
+            if settings.get(key) is not None:
+                box.setValue(int(settings[key]))
+        if settings.get("only_masked") is not None:
+            self.only_masked.setChecked(bool(settings["only_masked"]))
+        if isinstance(settings.get("outpaint"), list | tuple) and len(settings["outpaint"]) == 4:
+            for box, value in zip(self.outpaint_boxes, settings["outpaint"], strict=True):
+                box.setValue(int(value))
         if "strength" in settings:
             self.strength.setValue(float(settings["strength"]))
         if "width" in settings and "height" in settings:
@@ -582,7 +641,8 @@ class GeneratePanel(QWidget):
         params = GenerationParams(
             model=str(info.path), prompt=self.prompt.toPlainText().strip(),
             negative_prompt=self.negative.toPlainText().strip(), steps=self.steps.value(),
-            cfg_scale=self.cfg.value(), seed=None if self.seed.value() < 0 else self.seed.value(),
+            cfg_scale=self.cfg.value(),
+            seed=None if self.seed.value() < 0 else int(self.seed.value()),
             seed_mode=self.seed_mode.currentData(), width=width, height=height,
             count=self.count.value(), scheduler=self.sampler.currentData(), init_image=init,
             strength=self.strength.value(),
@@ -652,6 +712,8 @@ class GeneratePanel(QWidget):
             self.progress.setValue(1 if event.state is JobState.DONE else 0)
             if event.state is JobState.CANCELLED:
                 self.status.setText("Cancelled")
+            if event.state is not JobState.DONE:
+                self.preview.clear()  # a half-made picture is no result
             self._job = None
 
     def _failed(self, message: str) -> None:
@@ -666,7 +728,8 @@ class GeneratePanel(QWidget):
         candidates = generated_candidates(result, target)
         for candidate in candidates:
             self.results.add(candidate)
-        self.history.add(HistoryEntry.of_generation(params, [c.seed for c in candidates]))
+        self.history.add(HistoryEntry.of_generation(params, [c.seed for c in candidates],
+                                                    target.frame))
         self._fill_history()
         notes = " ".join(result.notes)
         self.status.setText(f"{len(result.images)} result(s) in the tray. {notes}".strip())
@@ -696,19 +759,57 @@ class GeneratePanel(QWidget):
         if applied is None:
             return None
         layer = applied.layer
+        self._hide_preview()  # the layer shows it now
         self.generation_applied.emit(layer)
         text = f"Applied as layer “{layer.name}”" + (f". {applied.note}" if applied.note else "")
         self.status.setText(text)
-        self.message.emit(text)
+        self.note.emit(text)
         return layer
 
     def discard_selected(self) -> None:
         self.results.discard()
 
+    # ---- the selected result on the canvas -----------------------------------
+    def attach_preview(self, preview: CanvasPreview) -> None:
+        """Show the selected tray result in `preview` (the canvas's)."""
+        self.canvas_preview = preview
+
+    def preview_selected(self) -> None:
+        """The selected result over the layers at its frame, as a preview the
+        document does not hold (Apply makes it a layer)."""
+        preview, candidate = self.canvas_preview, self.results.current
+        if preview is None:
+            return
+        if candidate is None or self.doc is None:
+            preview.release(self)
+            return
+        if candidate.mode != MODE_TXT2IMG and not candidate.target.origin.is_open(self.doc):
+            preview.release(self)  # it would show over pixels it was not made from
+            self.status.setText(OTHER_DOCUMENT)
+            return
+        number, count = self.results.selected + 1, len(self.results)
+        preview.show(candidate.image, candidate_rect(self.doc, candidate), owner=self,
+                     caption=f"Result {number} of {count} ({candidate.label})",
+                     actions={"previous": lambda: self.results.step(-1),
+                              "next": lambda: self.results.step(1),
+                              "apply": self.apply_selected, "discard": self.discard_selected})
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.tray and event.type() == QEvent.Type.KeyPress
+                and event.key() == Qt.Key.Key_Escape
+                and self.canvas_preview is not None and self.canvas_preview.owned_by(self)):
+            self.canvas_preview.hide()
+            return True
+        return super().eventFilter(watched, event)
+
+    def _hide_preview(self) -> None:
+        if self.canvas_preview is not None:
+            self.canvas_preview.release(self)
+
     def rerun_selected(self) -> None:
         candidate = self.results.current
         if candidate is not None and candidate.seed is not None:
-            self.seed.setValue(candidate.seed % 2**31)
+            self.seed.setValue(candidate.seed)
             self.seed_mode.setCurrentIndex(self.seed_mode.findData("fixed"))  # a SEED_MODES name
             self.status.setText("Seed set: tweak the prompt or settings and Generate")
 
@@ -742,6 +843,35 @@ class GeneratePanel(QWidget):
             self.history_list.addItem(item)
 
     def _history_chosen(self, item: QListWidgetItem) -> None:
-        entry = item.data(Qt.ItemDataRole.UserRole)
-        self.apply_settings({**entry.settings, "model": entry.model})
-        self.status.setText("Settings restored from the history")
+        self.restore_entry(item.data(Qt.ItemDataRole.UserRole))
+
+    def restore_entry(self, entry: HistoryEntry) -> list[str]:
+        """Every parameter that made the entry's images, so Generate makes
+        them again; says (and returns) what could not be restored."""
+        doc = self.doc
+        plan = restore_plan(entry, doc.rect if doc else None, self._frame() if doc else None,
+                            [info.path for info in self.models])
+        settings = {k: v for k, v in plan.settings.items() if k not in ("model", "model_name")}
+        self.apply_settings(settings)
+        if plan.model is not None:
+            for i in range(self.model.count()):
+                if str(self.model.itemData(i).path) == plan.model:
+                    self.model.setCurrentIndex(i)
+        if plan.frame is not None:
+            doc.set_frame(plan.frame, "Frame from the history")
+        self.match_frame.setChecked(plan.match_frame)
+        missing = list(plan.not_restored)
+        started_from = {"mask_digest", "picture_digest"} & set(entry.settings)
+        if doc is not None and started_from:
+            # What a generation would take now, exactly as build_request takes it.
+            frame = doc.rect if entry.settings.get("mode") == MODE_OUTPAINT else self._frame()
+            missing += changed_inputs(entry, doc.mask[frame.slices()],
+                                      rgba_over_white(doc.composite(frame)))
+        elif started_from:
+            missing += changed_inputs(entry)
+        message = "Settings restored from the history"
+        if missing:
+            message += ". Not restored: " + "; ".join(missing)
+        self.status.setText(message)
+        self.note.emit(message)
+        return missing

@@ -99,11 +99,13 @@ class MainWindow(QMainWindow):
         self.generate_dock = self._add_dock("Generate", self.generate_panel,
                                             Qt.DockWidgetArea.LeftDockWidgetArea)
         self.generate_dock.setMinimumWidth(340)
-        self.generate_panel.message.connect(self.show_note)
         self.style_panel = StylePanel(settings, self.runner)
         self.style_dock = self._add_dock("Style", self.style_panel,
                                          Qt.DockWidgetArea.LeftDockWidgetArea)
         self.tabifyDockWidget(self.generate_dock, self.style_dock)
+        for panel in (self.generate_panel, self.style_panel):
+            panel.attach_preview(self.canvas.result_preview)
+        self.generate_panel.note.connect(self.show_note)
         self.generate_dock.raise_()
         self.brush_dock.raise_()
         self.jobs_panel.cancel_requested.connect(engine.cancel)

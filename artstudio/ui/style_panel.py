@@ -36,6 +36,7 @@ from artstudio.engine import JobHandle, JobKind, JobState, Lane, RequestRefused
 from artstudio.settings import Settings
 from artstudio.ui.images import pil_to_pixmap
 from artstudio.ui.job_runner import JobRunner
+from artstudio.ui.result_preview import CanvasPreview
 from artstudio.ui.style_chooser import StyleChooser, gallery_folder, thumbnail_path
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ class StylePanel(QWidget):
         self.doc: Document | None = None
         self._job: JobHandle | None = None
         self._result: StyledResult | None = None
+        self.canvas_preview: CanvasPreview | None = None  # the canvas's, once attached
 
         self.chooser = StyleChooser()
         self.source = QComboBox()
@@ -129,9 +131,13 @@ class StylePanel(QWidget):
         self.apply_button.clicked.connect(self.apply_result)
         self.discard_button = QPushButton("Discard")
         self.discard_button.clicked.connect(self.discard_result)
+        self.show_button = QPushButton("Show on canvas")
+        self.show_button.setToolTip("Show the result over the layers again (Esc hides it)")
+        self.show_button.clicked.connect(self.preview_result)
         result_row = QHBoxLayout()
         result_row.addWidget(self.apply_button)
         result_row.addWidget(self.discard_button)
+        result_row.addWidget(self.show_button)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -228,10 +234,30 @@ class StylePanel(QWidget):
         self.preview.setPixmap(pil_to_pixmap(result, 200))
         self.status.setText("Apply the result as a new layer, or discard it")
         self._show_result_buttons(True)
+        self.preview_result()
 
     def _show_result_buttons(self, visible: bool) -> None:
         self.apply_button.setVisible(visible)
         self.discard_button.setVisible(visible)
+        self.show_button.setVisible(visible)
+
+    # ---- the result on the canvas --------------------------------------------
+    def attach_preview(self, preview: CanvasPreview) -> None:
+        """Show results in `preview` (the canvas's), as the Generate tray does."""
+        self.canvas_preview = preview
+
+    def preview_result(self) -> None:
+        """The result over the layers where it was made from, as a preview the
+        document does not hold (Apply makes it a layer)."""
+        if self.canvas_preview is None or self._result is None:
+            return
+        result = self._result
+        if not result.made_for.is_open(self.doc):
+            return  # it would show over another document
+        self.canvas_preview.show(result.pixels, result.rect, owner=self,
+                                 caption=f"Style result: {result.name}",
+                                 actions={"apply": self.apply_result,
+                                          "discard": self.discard_result})
 
     def apply_result(self):
         """The restyle as a new layer named after its style, above its source
@@ -259,6 +285,8 @@ class StylePanel(QWidget):
     def discard_result(self) -> None:
         self._result = None
         self.preview.clear()
+        if self.canvas_preview is not None:
+            self.canvas_preview.release(self)
         self._show_result_buttons(False)
 
     def open_batch(self) -> None:

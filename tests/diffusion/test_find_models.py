@@ -48,4 +48,5 @@ def test_history_entry_keeps_the_plain_settings_and_seeds():
     assert entry.model == "/m/sd15.safetensors" and entry.seeds == [3, 4]
     assert entry.settings["prompt"] == "a fox" and entry.settings["steps"] == 12
     assert "init_image" not in entry.settings
-    assert "outpaint" not in entry.settings  # a tuple: not a plain value
+    assert entry.settings["outpaint"] == [0, 0, 8, 0]  # as JSON holds it (issue 11, item 6)
+    assert entry.settings["mode"] == "outpaint"

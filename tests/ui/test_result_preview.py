@@ -161,7 +161,7 @@ def test_style_result_previews_on_the_canvas_the_same_way(window, qtbot):
     qtbot.waitUntil(lambda: handle.state.finished, timeout=60000)
     assert handle.state is JobState.DONE, handle.error
     qtbot.waitUntil(lambda: style._result is not None, timeout=5000)
-    result = style._result[0]
+    result = style._result.pixels
     for x, y in ((22, 12), (50, 35), (77, 57)):
         assert on_canvas(window, x, y) == tuple(int(v) for v in result[y - 10, x - 20, :3])
     assert on_canvas(window, 90, 35) == tuple(int(v) for v in gradient[35, 90, :3])

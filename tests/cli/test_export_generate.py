@@ -51,7 +51,7 @@ def test_export_failure_is_one_line_and_nonzero(tmp_path, capsys):
 
 
 def test_export_unknown_output_type(photo, tmp_path, capsys):
-    assert main(["export", str(photo), str(tmp_path / "out.gif")]) == 1
+    assert main(["export", str(photo), str(tmp_path / "out.gif")]) == 2  # a bad argument
     assert "out.gif" in capsys.readouterr().err
 
 

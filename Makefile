@@ -39,6 +39,7 @@ bench: $(STAMP)
 
 sysdeps:
 	@bash tools/system-deps.sh $(QT_LIBS)
+	@bash tools/system-deps.sh --optional "the Krita .ora interoperability tests" krita xvfb xauth
 
 sysdeps-gui:
 	@bash tools/system-deps.sh $(QT_LIBS) $(XCB_LIBS)

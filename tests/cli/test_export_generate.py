@@ -100,7 +100,8 @@ def test_generate_inpaint_keeps_unmasked_pixels(tiny_sd1, tmp_path, photo):
                  "--out", str(out)]) == 0
     before = np.asarray(Image.open(init).convert("RGB"))
     after = np.asarray(Image.open(out).convert("RGB"))
-    assert np.array_equal(before[:8], after[:8])
+    assert np.array_equal(before[m == 0], after[m == 0])  # every pixel outside the mask
+    assert not np.array_equal(before[m == 255], after[m == 255])
 
 
 def test_generate_bad_model_and_missing_init(tmp_path, capsys):

@@ -69,23 +69,9 @@ def test_refuses_output_inside_input(dialog, folders):
     assert dialog.start_button.isEnabled() and not dialog.running
 
 
-def test_cancel_stops_after_the_current_image(qtbot, dialog, folders, monkeypatch):
+def test_cancel_stops_after_the_current_image(qtbot, dialog, folders, start_held_batch):
     src, out = folders
-    gate = threading.Event()
-    started = threading.Event()
-
-    def slow_factory(_options):
-        def process(rgba):
-            started.set()
-            gate.wait(10)
-            return rgba
-        return lambda cancel: process
-
-    monkeypatch.setattr(dialog, "_make_processor_factory", slow_factory)
-    dialog.input_edit.setText(str(src))
-    dialog.output_edit.setText(str(out))
-    dialog.start_button.click()
-    assert started.wait(10)
+    gate = start_held_batch(dialog, src, out)
     dialog.cancel_button.click()
     assert "Cancelling" in dialog.status_label.text()
     with qtbot.waitSignal(dialog.batch_finished, timeout=30000) as finished:

@@ -5,7 +5,6 @@ or keep going; and after a cancel it shows the same progress as the Jobs panel."
 from __future__ import annotations
 
 import json
-import threading
 
 import numpy as np
 import pytest
@@ -117,26 +116,13 @@ def test_same_settings_just_resume(qtbot, dialog, folders):
 
 
 def test_cancelled_batch_shows_one_progress_in_dialog_and_jobs_panel(studio, qtbot, folders,
-                                                                    monkeypatch):
+                                                                    start_held_batch):
     src, out = folders
     window = studio.window
     dialog = StyleBatchDialog(window.runner)
     qtbot.addWidget(dialog)
-    gate, started = threading.Event(), threading.Event()
-
-    def slow_factory(_options):
-        def process(rgba):
-            started.set()
-            gate.wait(10)
-            return rgba
-        return lambda cancel: process
-
-    monkeypatch.setattr(dialog, "_make_processor_factory", slow_factory)
-    dialog.input_edit.setText(str(src))
-    dialog.output_edit.setText(str(out))
-    dialog.start_button.click()
+    gate = start_held_batch(dialog, src, out)
     job_id = dialog._handle.id
-    assert started.wait(10)
     dialog.cancel_button.click()
     with qtbot.waitSignal(dialog.batch_finished, timeout=30000) as finished:
         gate.set()

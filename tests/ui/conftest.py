@@ -59,3 +59,36 @@ def start_held_batch(monkeypatch):
 
     return start
 
+
+
+@pytest.fixture
+def picture_folders(tmp_path):
+    """(in, out): four random 56x40 pictures in `in`; `out` not made yet."""
+    import numpy as np
+    from PIL import Image
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        Image.fromarray(rng.integers(0, 255, (40, 56, 3), dtype=np.uint8)).save(src / f"{i}.png")
+    return src, out
+
+
+@pytest.fixture
+def dialog(qtbot):
+    """A shown StyleBatchDialog on its own engine."""
+    from artstudio.engine import Engine
+    from artstudio.ui.batch_dialog import StyleBatchDialog
+    from artstudio.ui.engine_bridge import EngineBridge
+    from artstudio.ui.job_runner import JobRunner
+
+    engine = Engine(pool_workers=1)
+    bridge = EngineBridge(engine)
+    dlg = StyleBatchDialog(JobRunner(bridge))
+    qtbot.addWidget(dlg)
+    dlg.show()
+    yield dlg
+    dlg.close()
+    bridge.detach()
+    engine.shutdown()

@@ -5,37 +5,18 @@ from __future__ import annotations
 
 import threading
 
-import numpy as np
 import pytest
-from PIL import Image
 
-from artstudio.engine import Engine
-from artstudio.ui.batch_dialog import REPORT_NAME, StyleBatchDialog
-from artstudio.ui.engine_bridge import EngineBridge
-from artstudio.ui.job_runner import JobRunner
+from artstudio.ui.batch_dialog import REPORT_NAME
 
 
 @pytest.fixture
-def folders(tmp_path):
-    src, out = tmp_path / "in", tmp_path / "out"
-    src.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(4):
-        Image.fromarray(rng.integers(0, 255, (40, 56, 3), dtype=np.uint8)).save(src / f"{i}.png")
+def folders(picture_folders):
+    src, out = picture_folders
     (src / "broken.png").write_bytes(b"not a png")
     return src, out
 
 
-@pytest.fixture
-def dialog(qtbot):
-    engine = Engine(pool_workers=1)
-    bridge = EngineBridge(engine)
-    dlg = StyleBatchDialog(JobRunner(bridge))
-    qtbot.addWidget(dlg)
-    yield dlg
-    dlg.close()
-    bridge.detach()
-    engine.shutdown()
 
 
 def test_runs_a_batch_to_the_summary(qtbot, dialog, folders):

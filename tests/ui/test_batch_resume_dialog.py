@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 from PIL import Image
 
@@ -19,26 +18,10 @@ from artstudio.ui.job_runner import JobRunner
 
 
 @pytest.fixture
-def folders(tmp_path):
-    src, out = tmp_path / "in", tmp_path / "out"
-    src.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(4):
-        Image.fromarray(rng.integers(0, 255, (40, 56, 3), dtype=np.uint8)).save(src / f"{i}.png")
-    return src, out
+def folders(picture_folders):
+    return picture_folders
 
 
-@pytest.fixture
-def dialog(qtbot):
-    engine = Engine(pool_workers=1)
-    bridge = EngineBridge(engine)
-    dlg = StyleBatchDialog(JobRunner(bridge))
-    qtbot.addWidget(dlg)
-    dlg.show()
-    yield dlg
-    dlg.close()
-    bridge.detach()
-    engine.shutdown()
 
 
 def run(qtbot, dialog, button=None):

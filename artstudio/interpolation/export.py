@@ -16,6 +16,7 @@ looks finished.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import math
 import os
@@ -74,7 +75,7 @@ def export_frames(frames: Iterable[Frame], out: Path | str, *, fps: float = 12,
     try:
         spool = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     except OSError as exc:
-        raise DocumentFileError(out, f"could not be saved: {_reason(exc)}") from exc
+        raise DocumentFileError(out, f"could not be saved: {_reason(exc)}.") from exc
     try:
         count, size, cancelled = _spool(frames, spool, out, cancel,
                                         compress_level=6 if kind == "folder" else 1)
@@ -154,7 +155,7 @@ def _spool(frames: Iterable[Frame], spool: Path, out: Path, cancel, *,
     except Cancelled:
         return count, size, True
     except OSError as exc:
-        raise DocumentFileError(out, f"could not be saved: {_reason(exc)}") from exc
+        raise DocumentFileError(out, f"could not be saved: {_reason(exc)}.") from exc
     return count, size, _cancel_requested(cancel)
 
 
@@ -183,7 +184,7 @@ def _finish_folder(spool: Path, out: Path, order: Sequence[int], count: int) -> 
                 os.replace(old, out)
             raise
     except OSError as exc:
-        raise DocumentFileError(out, f"could not be saved: {_reason(exc)}") from exc
+        raise DocumentFileError(out, f"could not be saved: {_reason(exc)}.") from exc
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -304,23 +305,53 @@ def _write_mp4(fh: BinaryIO, paths: Sequence[Path], size: tuple[int, int], fps: 
     if even != size:
         notes.append(f"the MP4 is {even[0]}x{even[1]}: H.264 needs even sizes, so the "
                      f"{width}x{height} frames were padded by repeating their edge")
-    container = av.open(fh, mode="w", format="mp4")
+    sink = _RecordingWrites(fh)
+    container = av.open(sink, mode="w", format="mp4")
     try:
-        stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
-        stream.width, stream.height = even
-        stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": str(MP4_CRF)}
-        for image in _frames_from(paths):
-            pixels = np.asarray(image)
-            if even != size:
-                pixels = np.pad(pixels, ((0, even[1] - height), (0, even[0] - width), (0, 0)),
-                                mode="edge")
-            for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+        try:
+            stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+            stream.width, stream.height = even
+            stream.pix_fmt = "yuv420p"
+            stream.options = {"crf": str(MP4_CRF)}
+            for image in _frames_from(paths):
+                pixels = np.asarray(image)
+                if even != size:
+                    pixels = np.pad(pixels, ((0, even[1] - height), (0, even[0] - width),
+                                             (0, 0)), mode="edge")
+                for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                    container.mux(packet)
+            for packet in stream.encode():
                 container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    finally:
-        container.close()
+        finally:
+            container.close()  # writes the index: a full disk may show only here
+    except av.error.FFmpegError as exc:
+        # PyAV turns a failed write into its own error when it meets it again
+        # (closing after a failed mux): report the write's own error.
+        if sink.error is not None:
+            raise sink.error from exc
+        raise OSError(errno.EIO, f"the video encoder failed ({exc})") from exc
+    if sink.error is not None:
+        raise sink.error
+
+
+class _RecordingWrites:
+    """A file for PyAV that remembers the first write that failed."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh, self.error = fh, None
+
+    def write(self, data) -> int:
+        try:
+            return self._fh.write(data)
+        except OSError as exc:
+            self.error = self.error or exc
+            raise
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._fh.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._fh.tell()
 
 
 _WRITERS: dict[str, Callable[..., None]] = {".gif": _write_gif, ".webp": _write_webp,

@@ -229,6 +229,40 @@ def test_disk_full_while_assembling_keeps_the_old_file(tmp_path, monkeypatch, na
     assert leftovers(tmp_path) == [name]
 
 
+class FillingDisk:
+    """The temporary file as a disk with `room` bytes left."""
+
+    def __init__(self, fh, room: int) -> None:
+        self.fh, self.room = fh, room
+
+    def write(self, data) -> int:
+        if self.fh.tell() + len(data) > self.room:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return self.fh.write(data)
+
+    def seek(self, *args) -> int:
+        return self.fh.seek(*args)
+
+    def tell(self) -> int:
+        return self.fh.tell()
+
+
+@pytest.mark.parametrize("name", ["a.gif", "a.webp", "a.mp4"])
+@pytest.mark.parametrize("where", ["start", "end"])
+def test_disk_filling_during_the_file_write_leaves_nothing(tmp_path, monkeypatch, name, where):
+    full_size = export_frames(journey(6), tmp_path / name).path.stat().st_size
+    (tmp_path / name).unlink()
+    # "end": the last bytes, where MP4 writes its index when the file closes.
+    room = 200 if where == "start" else full_size - 50
+    real = export.atomic_write
+    monkeypatch.setattr(export, "atomic_write", lambda path, write: real(
+        path, lambda fh: write(FillingDisk(fh, room))))
+    with pytest.raises(DocumentFileError, match="the disk is full") as caught:
+        export_frames(journey(6), tmp_path / name)
+    assert "\n" not in str(caught.value)
+    assert leftovers(tmp_path) == []
+
+
 def test_disk_full_while_renaming_a_folder_leaves_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(export.os, "replace", _full_disk_after(0, export.os.replace))
     with pytest.raises(DocumentFileError, match="the disk is full"):

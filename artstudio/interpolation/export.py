@@ -20,9 +20,11 @@ import errno
 import io
 import math
 import os
+import re
 import shutil
 import struct
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -33,11 +35,17 @@ from PIL import Image
 
 from artstudio.diffusion.metadata import png_info
 from artstudio.document.errors import DocumentFileError
-from artstudio.document.save import _reason, atomic_write
+from artstudio.document.save import STALE_TEMP_AGE_S, _reason, atomic_write
 from artstudio.engine.cancel import Cancelled
 from artstudio.interpolation.frames import ExportResult, Frame
 
+try:
+    import fcntl
+except ImportError:  # Windows: a folder in use cannot be deleted there anyway
+    fcntl = None
+
 FILE_FORMATS = (".gif", ".webp", ".mp4")
+LOCK_NAME = ".lock"
 MAX_FPS = 120.0
 FRAME_NAME = "frame_{:04d}.png"
 WEBP_QUALITY = 90
@@ -72,11 +80,17 @@ def export_frames(frames: Iterable[Frame], out: Path | str, *, fps: float = 12,
     if not (math.isfinite(fps) and 0 < fps <= MAX_FPS):
         raise DocumentFileError(out, f"the frame rate must be above 0 and at most {MAX_FPS:g} fps")
     _check_target(out, kind, overwrite)
+    remove_stale_spools(out)
     try:
         spool = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     except OSError as exc:
         raise DocumentFileError(out, f"could not be saved: {_reason(exc)}.") from exc
+    lock = None
     try:
+        try:
+            lock = _hold_lock(spool)
+        except OSError as exc:
+            raise DocumentFileError(out, f"could not be saved: {_reason(exc)}.") from exc
         count, size, cancelled = _spool(frames, spool, out, cancel,
                                         compress_level=6 if kind == "folder" else 1)
         if count == 0:
@@ -87,6 +101,9 @@ def export_frames(frames: Iterable[Frame], out: Path | str, *, fps: float = 12,
         order = play_order(count, pingpong)
         notes: list[str] = []
         if kind == "folder":
+            os.close(lock)
+            lock = None
+            os.unlink(spool / LOCK_NAME)
             _finish_folder(spool, out, order, count)
         else:
             paths = [spool / FRAME_NAME.format(i) for i in order]
@@ -96,8 +113,58 @@ def export_frames(frames: Iterable[Frame], out: Path | str, *, fps: float = 12,
             notes.append(f"cancelled: the export holds the first {count} frames")
         return ExportReport(out, count, cancelled, tuple(notes))
     finally:
+        if lock is not None:
+            os.close(lock)
         with contextlib.suppress(OSError):
             shutil.rmtree(spool)
+
+
+def remove_stale_spools(out: Path | str, min_age_s: float = STALE_TEMP_AGE_S) -> list[Path]:
+    """Delete the temporary frame folders that exports of `out` left when
+    they were killed: only our hidden name pattern, only folders untouched
+    for `min_age_s` whose lock no live export holds. Errors are ignored."""
+    out = Path(out)
+    pattern = re.compile(rf"\.{re.escape(out.name)}\.[a-z0-9_]{{8}}\.tmp")
+    removed = []
+    cutoff = time.time() - min_age_s
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(out.parent):
+            if not pattern.fullmatch(entry.name):
+                continue
+            with contextlib.suppress(OSError):
+                if (entry.is_dir(follow_symlinks=False)
+                        and entry.stat(follow_symlinks=False).st_mtime < cutoff
+                        and not _lock_held(Path(entry.path))):
+                    shutil.rmtree(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
+
+
+def _hold_lock(spool: Path) -> int | None:
+    """A lock file in the spool, held while this export runs (and released by
+    the system if the process dies): how a later export tells a live spool
+    from a killed one."""
+    fd = os.open(spool / LOCK_NAME, os.O_CREAT | os.O_WRONLY, 0o600)
+    if fcntl is not None:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
+
+
+def _lock_held(spool: Path) -> bool:
+    if fcntl is None:
+        return False
+    try:
+        fd = os.open(spool / LOCK_NAME, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 def play_order(count: int, pingpong: bool) -> list[int]:

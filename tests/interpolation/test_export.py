@@ -4,6 +4,8 @@ by Pillow, ping-pong, metadata, atomic writes, refusals and cancelling."""
 from __future__ import annotations
 
 import errno
+import fcntl
+import os
 from pathlib import Path
 
 import av
@@ -15,7 +17,7 @@ from artstudio.diffusion.metadata import read_settings
 from artstudio.document.errors import DocumentFileError
 from artstudio.engine.cancel import Cancelled, CancelToken
 from artstudio.interpolation import export
-from artstudio.interpolation.export import export_frames, play_order
+from artstudio.interpolation.export import export_frames, play_order, remove_stale_spools
 from artstudio.interpolation.frames import Frame
 
 W, H = 48, 32
@@ -329,3 +331,45 @@ def test_cancelled_before_the_first_frame_writes_nothing(tmp_path):
     result = export_frames(journey(3), tmp_path / "a.gif", cancel=token)
     assert (result.frames, result.cancelled) == (0, True)
     assert leftovers(tmp_path) == []
+
+
+def _spool_folder(parent: Path, name: str, age_s: float) -> Path:
+    spool = parent / name
+    spool.mkdir()
+    (spool / "frame_0000.png").write_bytes(b"half a journey")
+    (spool / ".lock").write_bytes(b"")
+    then = os.stat(spool).st_mtime - age_s
+    os.utime(spool, (then, then))
+    return spool
+
+
+def test_a_killed_exports_frames_are_removed_by_the_next_export(tmp_path):
+    stale = _spool_folder(tmp_path, ".a.gif.k1ll3d00.tmp", age_s=3600)
+    young = _spool_folder(tmp_path, ".a.gif.runn1ng0.tmp", age_s=0)
+    other = _spool_folder(tmp_path, ".b.gif.k1ll3d00.tmp", age_s=3600)
+    mine = _spool_folder(tmp_path, ".a.gif.notours", age_s=3600)
+    export_frames(journey(2), tmp_path / "a.gif")
+    assert not stale.exists()
+    assert young.exists() and other.exists() and mine.exists()
+
+
+def test_a_live_exports_frames_are_never_removed(tmp_path):
+    held = _spool_folder(tmp_path, ".a.gif.h0ld1ng0.tmp", age_s=3600)
+    fd = os.open(held / ".lock", os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as another process's live export
+    try:
+        assert remove_stale_spools(tmp_path / "a.gif", min_age_s=0) == []
+    finally:
+        os.close(fd)
+    assert held.exists()
+
+    seen = {}
+
+    def source():
+        for frame in journey(3):
+            if frame.index == 2:  # mid-export: this export's own spool is live
+                seen["removed"] = remove_stale_spools(tmp_path / "b.webp", min_age_s=0)
+                seen["spools"] = [p.name for p in tmp_path.iterdir() if p.name.startswith(".b")]
+            yield frame
+    assert export_frames(source(), tmp_path / "b.webp").frames == 3
+    assert seen["removed"] == [] and len(seen["spools"]) == 1

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from artstudio import APP_NAME, __version__
+from artstudio import APP_NAME, __version__, resources
 from artstudio.document.create import DEFAULT_SIZE, new_document
 from artstudio.document.staleness import DocumentMark
 from artstudio.engine import Engine, JobEvent, JobKind, JobState, Lane
@@ -50,10 +50,7 @@ log = logging.getLogger(__name__)
 
 def documentation_folder() -> Path | None:
     """The docs/ folder that comes with the app (the pages in docs/*.md)."""
-    import artstudio
-
-    folder = Path(artstudio.__file__).resolve().parent.parent / "docs"
-    return folder if (folder / "document.md").is_file() else None
+    return resources.documentation_folder()
 
 
 class MainWindow(QMainWindow):

@@ -47,6 +47,17 @@ def data_folder(name: str) -> Path:
     return data_root() / name
 
 
+def package_data_folder(package: str) -> Path:
+    """One of PACKAGE_DATA's folders, through the package's own resources (a
+    wheel, an editable install, the bundle); ModuleNotFoundError when the
+    package is not installed."""
+    import importlib.resources
+
+    if package not in PACKAGE_DATA:
+        raise KeyError(f"{package!r} is not one of artstudio.resources.PACKAGE_DATA")
+    return Path(str(importlib.resources.files(package) / PACKAGE_DATA[package]))
+
+
 def icon_file() -> Path:
     return data_folder("icons") / "artstudio.png"
 

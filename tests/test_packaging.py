@@ -120,3 +120,13 @@ def test_an_installed_wheel_carries_the_data():
     every = {p for p in (PACKAGE / "data").rglob("*")
              if p.is_file() and "__pycache__" not in p.parts}
     assert every <= shipped, sorted(str(p) for p in every - shipped)[:5]
+
+
+def test_the_installed_app_with_no_display_names_its_own_command(monkeypatch, tmp_path):
+    from artstudio.app import display_problem
+
+    assert "xvfb-run -a python main.py" in display_problem({}, "linux")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    message = display_problem({}, "linux")
+    assert "xvfb-run -a artstudio`" in message and "main.py" not in message

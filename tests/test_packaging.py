@@ -130,3 +130,15 @@ def test_the_installed_app_with_no_display_names_its_own_command(monkeypatch, tm
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
     message = display_problem({}, "linux")
     assert "xvfb-run -a artstudio`" in message and "main.py" not in message
+
+
+def test_an_unwritable_home_gives_one_clear_line(monkeypatch, tmp_path):
+    from artstudio import paths
+
+    assert paths.unwritable_home_note() is None  # the tests' own ARTSTUDIO_HOME
+    blocker = tmp_path / "home"
+    blocker.write_text("a file where the home folder should be")
+    monkeypatch.setenv("ARTSTUDIO_HOME", str(blocker))
+    note = paths.unwritable_home_note()
+    assert note.startswith(f"Artstudio cannot write to {blocker / 'config'}")
+    assert "ARTSTUDIO_HOME" in note

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 from artstudio import APP_NAME
 from artstudio.engine import Engine
 from artstudio.engine.model_cache import ModelCache, set_shared_cache
+from artstudio.paths import unwritable_home_note
 from artstudio.resources import icon_file
 from artstudio.settings import load_settings, model_cache_budget_bytes
 from artstudio.ui.engine_bridge import EngineBridge
@@ -51,7 +52,8 @@ class StudioApplication:
                                  log_file=log_file)
         self.error_hook = ErrorHook(self.window, log_file)
         self.error_hook.install()
-        for note in [*startup_notes, *notes]:
+        home = unwritable_home_note()  # last, so the status bar shows it
+        for note in [*startup_notes, *notes, *([home] if home else [])]:
             log.warning(note)
             self.window.show_note(note)
         if show:

@@ -1,4 +1,5 @@
-"""Help > About: the version and every bundled model with its licence."""
+"""What the installed app shows of itself: Help > About with the version and every
+bundled model's licence, the app icon, and an unwritable home at start."""
 
 from __future__ import annotations
 
@@ -37,3 +38,16 @@ def test_the_app_icon_is_set_on_the_application(studio):
     icon = QApplication.instance().windowIcon()
     assert not icon.isNull()
     assert icon.pixmap(64, 64).size().width() == 64
+
+
+def test_an_unwritable_home_is_said_in_the_status_bar_at_start(qapp, monkeypatch, tmp_path):
+    from artstudio.ui.application import StudioApplication
+
+    blocker = tmp_path / "home"
+    blocker.write_text("a file where the home folder should be")
+    monkeypatch.setenv("ARTSTUDIO_HOME", str(blocker))
+    app = StudioApplication(qapp, show=False)
+    try:
+        assert "cannot write to" in app.window.status_message.text()
+    finally:
+        app.close()

@@ -142,3 +142,33 @@ def test_an_unwritable_home_gives_one_clear_line(monkeypatch, tmp_path):
     note = paths.unwritable_home_note()
     assert note.startswith(f"Artstudio cannot write to {blocker / 'config'}")
     assert "ARTSTUDIO_HOME" in note
+
+
+def _spec_excludes() -> set[str]:
+    tree = ast.parse(SPEC.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "excludes"
+                                                  for t in node.targets)
+                and isinstance(node.value, ast.List)):
+            return {e.value for e in node.value.elts if isinstance(e, ast.Constant)}
+    raise AssertionError("packaging/artstudio.spec has no excludes list")
+
+
+def test_the_spec_excludes_no_runtime_dependency():
+    """A dependency left out of the bundle fails only in the installed app
+    (MP4 export without PyAV did): every one pyproject names must go in."""
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    from importlib.metadata import packages_distributions
+
+    modules_of: dict[str, set[str]] = {}
+    for module, dists in packages_distributions().items():
+        for dist in dists:
+            modules_of.setdefault(dist.lower().replace("_", "-"), set()).add(module)
+    excluded = _spec_excludes()
+    for requirement in project["dependencies"]:
+        dist = re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+        left_out = modules_of.get(dist, set()) & excluded
+        assert not left_out, f"packaging/artstudio.spec excludes {sorted(left_out)} ({dist})"

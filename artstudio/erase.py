@@ -46,10 +46,12 @@ def erase_with_lama(image: np.ndarray, mask: np.ndarray, model_path: str, device
     import torch
     from spandrel import MaskedImageModelDescriptor, ModelLoader
 
+    from artstudio.engine.network_building import NETWORK_BUILDING
     from artstudio.model_files import safe_load
 
     state = safe_load.load_state_dict(model_path)
-    model = ModelLoader().load_from_state_dict(state)
+    with NETWORK_BUILDING:
+        model = ModelLoader().load_from_state_dict(state)
     if not isinstance(model, MaskedImageModelDescriptor):
         raise UserFacingError(f"{model_path} is not an inpainting (LaMa-like) model.")
     model.to(device).eval()

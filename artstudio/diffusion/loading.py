@@ -28,6 +28,7 @@ from artstudio.diffusion import families
 from artstudio.engine.devices import DeviceChoice, choose_device
 from artstudio.engine.errors import UserFacingError
 from artstudio.engine.model_cache import estimate_size, shared_cache
+from artstudio.engine.network_building import builds_networks
 from artstudio.model_files import safe_load
 from artstudio.model_files.identify import ModelInfo, identify
 from artstudio.model_files.offline import offline_and_quiet
@@ -237,6 +238,7 @@ def _wants_offload(device: DeviceChoice, setting: str) -> bool:
     return total < LOW_VRAM_BYTES
 
 
+@builds_networks
 def load_model(path: str | os.PathLike, variant: str | None = None, device: str = "auto",
                precision: str = "auto", cpu_offload: str = "auto") -> LoadedModel:
     """Load a model without caching (see `get_model`)."""

@@ -96,7 +96,10 @@ class TaesdPreview:
         if decoder is None:
             from diffusers import AutoencoderTiny
 
-            decoder = AutoencoderTiny.from_pretrained(self.folder, local_files_only=True)
+            from artstudio.engine.network_building import NETWORK_BUILDING
+
+            with NETWORK_BUILDING:
+                decoder = AutoencoderTiny.from_pretrained(self.folder, local_files_only=True)
             decoder = decoder.to("cpu", dtype=__import__("torch").float32).eval()
             _decoders.clear()  # one at a time: they are small, but keep memory flat
             _decoders[self.folder] = decoder

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from artstudio.engine.network_building import builds_networks
 from artstudio.model_files.offline import offline_and_quiet
 
 if TYPE_CHECKING:
@@ -108,6 +109,7 @@ def build_random_sd1(tokenizer_dir: Path, seed: int = 0):
         requires_safety_checker=False)
 
 
+@builds_networks
 def save_random_sd1(folder: Path, seed: int = 0) -> Path:
     """Build and save the random SD1 pipeline as a diffusers folder."""
     folder = Path(folder)
@@ -116,6 +118,7 @@ def save_random_sd1(folder: Path, seed: int = 0) -> Path:
     return folder
 
 
+@builds_networks
 def save_random_compact(path: Path, scale: int = 2, num_feat: int = 8, num_conv: int = 2,
                         seed: int = 0) -> Path:
     """A randomly initialised compact SRVGG network saved as a .pth state dict,
@@ -129,6 +132,7 @@ def save_random_compact(path: Path, scale: int = 2, num_feat: int = 8, num_conv:
     return path
 
 
+@builds_networks
 def save_random_generator(path: str | Path, n_blocks: int = 6, ngf: int = 8,
                           seed: int = 0) -> GeneratorShape:
     """Write a randomly initialised generator in the release's format (a

@@ -28,6 +28,7 @@ import numpy as np
 
 from artstudio.engine.cancel import CancelToken
 from artstudio.engine.errors import UserFacingError
+from artstudio.engine.network_building import builds_networks
 
 DEFAULT_TILE = 512
 TILE_OVERLAP = 64
@@ -158,6 +159,7 @@ def _strip_instance_stats(state: dict[str, Any], shape: GeneratorShape) -> dict[
     return {k: v for k, v in state.items() if not k.endswith(unwanted)}
 
 
+@builds_networks
 def load_generator(path: str | Path, device: str = "cpu"):
     """Load a CycleGAN generator (.pth/.pt via torch.load(weights_only=True),
     or .safetensors) onto `device`, in eval mode. A file that would need a

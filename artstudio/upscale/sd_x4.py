@@ -19,6 +19,7 @@ import numpy as np
 from artstudio.engine.cancel import CancelToken
 from artstudio.engine.errors import UserFacingError
 from artstudio.engine.model_cache import estimate_size, shared_cache
+from artstudio.engine.network_building import builds_networks
 
 TILE = 128
 
@@ -111,6 +112,7 @@ def load_diffusion_upscaler(path: Path, device: str = "auto",
                               size_of=lambda up: estimate_size(up.pipe))
 
 
+@builds_networks
 def _load(path: Path, choice) -> DiffusionUpscaler:
     from artstudio.model_files.offline import offline_and_quiet
 

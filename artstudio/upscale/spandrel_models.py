@@ -16,6 +16,7 @@ import numpy as np
 
 from artstudio.engine.errors import UserFacingError
 from artstudio.engine.model_cache import estimate_size, shared_cache
+from artstudio.engine.network_building import builds_networks
 from artstudio.upscale.tiler import MIN_TILE, run_padded
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ def load_spandrel(path: Path, device: str = "auto", precision: str = "auto") -> 
                               size_of=lambda up: estimate_size(up.descriptor.model))
 
 
+@builds_networks
 def _load(path: Path, choice) -> SpandrelUpscaler:
     from spandrel import ImageModelDescriptor, ModelLoader, UnsupportedModelError
 

@@ -16,10 +16,12 @@ class RequestRefused(UserFacingError):
 def is_out_of_memory(exc: BaseException) -> bool:
     if isinstance(exc, MemoryError):
         return True
-    # torch.OutOfMemoryError (CUDA), and MPS's RuntimeError "MPS backend out of memory".
+    # torch.OutOfMemoryError (CUDA), MPS's RuntimeError "MPS backend out of memory", and
+    # the CPU allocator's RuntimeError "DefaultCPUAllocator: can't allocate memory".
     name = type(exc).__name__
     text = str(exc).lower()
-    return "OutOfMemory" in name or "out of memory" in text
+    return ("OutOfMemory" in name or "out of memory" in text
+            or "can't allocate memory" in text or "cannot allocate memory" in text)
 
 
 def describe_error(exc: BaseException, limit: int = 300) -> str:

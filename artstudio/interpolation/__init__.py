@@ -1,0 +1,1 @@
+"""Latent interpolation: journeys between seeds, prompts and pictures (no Qt)."""

@@ -99,7 +99,8 @@ def denoise(model: LoadedModel, mode: str, p: GenerationParams, seed: int, width
         mask = np.ones((height, width), np.float32)
         mode = "inpaint"
     if mode != "txt2img":
-        kwargs["image"] = to_pil(image)
+        if image is not None:  # else the overrides bring it (latents, for a picture morph)
+            kwargs["image"] = to_pil(image)
         kwargs["strength"] = strength
     if mode in ("inpaint", "outpaint"):
         from PIL import Image

@@ -88,7 +88,7 @@ class FrameStream:
         check_plan(plan)
         self.plan = plan
         self.progress = progress or (lambda *a, **k: None)
-        self.cancel = cancel or CancelToken()
+        self.cancel = cancel if cancel is not None else CancelToken()  # a fresh token is falsy
         self.cancelled = False
         self.made = 0
         self.notes: list[str] = []
@@ -131,10 +131,11 @@ class FrameStream:
             if images is None:  # cancelled within a step: the batch is lost, the rest kept
                 self.cancelled = True
                 return
+            before = self.made
             for place, image in zip(batch, images, strict=True):
                 yield Frame(place.index, to_pil(image), maker.params_of(place))
                 self.made += 1
-                if not self._tell(self.made * g.steps, total,
+                if not self._tell((before + len(batch)) * g.steps, total,
                                   f"Frame {self.made} of {self.plan.frames}"):
                     return
             queue = queue[len(batch):]

@@ -44,7 +44,7 @@ def generated(g: GenerationParams, prompt: str, seed: int):
                     CancelToken()).images[0]
 
 
-@pytest.mark.parametrize("kind", ["sd1", "sdxl-base"])
+@pytest.mark.parametrize("kind", ["sd1", "sd1-inpaint", "sdxl-base"])
 def test_first_and_last_frames_are_what_generate_makes(tiny, kind):
     g = settings(tiny[kind]["diffusers"])
     plan = JourneyPlan(g, prompts=("a red fox", "a blue whale"), seeds=(3, 9), frames=5)

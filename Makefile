@@ -13,7 +13,7 @@ QT_LIBS := libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0
 XCB_LIBS := libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
             libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xfixes0
 
-.PHONY: run test test-core test-ui lint bench self-test sysdeps sysdeps-gui clean
+.PHONY: run test test-core test-ui lint bench self-test package sysdeps sysdeps-gui clean
 
 run: sysdeps-gui $(STAMP)
 	$(PY) main.py
@@ -37,8 +37,15 @@ self-test: $(STAMP)
 bench: $(STAMP)
 	for b in bench/*.py; do QT_QPA_PLATFORM=offscreen $(PY) $$b || exit 1; done
 
+# The installer (packaging/README.md): dist/Artstudio/ and, on Linux, a .deb. Slow (minutes),
+# so neither `make test` nor CI runs it; tests/test_packaging.py checks the spec instead.
+package: sysdeps-gui $(STAMP)
+	$(PY) -m pip install -q -e ".[dev,packaging]"
+	bash packaging/build.sh $(PY)
+
 sysdeps:
 	@bash tools/system-deps.sh $(QT_LIBS)
+	@bash tools/system-deps.sh --optional "the Krita .ora interoperability tests" krita xvfb xauth
 
 sysdeps-gui:
 	@bash tools/system-deps.sh $(QT_LIBS) $(XCB_LIBS)

@@ -30,8 +30,11 @@ def display_problem(environ=os.environ, platform: str = sys.platform) -> str | N
         return None
     if not qpa and (has_x or has_wayland):
         return None
+    from artstudio.resources import bundle_root
+
+    command = "artstudio" if bundle_root() else "python main.py"  # installed, or a checkout
     return ("artstudio: no display found (DISPLAY and WAYLAND_DISPLAY are unset); run it in a "
-            "desktop session, under a virtual one with `xvfb-run -a python main.py`, or set "
+            f"desktop session, under a virtual one with `xvfb-run -a {command}`, or set "
             "QT_QPA_PLATFORM=offscreen for a windowless check")
 
 

@@ -44,3 +44,21 @@ def user_models_dir() -> Path:
 
 def autosave_dir() -> Path:
     return data_dir() / "autosave"
+
+
+def unwritable_home_note() -> str | None:
+    """One line for the artist when the settings or data folder cannot be
+    written (a read-only or full home, a file in the way), or None. The app
+    still starts; it just cannot keep settings, autosaves or models."""
+    for folder in (config_dir(), data_dir()):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            writable = os.access(folder, os.W_OK)
+            reason = "not writable"
+        except OSError as exc:
+            writable, reason = False, exc.strerror or str(exc)
+        if not writable:
+            return (f"Artstudio cannot write to {folder} ({reason}): settings, autosaves and "
+                    "models will not be kept this session. Free the folder, or set "
+                    "ARTSTUDIO_HOME to a writable one.")
+    return None

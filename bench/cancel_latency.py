@@ -10,9 +10,9 @@ call per step, both CFG halves in one batch) and the VAE's decode are
 instrumented with timestamps, so the bench counts the UNet steps that
 started after the request, the steps that finished after it (the one in
 flight included) and any decode after it. Milliseconds depend on how long
-the step in flight takes (very noisy on a loaded machine), so the time from
-the end of the last step to CANCELLED is printed too: the cost of the
-cancellation itself.
+the step in flight takes (very noisy on a loaded machine), so both are
+printed: the time from the request (what the artist waits for) and the time
+from the end of the step in flight (the cost of the cancellation itself).
 
     python bench/cancel_latency.py           # 10 cancels
     python bench/cancel_latency.py --runs 4
@@ -37,7 +37,6 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--seed", type=int, default=7, help="seed of the random cancel points")
     args = ap.parse_args()
-
 
     from artstudio.diffusion import generate as diffusion
     from artstudio.diffusion import loading
@@ -129,14 +128,19 @@ def main() -> None:
         engine.shutdown()
 
     med_ms, max_ms = statistics.median(latency_ms), max(latency_ms)
-    print(f"cancel_latency steps_started_after_cancel median={statistics.median(started_after):g} "
-          f"max={max(started_after)}; steps_finished_after_cancel (in-flight one included) "
-          f"median={statistics.median(finished_after):g} max={max(finished_after)}; "
-          f"ms median={med_ms:.0f} max={max_ms:.0f} (one step = {step_s * 1000:.0f} ms, so "
-          f"{med_ms / 1000 / step_s:.2f} / {max_ms / 1000 / step_s:.2f} steps); after the "
-          f"last step ended: median={statistics.median(tail_ms):.1f} ms max={max(tail_ms):.1f} ms; "
-          f"vae_decodes_after_cancel={late_decodes}; {args.runs} cancels at steps "
-          f"{sorted(at_steps)} of {args.steps}, {args.size} px, uncancelled run {whole:.1f} s")
+    med = statistics.median
+    print(f"cancel latency, {args.runs} cancels at steps {sorted(at_steps)} of {args.steps}, "
+          f"{args.size} px, one step = {step_s * 1000:.0f} ms, uncancelled run {whole:.1f} s")
+    print(f"  from the request to CANCELLED:          median {med_ms:.0f} ms, max "
+          f"{max_ms:.0f} ms ({med_ms / 1000 / step_s:.2f} / {max_ms / 1000 / step_s:.2f} steps)")
+    print(f"  from the end of the step in flight:     median {med(tail_ms):.1f} ms, max "
+          f"{max(tail_ms):.1f} ms (the cancellation's own cost)")
+    print(f"  UNet steps started after the request:   median {med(started_after):g}, max "
+          f"{max(started_after)}")
+    print(f"  steps finished after it (in flight too): median {med(finished_after):g}, max "
+          f"{max(finished_after)}")
+    print(f"  VAE decodes after it:                   {late_decodes}")
+
 
 if __name__ == "__main__":
     main()

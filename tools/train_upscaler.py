@@ -35,6 +35,7 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+MODELS = ROOT / "artstudio" / "data" / "models"
 
 WHEELS = {
     "scikit-image": "0.26.0",
@@ -99,7 +100,7 @@ DATA_SHA256: dict[str, str] = {}
 
 
 def _recorded_data_hashes() -> dict[str, str]:
-    manifest = ROOT / "models" / "manifest.json"
+    manifest = MODELS / "manifest.json"
     if not manifest.is_file():
         return {}
     found: dict[str, str] = {}
@@ -298,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", type=Path, default=ROOT / "build" / "sr-data")
-    parser.add_argument("--out", type=Path, default=ROOT / "models")
+    parser.add_argument("--out", type=Path, default=MODELS)
     parser.add_argument("--evaluate", action="store_true", help="only measure the saved model")
     parser.add_argument("--finetune-steps", type=int, default=800)
     parser.add_argument("--stage1", type=Path,
@@ -335,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows, args.scale))
     print()
     print(table(drawn_rows, args.scale))
-    if args.out == ROOT / "models":
+    if args.out == MODELS:
         write_manifest(model_path, args, rows, drawn_rows)
     return 0
 

@@ -3,7 +3,7 @@
 Single-file checkpoints carry no tokenizer, and the hub cannot be reached.
 Every Stable Diffusion family (SD1's CLIP ViT-L, SD2's and SDXL's OpenCLIP)
 uses the same 49,408-token byte-level BPE vocabulary that CLIP's original
-`bpe_simple_vocab_16e6.txt.gz` defines (resources/clip_bpe, MIT licence). The
+`bpe_simple_vocab_16e6.txt.gz` defines (artstudio/data/clip_bpe, MIT licence). The
 vocabulary is its 512 byte symbols, the merges and the two special tokens, in
 CLIP's own order; we write it once as the vocab.json + merges.txt pair that
 transformers' CLIPTokenizer reads.
@@ -19,13 +19,14 @@ from pathlib import Path
 from artstudio import paths
 from artstudio.engine.errors import UserFacingError
 from artstudio.model_files.scan import hf_hub_cache
+from artstudio.resources import data_folder
 
 MERGES = 49152 - 256 - 2  # CLIP keeps the first 48,894 merges
 BPE_FILE = "bpe_simple_vocab_16e6.txt.gz"
 
 
 def shipped_bpe() -> Path:
-    return Path(__file__).resolve().parents[2] / "resources" / "clip_bpe" / BPE_FILE
+    return data_folder("clip_bpe") / BPE_FILE
 
 
 def _byte_symbols() -> list[str]:

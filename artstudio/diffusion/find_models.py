@@ -21,6 +21,9 @@ class FoundModels:
     models: list[ModelInfo] = field(default_factory=list)
     # A TAESD folder per family name, None where there is none.
     preview_decoders: dict[str, Path | None] = field(default_factory=dict)
+    # Folders the user added that are not there now (a drive not connected, a share
+    # not mounted): their models are missing from the list, and the panel says why.
+    missing_folders: list[Path] = field(default_factory=list)
 
 
 def find_diffusion_models(folders: Iterable[str] = (), progress=None,
@@ -37,4 +40,5 @@ def find_diffusion_models(folders: Iterable[str] = (), progress=None,
         if key not in by_space:
             by_space[key] = find_taesd(roots, spec.name)
         decoders[spec.name] = by_space[key]
-    return FoundModels(infos, decoders)
+    missing = [Path(p) for p in folders if not Path(p).is_dir()]
+    return FoundModels(infos, decoders, missing)

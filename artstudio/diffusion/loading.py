@@ -6,7 +6,7 @@ Two routes:
 * single-file checkpoints: weights read by the safe loader, then each
   component built from a config folder WITHOUT asking the hub: a folder
   beside the checkpoint with the same stem (user override, and how the tests'
-  tiny checkpoints load), else the shipped resources/diffusion_configs/<variant>.
+  tiny checkpoints load), else the shipped artstudio/data/diffusion_configs/<variant>.
 
 What differs between families (which pipeline class serves a mode, how a
 single file is assembled, native sizes) comes from the family registry. The
@@ -31,6 +31,7 @@ from artstudio.engine.model_cache import estimate_size, shared_cache
 from artstudio.model_files import safe_load
 from artstudio.model_files.identify import ModelInfo, identify
 from artstudio.model_files.offline import offline_and_quiet
+from artstudio.resources import data_folder
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +39,12 @@ LOW_VRAM_BYTES = 6 * 1024**3  # below this, model CPU offload is the default on 
 
 
 def shipped_configs_dir() -> Path:
-    """resources/diffusion_configs, beside the package in a checkout and in the
-    frozen app (PyInstaller keeps the same relative layout)."""
+    """artstudio/data/diffusion_configs, wherever the app runs from
+    (artstudio.resources)."""
     env = os.environ.get("ARTSTUDIO_DIFFUSION_CONFIGS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "resources" / "diffusion_configs"
+    return data_folder("diffusion_configs")
 
 
 class VariantNeeded(UserFacingError):

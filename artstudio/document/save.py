@@ -190,7 +190,7 @@ def export_image(doc: Document, path: Path | str, quality: int = 92,
     path = Path(path)
     fmt = EXPORT_FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise DocumentFileError(path, _unknown_type(path))
+        raise DocumentFileError(path, unknown_type(path))
     if fmt == "JPEG":
         pixels = compose(doc.layers, doc.rect, background=background)
         image = Image.fromarray(pixels[..., :3].copy(), "RGB")
@@ -217,7 +217,7 @@ def write_file(doc: Document, path: Path | str, quality: int = 92) -> None:
     elif suffix in EXPORT_FORMATS:
         export_image(doc, path, quality)
     else:
-        raise DocumentFileError(path, _unknown_type(path))
+        raise DocumentFileError(path, unknown_type(path))
 
 
 def convert(input_path: Path | str, output_path: Path | str, quality: int = 92,
@@ -227,12 +227,12 @@ def convert(input_path: Path | str, output_path: Path | str, quality: int = 92,
     The output type is checked before anything is read."""
     output_path = Path(output_path)
     if output_path.suffix.lower() not in SAVE_SUFFIXES:
-        raise DocumentFileError(output_path, _unknown_type(output_path))
+        raise DocumentFileError(output_path, unknown_type(output_path))
     doc, notes = open_document(input_path, max_megapixels)
     write_file(doc, output_path, quality)
     return notes
 
 
-def _unknown_type(path: Path) -> str:
+def unknown_type(path: Path) -> str:
     kind = f"“{path.suffix}”" if path.suffix else "a name without an extension"
     return (f"cannot write {kind}; use .ora (layers), .png, .jpg or .webp")

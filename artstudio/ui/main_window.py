@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from artstudio import APP_NAME, __version__
+from artstudio import APP_NAME, resources
 from artstudio.document.create import DEFAULT_SIZE, new_document
 from artstudio.document.staleness import DocumentMark
 from artstudio.engine import Engine, JobEvent, JobKind, JobState, Lane
@@ -50,10 +50,7 @@ log = logging.getLogger(__name__)
 
 def documentation_folder() -> Path | None:
     """The docs/ folder that comes with the app (the pages in docs/*.md)."""
-    import artstudio
-
-    folder = Path(artstudio.__file__).resolve().parent.parent / "docs"
-    return folder if (folder / "document.md").is_file() else None
+    return resources.documentation_folder()
 
 
 class MainWindow(QMainWindow):
@@ -531,9 +528,10 @@ class MainWindow(QMainWindow):
         elif not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
             self.show_note(f"Could not open {folder}: open it in a file manager")
 
-    def _about(self) -> None:
-        where = f"<p>Log file: {self.log_file}</p>" if self.log_file else ""
-        QMessageBox.about(self, f"About {APP_NAME}",
-                          f"<h3>{APP_NAME} {__version__}</h3>"
-                          "<p>A painting application with local generative models beside the "
-                          f"brush. Everything runs on this computer.</p>{where}")
+    def _about(self) -> QDialog:
+        from artstudio.ui.about_dialog import AboutDialog
+
+        dialog = AboutDialog(self.log_file, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog

@@ -7,14 +7,15 @@ import os
 from pathlib import Path
 
 from artstudio.engine.errors import UserFacingError
+from artstudio.resources import data_folder
 
 BUILTIN = "builtin"  # UpscaleOptions.model for the networks in models/
 
 
 def builtin_models_dir() -> Path:
-    """models/ beside the package in a checkout and in the frozen app."""
+    """artstudio/data/models, wherever the app runs from (artstudio.resources)."""
     env = os.environ.get("ARTSTUDIO_BUILTIN_MODELS")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "models"
+    return Path(env) if env else data_folder("models")
 
 
 def builtin_model_path(scale: float | None) -> Path:

@@ -93,7 +93,7 @@ def test_export_of_a_pipe_finishes_with_the_reason(tmp_path, suffix):
     pipe = tmp_path / f"pipe{suffix}"
     os.mkfifo(pipe)
     proc = artstudio("export", str(pipe), str(tmp_path / "o.png"))
-    assert proc.returncode != 0
+    assert proc.returncode == 2
     assert proc.stderr.strip() == f"artstudio export: “pipe{suffix}”: {PIPE}"
     assert not (tmp_path / "o.png").exists()
 

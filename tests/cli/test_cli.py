@@ -18,20 +18,23 @@ def run(*args, env=None):
                           text=True, timeout=120, env={**os.environ, **(env or {})})
 
 
-def test_help_lists_usage_and_commands(capsys):
+def exit_code(argv) -> int:
+    """What the process would exit with: main's return value, or the code of
+    the SystemExit that argparse raises."""
     try:
-        main(["--help"])
+        return main(argv)
     except SystemExit as exit_:
-        assert exit_.code == 0
+        return exit_.code
+
+
+def test_help_lists_usage_and_commands(capsys):
+    assert exit_code(["--help"]) == 0
     out = capsys.readouterr().out
     assert "artstudio COMMAND" in out and "--self-test" in out and "self-test" in out
 
 
 def test_unknown_flag_is_a_clear_error(capsys):
-    try:
-        main(["--paint-faster"])
-    except SystemExit as exit_:
-        assert exit_.code == 2
+    assert exit_code(["--paint-faster"]) == 2
     err = capsys.readouterr().err
     assert "unrecognized arguments: --paint-faster" in err
     assert "Traceback" not in err

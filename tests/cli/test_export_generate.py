@@ -51,7 +51,7 @@ def test_export_failure_is_one_line_and_nonzero(tmp_path, capsys):
 
 
 def test_export_unknown_output_type(photo, tmp_path, capsys):
-    assert main(["export", str(photo), str(tmp_path / "out.gif")]) == 1
+    assert main(["export", str(photo), str(tmp_path / "out.gif")]) == 2  # a bad argument
     assert "out.gif" in capsys.readouterr().err
 
 
@@ -100,7 +100,8 @@ def test_generate_inpaint_keeps_unmasked_pixels(tiny_sd1, tmp_path, photo):
                  "--out", str(out)]) == 0
     before = np.asarray(Image.open(init).convert("RGB"))
     after = np.asarray(Image.open(out).convert("RGB"))
-    assert np.array_equal(before[:8], after[:8])
+    assert np.array_equal(before[m == 0], after[m == 0])  # every pixel outside the mask
+    assert not np.array_equal(before[m == 255], after[m == 255])
 
 
 def test_generate_bad_model_and_missing_init(tmp_path, capsys):

@@ -50,3 +50,10 @@ def test_history_entry_keeps_the_plain_settings_and_seeds():
     assert "init_image" not in entry.settings
     assert entry.settings["outpaint"] == [0, 0, 8, 0]  # as JSON holds it (issue 11, item 6)
     assert entry.settings["mode"] == "outpaint"
+
+
+def test_a_model_folder_on_a_missing_drive_is_reported_and_the_others_still_scan(tmp_path):
+    gone = tmp_path / "unplugged-drive" / "models"
+    found = find_diffusion_models([str(gone), str(tmp_path)])
+    assert found.missing_folders == [gone]
+    assert found.models == []

@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from artstudio.document import DocumentFileError, load_image, open_document
+from artstudio.document import (
+    DocumentFileError,
+    convert,
+    export_image,
+    load_image,
+    open_document,
+)
 from artstudio.engine.errors import UserFacingError
 
 
@@ -103,13 +109,27 @@ def _bad_files(tmp_path):
 
 
 def test_corrupt_files_raise_user_facing_errors_naming_the_file(tmp_path, doc):
-    before = doc.composite().copy()
     for name in _bad_files(tmp_path):
         with pytest.raises(UserFacingError) as info:
             open_document(tmp_path / name)
         assert name in str(info.value)
         assert isinstance(info.value, DocumentFileError)
-    assert np.array_equal(doc.composite(), before) and not doc.modified
+
+
+def test_converting_a_corrupt_file_loses_nothing(tmp_path, doc):
+    """The bad input and an existing output are both left exactly as they were."""
+    existing = tmp_path / "existing.png"
+    export_image(doc, existing)
+    kept = existing.read_bytes()
+    for name in _bad_files(tmp_path):
+        source = tmp_path / name
+        before = source.read_bytes() if source.exists() else None
+        with pytest.raises(DocumentFileError, match=name.replace(".", r"\.")):
+            convert(source, existing)
+        assert (source.read_bytes() if source.exists() else None) == before
+        assert existing.read_bytes() == kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "empty.jpg", "existing.png", "good.png", "random.png", "truncated.png"]
 
 
 def test_decompression_bomb_limit(tmp_path):

@@ -17,6 +17,7 @@ from artstudio.document import (
     BrushSettings,
     Document,
     Rect,
+    convert,
     open_document,
     read_ora,
     save_document,
@@ -144,8 +145,16 @@ def test_broken_ora_files(tmp_path, doc, case):
         elif case == "huge":
             files["stack.xml"] = b'<image w="100000" h="100000"><stack/></image>'
         write_zip(path, files)
-    before = snapshot(doc)
+    written = path.read_bytes()
     with pytest.raises(UserFacingError) as info:
         open_document(path)
     assert path.name in str(info.value)
-    assert_same(snapshot(doc), before)
+    assert path.read_bytes() == written
+    # converting it over an existing document keeps that document whole
+    existing = tmp_path / "existing.ora"
+    save_document(doc, existing)
+    kept = existing.read_bytes()
+    with pytest.raises(UserFacingError, match=case):
+        convert(path, existing)
+    assert existing.read_bytes() == kept
+    assert np.array_equal(open_document(existing)[0].composite(), doc.composite())

@@ -43,23 +43,36 @@ def test_failed_save_keeps_old_file_and_removes_temp(tmp_path, doc, monkeypatch)
     assert doc.modified
 
 
-def test_read_only_folder(tmp_path, doc):
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    path = folder / "work.ora"
+def test_a_folder_that_cannot_be_written(tmp_path, doc):
+    """A path under a regular file fails with ENOTDIR, for root too (a
+    read-only folder does not stop root)."""
+    blocker = tmp_path / "afile"
+    blocker.write_bytes(b"not a folder")
+    doc.rename_layer(0, "Changed")
+    with pytest.raises(DocumentFileError, match=r"work\.ora"):
+        save_document(doc, blocker / "work.ora")
+    assert doc.modified and doc.path is None
+    assert blocker.read_bytes() == b"not a folder"
+    assert [p.name for p in tmp_path.iterdir()] == ["afile"]
+
+
+def test_read_only_folder_keeps_the_old_file(tmp_path, doc, monkeypatch):
+    """What a read-only folder does to a save (no temporary file can be
+    made beside the old one), as the system reports it to any user."""
+    import tempfile
+
+    path = tmp_path / "work.ora"
     save_document(doc, path)
     old = path.read_bytes()
-    folder.chmod(0o555)
-    try:
-        if os.access(folder, os.W_OK):
-            pytest.skip("running as a user who can write anywhere")
-        doc.rename_layer(0, "Changed")
-        with pytest.raises(DocumentFileError, match=r"work\.ora"):
-            save_document(doc, path)
-    finally:
-        folder.chmod(0o755)
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    doc.rename_layer(0, "Changed")
+    with pytest.raises(DocumentFileError, match=r"work\.ora.*not writable"):
+        save_document(doc, path)
     assert path.read_bytes() == old and doc.modified
-    assert sorted(p.name for p in folder.iterdir()) == ["work.ora"]
 
 
 def test_failure_inside_the_writer_is_cleaned_up(tmp_path):

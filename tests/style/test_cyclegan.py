@@ -67,10 +67,32 @@ def test_tiles_join_without_visible_seams():
     whole = run_generator(net, rgb, tile=512)
     tiled = run_generator(net, rgb, tile=96, overlap=24)
     assert tiled.shape == whole.shape == rgb.shape
-    # instance norm per tile differs a little from the whole; no large jumps
-    assert np.abs(tiled - whole).mean() < 0.15  # a random net exaggerates this
-    seam_jump = np.abs(np.diff(tiled, axis=1)).mean()
-    assert seam_jump < 2 * np.abs(np.diff(whole, axis=1)).mean() + 0.01
+    # instance norm per tile differs a little from the whole (a random net
+    # exaggerates this); how the tiles join is measured below
+    assert np.abs(tiled - whole).mean() < 0.15
+
+
+class TileMeanShift(torch.nn.Module):
+    """What instance normalisation does to tiles, made plain: each tile is
+    shifted by its own mean, so neighbouring tiles of a gradient disagree by
+    tens of levels. Only feathering over the overlap hides that."""
+
+    def forward(self, x):
+        return torch.tanh(2 * (x - x.mean(dim=(2, 3), keepdim=True)))
+
+
+def test_feathering_spreads_the_tiles_disagreement_over_the_overlap():
+    h, w = 200, 300
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    g = xx / w * 0.6 + yy / h * 0.4
+    rgb = np.stack([g, 1 - g, g * 0.5 + 0.25], -1).astype(np.float32)
+    whole = run_generator(TileMeanShift(), rgb, tile=512)
+    tiled = run_generator(TileMeanShift(), rgb, tile=96)  # 24 px of overlap
+    assert np.abs(tiled - whole).max() > 40 / 255  # the tiles do disagree
+    for axis in (0, 1):
+        # tiles disagree by about 50 levels, spread over 24 px: 2 levels a pixel at most
+        steepest = np.abs(np.diff(tiled, axis=axis)).max()
+        assert steepest <= np.abs(np.diff(whole, axis=axis)).max() + 2.5 / 255, axis
 
 
 def test_an_image_within_one_tile_runs_whole():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from panel_jobs import generate_and_wait
 
 from artstudio.document import Rect
 from artstudio.document.create import new_document
@@ -31,12 +32,6 @@ def panel(studio, tiny_models):
     return panel
 
 
-def generate(panel, qtbot):
-    handle = panel.generate()
-    assert handle is not None, panel.status.text()
-    qtbot.waitUntil(lambda: handle.state.finished, timeout=60000)
-    assert handle.state is JobState.DONE, handle.error
-    qtbot.waitUntil(lambda: len(panel.results) > 0, timeout=5000)
 
 
 def test_greyed_size_fields_show_the_frame_and_follow_it(panel, studio):
@@ -63,7 +58,7 @@ def test_a_smaller_result_is_placed_at_its_own_size_and_the_status_bar_says_so(
     panel.match_frame.setChecked(False)
     panel.width_box.setValue(192)
     panel.height_box.setValue(128)
-    generate(panel, qtbot)
+    generate_and_wait(panel, qtbot)
     image = np.asarray(panel.results.current.image)
     layer = panel.apply_selected()
     assert (layer.x, layer.y, layer.width, layer.height) == (32, 64, 192, 128)
@@ -76,7 +71,7 @@ def test_a_smaller_result_is_placed_at_its_own_size_and_the_status_bar_says_so(
 def test_a_text_to_image_result_goes_into_another_document(panel, studio, qtbot):
     panel.prompt.setPlainText("a hill")
     panel.doc.set_frame(Rect(0, 0, 64, 64))
-    generate(panel, qtbot)
+    generate_and_wait(panel, qtbot)
     other = new_document(128, 128)
     other.set_frame(Rect(32, 32, 64, 64))
     studio.window.documents.set_document(other)

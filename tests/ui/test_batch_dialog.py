@@ -5,37 +5,18 @@ from __future__ import annotations
 
 import threading
 
-import numpy as np
 import pytest
-from PIL import Image
 
-from artstudio.engine import Engine
-from artstudio.ui.batch_dialog import REPORT_NAME, StyleBatchDialog
-from artstudio.ui.engine_bridge import EngineBridge
-from artstudio.ui.job_runner import JobRunner
+from artstudio.ui.batch_dialog import REPORT_NAME
 
 
 @pytest.fixture
-def folders(tmp_path):
-    src, out = tmp_path / "in", tmp_path / "out"
-    src.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(4):
-        Image.fromarray(rng.integers(0, 255, (40, 56, 3), dtype=np.uint8)).save(src / f"{i}.png")
+def folders(picture_folders):
+    src, out = picture_folders
     (src / "broken.png").write_bytes(b"not a png")
     return src, out
 
 
-@pytest.fixture
-def dialog(qtbot):
-    engine = Engine(pool_workers=1)
-    bridge = EngineBridge(engine)
-    dlg = StyleBatchDialog(JobRunner(bridge))
-    qtbot.addWidget(dlg)
-    yield dlg
-    dlg.close()
-    bridge.detach()
-    engine.shutdown()
 
 
 def test_runs_a_batch_to_the_summary(qtbot, dialog, folders):
@@ -69,23 +50,9 @@ def test_refuses_output_inside_input(dialog, folders):
     assert dialog.start_button.isEnabled() and not dialog.running
 
 
-def test_cancel_stops_after_the_current_image(qtbot, dialog, folders, monkeypatch):
+def test_cancel_stops_after_the_current_image(qtbot, dialog, folders, start_held_batch):
     src, out = folders
-    gate = threading.Event()
-    started = threading.Event()
-
-    def slow_factory(_options):
-        def process(rgba):
-            started.set()
-            gate.wait(10)
-            return rgba
-        return lambda cancel: process
-
-    monkeypatch.setattr(dialog, "_make_processor_factory", slow_factory)
-    dialog.input_edit.setText(str(src))
-    dialog.output_edit.setText(str(out))
-    dialog.start_button.click()
-    assert started.wait(10)
+    gate = start_held_batch(dialog, src, out)
     dialog.cancel_button.click()
     assert "Cancelling" in dialog.status_label.text()
     with qtbot.waitSignal(dialog.batch_finished, timeout=30000) as finished:

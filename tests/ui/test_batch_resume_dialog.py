@@ -5,9 +5,7 @@ or keep going; and after a cancel it shows the same progress as the Jobs panel."
 from __future__ import annotations
 
 import json
-import threading
 
-import numpy as np
 import pytest
 from PIL import Image
 
@@ -20,26 +18,10 @@ from artstudio.ui.job_runner import JobRunner
 
 
 @pytest.fixture
-def folders(tmp_path):
-    src, out = tmp_path / "in", tmp_path / "out"
-    src.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(4):
-        Image.fromarray(rng.integers(0, 255, (40, 56, 3), dtype=np.uint8)).save(src / f"{i}.png")
-    return src, out
+def folders(picture_folders):
+    return picture_folders
 
 
-@pytest.fixture
-def dialog(qtbot):
-    engine = Engine(pool_workers=1)
-    bridge = EngineBridge(engine)
-    dlg = StyleBatchDialog(JobRunner(bridge))
-    qtbot.addWidget(dlg)
-    dlg.show()
-    yield dlg
-    dlg.close()
-    bridge.detach()
-    engine.shutdown()
 
 
 def run(qtbot, dialog, button=None):
@@ -117,26 +99,13 @@ def test_same_settings_just_resume(qtbot, dialog, folders):
 
 
 def test_cancelled_batch_shows_one_progress_in_dialog_and_jobs_panel(studio, qtbot, folders,
-                                                                    monkeypatch):
+                                                                    start_held_batch):
     src, out = folders
     window = studio.window
     dialog = StyleBatchDialog(window.runner)
     qtbot.addWidget(dialog)
-    gate, started = threading.Event(), threading.Event()
-
-    def slow_factory(_options):
-        def process(rgba):
-            started.set()
-            gate.wait(10)
-            return rgba
-        return lambda cancel: process
-
-    monkeypatch.setattr(dialog, "_make_processor_factory", slow_factory)
-    dialog.input_edit.setText(str(src))
-    dialog.output_edit.setText(str(out))
-    dialog.start_button.click()
+    gate = start_held_batch(dialog, src, out)
     job_id = dialog._handle.id
-    assert started.wait(10)
     dialog.cancel_button.click()
     with qtbot.waitSignal(dialog.batch_finished, timeout=30000) as finished:
         gate.set()

@@ -10,25 +10,18 @@ from PySide6.QtGui import QPointingDevice, QTabletEvent
 from PySide6.QtWidgets import QApplication
 
 from artstudio.document import BrushSettings, Document
-from artstudio.ui.canvas_view import CanvasView, Tool
+from artstudio.ui.canvas_view import Tool
 
 
 @pytest.fixture
-def canvas(qtbot):
+def canvas(qtbot, show_canvas):
     doc = Document(200, 150)
     base = np.zeros((150, 200, 4), np.uint8)
     base[...] = (255, 255, 255, 255)
     doc.add_layer(base, name="Background")
     doc.add_layer(name="Ink")
     doc.clear_history()
-    view = CanvasView()
-    view.resize(400, 300)
-    qtbot.addWidget(view)
-    view.show()
-    qtbot.waitExposed(view)
-    view.set_document(doc)
-    view.set_zoom(1.0)
-    view._pan = QPointF(0, 0)  # document pixel == widget pixel, for exact assertions
+    view = show_canvas(doc, 400, 300)
     view.set_brush_settings(BrushSettings(size=10, hardness=1.0, color=(200, 0, 0)))
     return view
 

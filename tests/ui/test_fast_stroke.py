@@ -23,18 +23,11 @@ TOP, BOTTOM = 30.0, 220.0  # widget y of the zigzag's apexes
 
 
 @pytest.fixture
-def low_zoom_canvas(qtbot):
+def low_zoom_canvas(qtbot, show_canvas):
     doc = Document(4000, 2000)
     doc.add_layer(name="Ink")
     doc.clear_history()
-    view = CanvasView()
-    view.resize(520, 260)
-    qtbot.addWidget(view)
-    view.show()
-    qtbot.waitExposed(view)
-    view.set_document(doc)
-    view.set_zoom(ZOOM)
-    view._pan = QPointF(0, 0)
+    view = show_canvas(doc, 520, 260, ZOOM)
     view.set_brush_settings(BrushSettings(size=120, hardness=1.0, color=(10, 10, 10)))
     return view
 

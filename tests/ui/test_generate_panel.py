@@ -271,3 +271,12 @@ def test_sd2_variant_is_asked_once_and_kept_in_settings(studio, monkeypatch, art
     assert studio.settings.model_variants == {"0123456789ab": "sd2-v"}
     assert "model_variants" not in studio.settings.extra
     assert load_settings()[0].model_variants == {"0123456789ab": "sd2-v"}
+
+
+def test_a_model_folder_on_a_missing_drive_is_named_in_the_panel(studio, qtbot, tmp_path):
+    gone = tmp_path / "unplugged-drive" / "models"
+    studio.settings.model_folders = [str(gone)]
+    panel = studio.window.generate_panel
+    panel.refresh_models()
+    qtbot.waitUntil(lambda: "Model folder not found" in panel.status.text(), timeout=30000)
+    assert str(gone) in panel.status.text()

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from panel_jobs import generate_and_wait
 from PIL import Image
 from PySide6.QtCore import Qt
 
 from artstudio.diffusion.history import HistoryEntry
 from artstudio.document import Rect
 from artstudio.document.create import new_document
-from artstudio.engine import JobState
 from artstudio.model_files.identify import identify
 
 
@@ -39,14 +39,6 @@ def window(studio, tiny_models, qtbot, monkeypatch):
     doc.set_layer_pixels(0, painted)
     window.documents.set_document(doc)
     return window
-
-
-def run_to_end(panel, qtbot):
-    handle = panel.generate()
-    assert handle is not None, panel.status.text()
-    qtbot.waitUntil(lambda: handle.state.finished, timeout=300000)
-    assert handle.state is JobState.DONE, handle.error
-    qtbot.waitUntil(lambda: panel._job is None, timeout=5000)
 
 
 def choose(combo, key):
@@ -84,7 +76,7 @@ def inpaint_once(window, qtbot):
     panel.mask_blur.setValue(3)
     panel.padding.setValue(10)
     panel.only_masked.setChecked(False)
-    run_to_end(panel, qtbot)
+    generate_and_wait(panel, qtbot)
     return [np.asarray(c.image).copy() for c in panel.results.candidates]
 
 
@@ -130,7 +122,7 @@ def test_history_restores_every_parameter_and_the_same_images_come_again(window,
     assert window.status_message.text() == "Settings restored from the history"
 
     panel.results.candidates.clear()
-    run_to_end(panel, qtbot)
+    generate_and_wait(panel, qtbot)
     assert [c.seed for c in panel.results.candidates[-2:]] == seeds
     again = [np.asarray(c.image) for c in panel.results.candidates[-2:]]
     for before, after in zip(first, again, strict=True):

@@ -108,11 +108,10 @@ def test_saving_results_starts_in_the_folder_used_last(studio, qtbot, tmp_path, 
 
 
 # ---- item 7: the mask overlay looks like no paint ---------------------------
-def test_the_mask_shows_as_stripes_unlike_any_red_paint(qtbot):
+def test_the_mask_shows_as_stripes_unlike_any_red_paint(qtbot, show_canvas):
     import numpy as np
 
     from artstudio.document import Document
-    from artstudio.ui.canvas_view import CanvasView
 
     doc = Document(120, 80)
     white = np.full((80, 120, 4), 255, np.uint8)
@@ -123,14 +122,7 @@ def test_the_mask_shows_as_stripes_unlike_any_red_paint(qtbot):
     mask = np.zeros((80, 120), np.uint8)
     mask[:, :60] = 255
     doc.set_mask(mask)
-    view = CanvasView()
-    view.resize(240, 160)
-    qtbot.addWidget(view)
-    view.show()
-    qtbot.waitExposed(view)
-    view.set_document(doc)
-    view.set_zoom(1.0)
-    view._pan = view._pan * 0
+    view = show_canvas(doc, 240, 160)
     view.update()
     image = view.grab().toImage()
     masked = [image.pixelColor(x, 30) for x in range(10, 50)]

@@ -3,7 +3,7 @@ families by name.
 
 Adding a family is one entry in FAMILIES plus the code that is truly new for
 it (a module beside stable_diffusion.py with its recognisers and single-file
-assembler) and its config folders in resources/diffusion_configs. No import
+assembler) and its config folders in artstudio/data/diffusion_configs. No import
 here loads torch or diffusers.
 """
 

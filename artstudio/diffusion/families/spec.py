@@ -25,7 +25,7 @@ Recognised = tuple[str, str, list[str]]
 @dataclass(frozen=True)
 class Variant:
     """One configuration of a family: what a shipped config folder
-    (resources/diffusion_configs/<name>) describes."""
+    (artstudio/data/diffusion_configs/<name>) describes."""
 
     name: str  # stable id in settings, metadata and the command line ("sd2-v")
     kind: str  # the identified kind it loads ("sd2"): several variants may share one

@@ -13,7 +13,7 @@ checks that both agree.
 
 The CLIP vocabulary is not written here: the loader takes it from a
 `tokenizer/` folder beside the checkpoint, the user's Hugging Face cache, or
-builds it from the BPE merges in resources/clip_bpe (artstudio/diffusion/clip_vocab.py).
+builds it from the BPE merges in artstudio/data/clip_bpe (artstudio/diffusion/clip_vocab.py).
 """
 
 from __future__ import annotations

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-FRAME_NAME = "frame_{:04d}.png"  # the PNG sequence's names, as the exporter writes them
 FILE_FORMATS = (".gif", ".webp", ".mp4")
 
 
@@ -86,23 +86,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="replace --out when it exists (default: refuse)")
 
 
-def _exporter():
-    """The exporter, or None where this installation has none yet."""
-    try:
-        from artstudio.interpolation.export import export_frames
-    except ImportError:
-        return None
-    return export_frames
-
-
-def _check_out(out: Path, overwrite: bool, pingpong: bool) -> None:
+def _check_out(out: Path, overwrite: bool) -> None:
     suffix = out.suffix.lower()
     if suffix and suffix not in FILE_FORMATS and not out.is_dir():
         raise ValueError(f"--out {out.name}: give a folder (a PNG sequence), or a .gif, .webp "
                          "or .mp4 file")
-    if (suffix in FILE_FORMATS or pingpong) and _exporter() is None:
-        raise ValueError(f"--out {out.name}: animated files and --pingpong are not available "
-                         "yet in this installation; give a folder for a PNG sequence")
     if out.exists() and not overwrite and not (out.is_dir() and not any(out.iterdir())):
         raise ValueError(f"--out {out.name} already exists: choose another name, or add "
                          "--overwrite to replace it")
@@ -124,15 +112,16 @@ def build_plan(args: argparse.Namespace):
     from artstudio.model_files.hub import resolve_model
     from artstudio.settings import load_settings
 
-    if args.even:
-        raise ValueError("--even (even motion) is not available yet in this installation")
+    if args.even and (len(args.prompt) > 2 or len(args.seed) > 2 or args.loop or args.image_a):
+        raise ValueError("--even works between two keyframes (two seeds or two prompts), "
+                         "without --loop or a picture morph")
     if bool(args.image_a) != bool(args.image_b):
         raise ValueError("a picture morph needs both --image-a and --image-b")
     if args.strength and not args.image_a:
         raise ValueError("--strength is for a picture morph (--image-a and --image-b)")
     if not args.prompt:
         raise ValueError("give at least one --prompt")
-    _check_out(args.out, args.overwrite, args.pingpong)
+    _check_out(args.out, args.overwrite)
     check_sides(args.width, args.height)
     args.model = resolve_model(str(args.model))
     info = usable_model(args.model)
@@ -163,31 +152,17 @@ def build_plan(args: argparse.Namespace):
     return plan
 
 
-def _write_png_sequence(frames, out: Path, cancel):
-    """The PNG sequence, where the installation has no exporter: each frame
-    written atomically (metadata.save_png) as it arrives."""
-    # TODO: drop when artstudio.interpolation.export is in every installation.
-    from artstudio.diffusion.metadata import save_png
-    from artstudio.interpolation.frames import ExportResult
-
-    out.mkdir(parents=True, exist_ok=True)
-    count = 0
-    for frame in frames:
-        save_png(frame.image, out / FRAME_NAME.format(frame.index), frame.params)
-        count += 1
-    return ExportResult(out, count, bool(cancel.cancelled))
-
-
 def run(args: argparse.Namespace) -> int:
     from artstudio.commands.terminal import TerminalProgress, cancel_on_ctrl_c
-    from artstudio.engine.cancel import CancelToken
+    from artstudio.engine.cancel import Cancelled, CancelToken
     from artstudio.engine.errors import UserFacingError, describe_error
-    from artstudio.interpolation.travel import FrameStream
+    from artstudio.interpolation.export import export_frames
+    from artstudio.interpolation.travel import FrameStream, even_times
 
+    cancel = CancelToken()
+    progress = TerminalProgress()
     try:
         plan = build_plan(args)
-        cancel = CancelToken()
-        progress = TerminalProgress()
         stream = FrameStream(plan, progress, cancel)
     except (ValueError, UserFacingError) as exc:
         print(f"artstudio interpolate: {exc}", file=sys.stderr)
@@ -198,13 +173,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"artstudio interpolate: {note}", file=sys.stderr)
     told = len(stream.notes)
     restore = cancel_on_ctrl_c(cancel, "stopping after the frames in hand")
-    export = _exporter()
     try:
-        if export is None:
-            result = _write_png_sequence(stream, args.out, cancel)
-        else:
-            result = export(stream, args.out, fps=args.fps, loop=args.loop,
-                            pingpong=args.pingpong, overwrite=args.overwrite, cancel=cancel)
+        if args.even:
+            times = even_times(plan, progress, cancel)
+            stream = FrameStream(replace(plan, times=times), progress, cancel)
+        result = export_frames(stream, args.out, fps=args.fps, loop=args.loop,
+                               pingpong=args.pingpong, overwrite=args.overwrite, cancel=cancel)
+    except Cancelled:
+        progress.close()
+        print("artstudio interpolate: cancelled while measuring the journey; nothing written",
+              file=sys.stderr)
+        return 130
     except Exception as exc:  # every failure becomes one line; details are in the log
         progress.close()
         import logging

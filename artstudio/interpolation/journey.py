@@ -63,6 +63,8 @@ class JourneyPlan:
     images: tuple[Any, Any] | None = None  # picture morph: two PIL RGB images
     strength: float = 0.0  # morph: an image-to-image pass of this strength per frame (0: none)
     batch_size: int = 0  # frames per pipeline call; 0: as many as memory allows
+    # each frame's place between two keyframes when chosen, not eased (even motion)
+    times: tuple[float, ...] | None = None
 
     @property
     def keyframes(self) -> list[Keyframe]:
@@ -122,7 +124,12 @@ def check_plan(plan: JourneyPlan) -> None:
         raise UserFacingError(f"{plan.frames} frames is more than the {MAX_FRAMES} a journey "
                               "can hold; make several shorter journeys.")
     keys = len(plan.keyframes)
-    if plan.frames < keys:
+    if plan.times is not None:
+        if keys != 2 or plan.loop:
+            raise UserFacingError("Even motion works between two keyframes, without a loop.")
+        if len(plan.times) != plan.frames or any(not 0 <= t <= 1 for t in plan.times):
+            raise UserFacingError("Chosen frame places must be one per frame, from 0 to 1.")
+    elif plan.frames < keys:
         raise UserFacingError(f"{plan.frames} frames cannot show {keys} keyframes; give at "
                               f"least {keys}.")
     if plan.batch_size < 0:
@@ -135,6 +142,8 @@ def places(plan: JourneyPlan) -> list[FramePlace]:
     """Each frame's place. Every keyframe falls on a frame; a loop's last
     segment runs from the last keyframe back towards the first, whose frame
     is not repeated (so the sequence plays seamlessly on repeat)."""
+    if plan.times is not None:
+        return [FramePlace(i, 0, 1, t, t) for i, t in enumerate(plan.times)]
     keys = len(plan.keyframes)
     segments = keys if plan.loop else keys - 1
     span = plan.frames if plan.loop else plan.frames - 1

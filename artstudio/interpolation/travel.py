@@ -272,3 +272,31 @@ def run(plan: JourneyPlan, progress, cancel: CancelToken,
                  "Done")
     return JourneyResult(stream.made, stream.cancelled, stream.notes)
 
+
+
+EVEN_THUMBNAIL = 32  # pixels: even motion measures change on small renders
+
+
+def even_times(plan: JourneyPlan, progress=None, cancel: CancelToken | None = None
+               ) -> tuple[float, ...]:
+    """Frame places between two keyframes so no step of the journey is more
+    than twice the median step (interpolation.even_motion), measured on
+    single-frame renders at trial places."""
+    import numpy as np
+
+    from artstudio.interpolation.even_motion import even_motion_times
+
+    tell = progress or (lambda *a, **k: None)
+    count = [0]
+
+    def render(t: float):
+        count[0] += 1
+        tell(0, 1, f"Measuring the journey for even motion ({count[0]} renders)")
+        stream = FrameStream(replace(plan, frames=1, times=(t,), batch_size=1), None, cancel)
+        frame = next(iter(stream), None)
+        if frame is None:
+            raise Cancelled()
+        small = frame.image.resize((EVEN_THUMBNAIL, EVEN_THUMBNAIL))
+        return np.asarray(small, np.float32)
+
+    return tuple(even_motion_times(render, plan.frames).times)

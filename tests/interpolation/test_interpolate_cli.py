@@ -4,6 +4,8 @@ requests are refused in one line with exit status 2 before any work."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -64,8 +66,8 @@ def model(tiny):
       "--frames", "4"], "as many seeds as prompts"),
     (["--prompt", "x", "--seed", "1", "--seed", "2", "--frames", "4", "--width", "65"],
      "--width 65 is not a multiple of 8"),
-    (["--prompt", "x", "--seed", "1", "--seed", "2", "--frames", "4", "--even"],
-     "not available yet"),
+    (["--prompt", "x", "--seed", "1", "--seed", "2", "--frames", "4", "--even", "--loop"],
+     "--even works between two keyframes"),
     (["--prompt", "x", "--seed", "1", "--image-a", "a.png", "--frames", "4"],
      "both --image-a and --image-b"),
     (["--seed", "1", "--seed", "2", "--frames", "4"], "at least one --prompt"),
@@ -100,3 +102,25 @@ def test_unusable_models_and_existing_outputs_are_refused(tmp_path, model, capsy
     assert main(["interpolate", "--model", model, *args, "--out", str(taken)]) == 2
     assert "already exists" in capsys.readouterr().err
     assert (taken / "keep.txt").read_text() == "mine"
+
+
+def test_even_motion_and_an_animated_file(model, tmp_path, capsys):
+    from artstudio.diffusion.metadata import JSON_KEY
+
+    out = tmp_path / "frames"
+    code = main(["interpolate", "--model", model, "--prompt", "x", "--seed", "1", "--seed", "2",
+                 "--frames", "5", *COMMON, "--even", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    frames = sorted(out.glob("*.png"))
+    assert len(frames) == 5
+    times = []
+    for path in frames:
+        with Image.open(path) as image:
+            times.append(json.loads(image.info[JSON_KEY])["interpolation"]["t"])
+    assert times[0] == 0.0 and times[-1] == 1.0 and times == sorted(times)
+    gif = tmp_path / "journey.gif"
+    code = main(["interpolate", "--model", model, "--prompt", "x", "--seed", "1", "--seed", "2",
+                 "--frames", "4", *COMMON, "--pingpong", "--fps", "10", "--out", str(gif)])
+    assert code == 0, capsys.readouterr().err
+    with Image.open(gif) as image:
+        assert image.n_frames == 6 and image.size == (64, 64)

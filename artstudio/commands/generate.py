@@ -83,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="replace --out FILE.png when it exists (default: refuse)")
 
 
-def _load(path: Path, max_megapixels: float, grey: bool = False):
+def load_picture(path: Path, max_megapixels: float, grey: bool = False):
     from PIL import Image
 
     from artstudio.document.io_images import load_image
@@ -115,7 +115,15 @@ def _check_out(out: Path, count: int, overwrite: bool) -> None:
                          "--overwrite to replace it")
 
 
-def _usable_model(model: Path):
+def check_sides(width: int | None, height: int | None) -> None:
+    """Refuse a --width or --height that the model cannot take as given."""
+    for flag, side in (("--width", width), ("--height", height)):
+        if side is not None and side % 8:
+            raise ValueError(f"{flag} {side} is not a multiple of 8 (the model works in blocks "
+                             f"of 8 pixels): use {max(8, side // 8 * 8)} or {side // 8 * 8 + 8}")
+
+
+def usable_model(model: Path):
     """The model's ModelInfo; an unusable model is a bad argument (exit 2),
     found before any work."""
     from artstudio.model_files.identify import identify
@@ -137,15 +145,12 @@ def build_params(args: argparse.Namespace):
     if (args.mask or args.outpaint) and not args.init:
         raise ValueError("--mask and --outpaint need --init IMAGE")
     _check_out(args.out, args.count, args.overwrite)
-    for flag, side in (("--width", args.width), ("--height", args.height)):
-        if side is not None and side % 8:
-            raise ValueError(f"{flag} {side} is not a multiple of 8 (the model works in blocks "
-                             f"of 8 pixels): use {max(8, side // 8 * 8)} or {side // 8 * 8 + 8}")
-    info = _usable_model(args.model)
+    check_sides(args.width, args.height)
+    info = usable_model(args.model)
     settings = load_settings()[0]
     limit = settings.max_image_megapixels
-    init = _load(args.init, limit) if args.init else None
-    mask = _load(args.mask, limit, grey=True) if args.mask else None
+    init = load_picture(args.init, limit) if args.init else None
+    mask = load_picture(args.mask, limit, grey=True) if args.mask else None
     variant = args.variant or remembered_variant(info, settings)
     width, height = args.width, args.height
     if width is None or height is None:  # 0 is refused below, never taken as "default"

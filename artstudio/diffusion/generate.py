@@ -116,7 +116,7 @@ def _generate_one(model: LoadedModel, p: GenerationParams, seed: int, reporter: 
     return result, extra, full
 
 
-def _metadata(p: GenerationParams, model: LoadedModel, seed: int, width: int, height: int,
+def image_metadata(p: GenerationParams, model: LoadedModel, seed: int, width: int, height: int,
               extra: dict[str, Any]) -> dict[str, Any]:
     from artstudio import __version__ as app_version
 
@@ -165,7 +165,7 @@ def run(params: GenerationParams, progress, cancel: CancelToken) -> GenerationRe
         h, w = arr.shape[:2]
         images.append(to_pil(arr))
         repaints.append(repaint)
-        infos.append(ImageInfo(seed, w, h, _metadata(params, model, seed, w, h, extra)))
+        infos.append(ImageInfo(seed, w, h, image_metadata(params, model, seed, w, h, extra)))
     progress(total, total, "Done")
     return GenerationResult(images=images, infos=infos, notes=notes, repaints=repaints)
 

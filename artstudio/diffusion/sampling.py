@@ -73,8 +73,10 @@ def to_pil(arr: np.ndarray):
 
 def denoise(model: LoadedModel, mode: str, p: GenerationParams, seed: int, width: int,
              height: int, reporter: StepReporter, image: np.ndarray | None = None,
-             mask: np.ndarray | None = None):
-    """Run the pipeline to latents; None when cancelled."""
+             mask: np.ndarray | None = None, overrides: dict[str, Any] | None = None):
+    """Run the pipeline to latents; None when cancelled. `overrides` replace
+    the pipeline arguments made here (interpolation passes its own initial
+    latents, prompt embeddings and generators; embeddings replace the prompts)."""
     import torch
 
     pipe = pipeline_for(model, mode if mode != "outpaint" else "inpaint")
@@ -97,7 +99,8 @@ def denoise(model: LoadedModel, mode: str, p: GenerationParams, seed: int, width
         mask = np.ones((height, width), np.float32)
         mode = "inpaint"
     if mode != "txt2img":
-        kwargs["image"] = to_pil(image)
+        if image is not None:  # else the overrides bring it (latents, for a picture morph)
+            kwargs["image"] = to_pil(image)
         kwargs["strength"] = strength
     if mode in ("inpaint", "outpaint"):
         from PIL import Image
@@ -105,6 +108,10 @@ def denoise(model: LoadedModel, mode: str, p: GenerationParams, seed: int, width
         kwargs["mask_image"] = Image.fromarray((mask * 255).round().astype(np.uint8), "L")
     if mode == "img2img":
         kwargs.pop("width"), kwargs.pop("height")
+    if overrides:
+        if "prompt_embeds" in overrides:
+            kwargs.pop("prompt"), kwargs.pop("negative_prompt", None)
+        kwargs.update(overrides)
     model.pipe.vae.disable_tiling()
     if width * height > TILE_VAE_ABOVE:
         model.pipe.vae.enable_tiling()

@@ -79,6 +79,9 @@ class FamilySpec:
     denoiser: str = "unet"  # the pipeline attribute (and diffusers subfolder) of the denoiser
     default_sampler: str = "euler_a"
     negative_prompt: bool = True
+    # What the pipeline's encode_prompt returns, in order, named as its __call__
+    # takes them back (latent interpolation mixes every one of them).
+    prompt_outputs: tuple[str, ...] = ("prompt_embeds", "negative_prompt_embeds")
 
     @property
     def kinds(self) -> tuple[str, ...]:

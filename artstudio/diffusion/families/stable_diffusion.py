@@ -182,4 +182,6 @@ SDXL = FamilySpec(
               Variant("sdxl-inpaint", "sdxl-inpaint", "1024 px inpainting", 1024, inpaint=True),
               Variant("sdxl-refiner", "sdxl-refiner", "1024 px refiner", 1024,
                       modes=("img2img",), only_note=REFINER_NOTE)),
+    prompt_outputs=("prompt_embeds", "negative_prompt_embeds", "pooled_prompt_embeds",
+                    "negative_pooled_prompt_embeds"),
     **_SD)

@@ -11,10 +11,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -22,6 +19,7 @@ from PySide6.QtWidgets import (
 from artstudio import APP_NAME, __version__
 from artstudio.licences import bundled_files
 from artstudio.resources import icon_file
+from artstudio.ui.tables import text_table
 
 
 class AboutDialog(QDialog):
@@ -48,19 +46,8 @@ class AboutDialog(QDialog):
 
         layout.addWidget(QLabel("Models and data files that come with Artstudio:"))
         files = bundled_files()
-        self.table = QTableWidget(len(files), 3)
-        self.table.setHorizontalHeaderLabels(["File", "What it is", "Licence"])
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        for row, item in enumerate(files):
-            for column, text in enumerate((item.name, item.what, item.licence)):
-                cell = QTableWidgetItem(text)
-                cell.setToolTip(text)
-                self.table.setItem(row, column, cell)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table = text_table(["File", "What it is", "Licence"],
+                                [(f.name, f.what, f.licence) for f in files])
         layout.addWidget(self.table, 1)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

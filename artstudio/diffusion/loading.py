@@ -185,12 +185,18 @@ def _load_single_file(info: ModelInfo, variant: str, dtype) -> Any:
     return _pipeline_class(index["_class_name"])(**parts, **extra)
 
 
-def _prediction_override(variant: str) -> str | None:
-    """The prediction type a variant forces on its scheduler: only where one
-    kind comes in variants that differ by it (SD2), since a folder's own
-    scheduler config is otherwise right (some SD1 fine-tunes predict velocity)."""
+def _scheduler_overrides(variant: str) -> dict[str, Any]:
+    """What a variant forces on its scheduler: the prediction type only where
+    one kind comes in variants that differ by it (SD2, SDXL), since a folder's
+    own scheduler config is otherwise right (some SD1 fine-tunes predict
+    velocity); a zero-terminal-SNR schedule where the variant was trained on one."""
     chosen = families.variant(variant)[1]
-    return chosen.prediction if chosen.kind in families.ambiguous_kinds() else None
+    overrides: dict[str, Any] = {}
+    if chosen.kind in families.ambiguous_kinds():
+        overrides["prediction_type"] = chosen.prediction
+    if chosen.zero_snr:
+        overrides.update(rescale_betas_zero_snr=True, timestep_spacing="trailing")
+    return overrides
 
 
 def _load_scheduler(config_dir: Path, variant: str):
@@ -199,8 +205,7 @@ def _load_scheduler(config_dir: Path, variant: str):
     cfg_path = config_dir / "scheduler" / "scheduler_config.json"
     config = json.loads(cfg_path.read_text(encoding="utf-8"))
     cls = getattr(diffusers, config.get("_class_name", "EulerDiscreteScheduler"))
-    wanted = _prediction_override(variant)
-    return cls.from_config(config, **({"prediction_type": wanted} if wanted else {}))
+    return cls.from_config(config, **_scheduler_overrides(variant))
 
 
 def _load_diffusers_folder(info: ModelInfo, variant: str, dtype) -> Any:
@@ -220,10 +225,9 @@ def _load_diffusers_folder(info: ModelInfo, variant: str, dtype) -> Any:
         pipe = DiffusionPipeline.from_pretrained(str(folder), **kwargs)
     except OSError as exc:
         raise UserFacingError(f"{folder.name} could not be loaded: {str(exc)[:300]}") from exc
-    wanted = _prediction_override(variant)
-    if wanted and pipe.scheduler.config.get("prediction_type") != wanted:
-        pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config,
-                                                          prediction_type=wanted)
+    wanted = _scheduler_overrides(variant)
+    if any(pipe.scheduler.config.get(k) != v for k, v in wanted.items()):
+        pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config, **wanted)
     return pipe
 
 

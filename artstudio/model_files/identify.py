@@ -63,6 +63,11 @@ _YAML_PREDICTION_KINDS = frozenset(
     for kind in families.family_of_kind(ambiguous).kinds)
 
 
+# SDXL fine-tunes that predict velocity (NoobAI-XL V-Pred and its merges)
+_NAMED_VPRED_KINDS = frozenset({"sdxl-base"})
+_VPRED_NAME = re.compile(r"v[-_ ]?pred", re.IGNORECASE)
+
+
 def family_of(kind: str) -> str:
     spec = families.family_of_kind(kind)
     if spec is not None:
@@ -158,6 +163,9 @@ def identify_file(path: Path) -> ModelInfo:
         if folder.is_diffusion:
             notes.append(f"configured by the folder {override.name}/ beside it")
             kind, prediction = folder.kind, folder.prediction or prediction
+    if kind in _NAMED_VPRED_KINDS and prediction == "epsilon" and _VPRED_NAME.search(path.stem):
+        prediction = "v_prediction"  # v-pred merges often lose the marker key but keep the name
+        notes.append("v-prediction, from the file name")
     yaml_path = path.with_suffix(".yaml")
     if yaml_path.is_file() and kind in _YAML_PREDICTION_KINDS:
         prediction = _prediction_from_yaml(yaml_path) or "epsilon"

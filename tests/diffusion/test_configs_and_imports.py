@@ -46,7 +46,11 @@ def test_shipped_config_folders_are_complete_and_weightless(variant):
     unet = json.loads((folder / "unet" / "config.json").read_text())
     assert unet["in_channels"] == (9 if variant.endswith("inpaint") else 4)
     sched = json.loads((folder / "scheduler" / "scheduler_config.json").read_text())
-    assert sched["prediction_type"] == ("v_prediction" if variant == "sd2-v" else "epsilon")
+    from artstudio.diffusion.families import variant as registry_variant
+
+    chosen = registry_variant(variant)[1]
+    assert sched["prediction_type"] == chosen.prediction
+    assert sched.get("rescale_betas_zero_snr", False) == chosen.zero_snr
 
 
 @pytest.mark.parametrize("name", variant_names())

@@ -115,7 +115,15 @@ def sd_variant(unet: dict, vae: dict, text: dict, pad: str, pred: str, pipeline:
     }
 
 
-def sdxl_variant(unet: dict, pipeline: str, refiner: bool = False) -> dict:
+def zero_snr_scheduler() -> dict:
+    # V-prediction SDXL fine-tunes (NoobAI-XL V-Pred) train on a zero-terminal-SNR
+    # schedule; without it their images come out grey and washed.
+    return {**scheduler("v_prediction"), "rescale_betas_zero_snr": True,
+            "timestep_spacing": "trailing"}
+
+
+def sdxl_variant(unet: dict, pipeline: str, refiner: bool = False,
+                 schedule: dict | None = None) -> dict:
     files = {
         "model_index.json": {
             "_class_name": pipeline, "_diffusers_version": VERSION,
@@ -131,7 +139,7 @@ def sdxl_variant(unet: dict, pipeline: str, refiner: bool = False) -> dict:
         "unet/config.json": unet, "vae/config.json": SDXL_VAE,
         "text_encoder_2/config.json": OPENCLIP_BIGG,
         "tokenizer_2/tokenizer_config.json": tokenizer("!"),
-        "scheduler/scheduler_config.json": scheduler(),
+        "scheduler/scheduler_config.json": schedule or scheduler(),
     }
     if refiner:
         files["model_index.json"]["requires_aesthetics_score"] = True
@@ -153,6 +161,7 @@ VARIANTS = {
     "sd2-inpaint": sd_variant({**SD2_UNET, "in_channels": 9}, VAE, OPENCLIP_H, "!", "epsilon",
                               "StableDiffusionInpaintPipeline"),
     "sdxl-base": sdxl_variant(SDXL_UNET, "StableDiffusionXLPipeline"),
+    "sdxl-v": sdxl_variant(SDXL_UNET, "StableDiffusionXLPipeline", schedule=zero_snr_scheduler()),
     "sdxl-inpaint": sdxl_variant({**SDXL_UNET, "in_channels": 9},
                                  "StableDiffusionXLInpaintPipeline"),
     "sdxl-refiner": sdxl_variant(SDXL_REFINER_UNET, "StableDiffusionXLImg2ImgPipeline",

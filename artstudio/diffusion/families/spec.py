@@ -35,6 +35,7 @@ class Variant:
     inpaint: bool = False  # a 9-channel UNet: every mode runs through the inpainting pipeline
     modes: tuple[str, ...] = MODES
     only_note: str = ""  # why modes are limited, shown when another mode is asked for
+    zero_snr: bool = False  # trained on a zero-terminal-SNR schedule (v-prediction SDXL)
 
 
 @dataclass(frozen=True)

@@ -96,5 +96,6 @@ register("interpolate", "interpolate",
 register("style", "style", "style transfer on an image or a folder (built-in, painting, CycleGAN)")
 register("upscale", "upscale", "super-resolution on an image or a folder (built-in, any, SD x4)")
 register("download", "download", "fetch a diffusers model from Hugging Face (only when asked)")
+register("describe", "describe", "a prompt for a picture, from a local captioning model")
 register("export", "export", "convert an image or .ora to .ora, PNG, JPEG or WebP")
 register("self-test", "selftest_command", "the same as --self-test")

@@ -1,9 +1,10 @@
-"""Tiny random transformers models for the assists, in the folder layouts the
-artist keeps (config.json, safetensors weights, processor files), with the
-tokenizers built locally."""
+"""Tiny random models for the assists and LoRAs, in the layouts the artist
+keeps (transformers folders with config.json, safetensors weights and
+processor files; LoRA files), with the tokenizers built locally."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from artstudio.selftest.random_models import write_tiny_tokenizer
@@ -97,3 +98,49 @@ def save_tiny_lm(folder: Path, seed: int = 0) -> Path:
     model.save_pretrained(str(folder), safe_serialization=True)
     word_tokenizer().save_pretrained(str(folder))
     return Path(folder)
+
+
+def save_tiny_lora(pipe, folder: Path, rank: int = 4, seed: int = 0,
+                   text_encoder: bool = True) -> dict[str, Path]:
+    """A random LoRA for a tiny SD1 `pipe` (its UNet attention and, optionally,
+    its text encoder) in diffusers layout, and the same weights in kohya /
+    A1111 layout: {"diffusers": file, "kohya": file}. Made on copies of the
+    modules, so the pipe is left as it was."""
+    from copy import deepcopy as copy_module
+
+    import torch
+    from peft import LoraConfig, get_peft_model_state_dict, inject_adapter_in_model
+    from safetensors.torch import save_file
+
+    torch.manual_seed(seed)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    state: dict[str, torch.Tensor] = {}
+    parts = [("unet", pipe.unet, ["to_q", "to_k", "to_v", "to_out.0"])]
+    if text_encoder:
+        parts.append(("text_encoder", pipe.text_encoder, ["q_proj", "k_proj", "v_proj",
+                                                          "out_proj"]))
+    for prefix, module, targets in parts:
+        config = LoraConfig(r=rank, lora_alpha=rank, target_modules=targets,
+                            init_lora_weights=False)
+        copy = inject_adapter_in_model(config, copy_module(module), adapter_name="make")
+        with torch.no_grad():
+            for name, p in copy.named_parameters():
+                if "lora_B" in name:
+                    p.normal_(0, 0.5)  # visible at weight 1 on random weights
+        layers = get_peft_model_state_dict(copy, adapter_name="make")
+        state.update({f"{prefix}.{k}": v.detach().clone().contiguous() for k, v in layers.items()})
+    diffusers_file = folder / "tiny-lora-diffusers.safetensors"
+    save_file(state, str(diffusers_file))
+    kohya: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        prefix, rest = key.split(".", 1)
+        module, kind = rest.rsplit(".lora_", 1)
+        base = ("lora_unet_" if prefix == "unet" else "lora_te_") + module.replace(".", "_")
+        kohya[f"{base}.lora_{'down' if kind.startswith('A') else 'up'}.weight"] = value
+        kohya[f"{base}.alpha"] = torch.tensor(float(rank))
+    kohya_file = folder / "tiny-lora-kohya.safetensors"
+    save_file(kohya, str(kohya_file), metadata={
+        "ss_tag_frequency": json.dumps({"10_fox": {"red fox": 12, "forest": 3}}),
+        "ss_network_module": "networks.lora"})
+    return {"diffusers": diffusers_file, "kohya": kohya_file}

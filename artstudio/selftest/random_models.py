@@ -38,12 +38,10 @@ def write_tiny_tokenizer(folder: Path, pad_token: str = "<|endoftext|>") -> Path
     (folder / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
     (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(_MERGES) + "\n",
                                        encoding="utf-8")
-    tok = CLIPTokenizer(
-        vocab_file=str(folder / "vocab.json"),
-        merges_file=str(folder / "merges.txt"),
-        pad_token=pad_token,
-        model_max_length=77,
-    )
+    # from_pretrained reads the pair; the constructor's keywords changed across
+    # transformers releases and an unknown one leaves an empty vocabulary (every
+    # word the unknown token, so no two prompts differ).
+    tok = CLIPTokenizer.from_pretrained(str(folder), pad_token=pad_token, model_max_length=77)
     tok.save_pretrained(str(folder))
     return folder
 

@@ -22,3 +22,15 @@ def test_is_the_last_resort_for_single_files(tmp_path, monkeypatch, artstudio_ho
     monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hf"))
     checkpoint = tmp_path / "model.safetensors"
     assert find_clip_vocab(checkpoint) == artstudio_home / "data" / "clip-tokenizer"
+
+
+def test_the_tests_tiny_tokenizer_tells_words_apart(tmp_path):
+    """Prompts must differ in the tiny models too, or prompt travel and
+    weighting tests could not fail."""
+    from transformers import CLIPTokenizer
+
+    from artstudio.selftest.random_models import write_tiny_tokenizer
+
+    tok = CLIPTokenizer.from_pretrained(str(write_tiny_tokenizer(tmp_path / "tok")))
+    red, dog = tok("a red cat")["input_ids"], tok("the dog")["input_ids"]
+    assert red != dog and tok.unk_token_id not in red[1:-1] + dog[1:-1]

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from artstudio.batch.codecs import RowSource, decode, is_row_source, write_output
+from artstudio.batch.existing import existing_targets
 from artstudio.batch.naming import Item, format_of
 from artstudio.batch.report import BatchReport, progress_line, write_run_reports
 from artstudio.batch.resume import OtherSettings, ResumeCheck, begin_run, check_resume
@@ -96,8 +97,9 @@ def run_batch(items: Iterable[Item], process: Processor,
     remove_stale_temporaries(item.target for item in items)  # what a killed run left
     report = BatchReport(total=len(items), skipped=list(skipped))
     todo = []
+    there = set() if settings.overwrite else existing_targets(item.target for item in items)
     for item in items:
-        if not settings.overwrite and item.target.exists():
+        if str(item.target) in there:
             report.already_done.append(item.target)
         else:
             todo.append(item)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -30,10 +31,29 @@ def add_folder_arguments(parser: argparse.ArgumentParser) -> None:
     again.add_argument("--resume-anyway", action="store_true",
                        help="keep outputs made with other settings and do only the missing "
                             "ones (default: refuse to mix settings in one folder)")
+    parser.add_argument("--ray", metavar="auto|ADDRESS",
+                        help="run on a Ray cluster (auto: the one this machine belongs to, or "
+                             "HOST:PORT of its head); INPUT and OUTPUT must be on storage "
+                             "every node mounts at the same path")
     parser.add_argument("--report", type=Path, metavar="FILE",
                         help="write a JSON report: FILE sums up every run into OUTPUT so far "
                              "(with the failures still open), each run's own report is kept "
                              "beside it as FILE-DATE.json")
+
+
+def model_files(options) -> list[str]:
+    """The files the options name (models, paintings), which every node of a
+    cluster must be able to read."""
+    from artstudio.batch.recipe import FILE_FIELDS
+
+    found: list[str] = []
+    for name in (f for fields in FILE_FIELDS.values() for f in fields):
+        value = getattr(options, name, None)
+        for v in value if isinstance(value, tuple | list) else [value]:
+            # A path, not a name ("builtin"): it must be there on every node.
+            if v and (Path(str(v)).suffix or os.sep in str(v)):
+                found.append(str(v))
+    return found
 
 
 def _policy(args: argparse.Namespace):
@@ -90,21 +110,41 @@ def run_folder_command(args: argparse.Namespace, name: str,
                              "--resume-anyway to keep them and do only the missing ones, "
                              "or another OUTPUT.")
     cancel = CancelToken()
+    cluster = None
     try:
-        process = make_processor(cancel)
+        if getattr(args, "ray", None):
+            from artstudio.batch.ray_runner import Cluster
+
+            # Before the record is written: a cluster that cannot do the
+            # batch leaves the folder as it was.
+            cluster = Cluster.join(args.ray, plan, model_files(options))
+            note = cluster.CANCEL_NOTE
+        else:
+            process = make_processor(cancel)
+            note = cancel_note or FINISH_CURRENT
         if check is not None:
             settings = begin_run(check, plan.items, _policy(args), settings)
     except UserFacingError as exc:
+        if cluster is not None:
+            cluster.leave()
         return error(str(exc))
-    print(f"{describe}: {len(plan.items)} image(s) to {args.output}", file=sys.stderr)
+    where = f" on the Ray cluster ({cluster.describe()})" if cluster else ""
+    print(f"{describe}: {len(plan.items)} image(s) to {args.output}{where}", file=sys.stderr)
 
-    restore = cancel_on_ctrl_c(cancel, cancel_note or FINISH_CURRENT)
+    restore = cancel_on_ctrl_c(cancel, note)
     bar = TerminalProgress()
     try:
-        report = run_batch(plan.items, process, settings, bar, cancel, plan.skipped)
+        if cluster is not None:
+            report = cluster.run(plan, make_processor, settings, bar, cancel)
+        else:
+            report = run_batch(plan.items, process, settings, bar, cancel, plan.skipped)
+    except UserFacingError as exc:
+        return error(str(exc))
     finally:
         bar.close()
         restore()
+        if cluster is not None:
+            cluster.leave()
     if args.report:
         write_reports(report, args.report)
     print(report.summary(), file=sys.stderr)

@@ -260,6 +260,8 @@ class FolderJob:
     report_path: Path | None = None
     recipe: dict[str, Any] | None = None
     other_settings: OtherSettings = OtherSettings.REFUSE
+    ray_address: str = ""  # run on this Ray cluster ("auto" or HOST:PORT); "": here
+    ray_files: tuple[str, ...] = ()  # files every node must see (ray_runner.model_files)
 
 
 def run_folder_job(params: FolderJob, progress: ProgressFn,
@@ -280,6 +282,8 @@ def run_folder_job(params: FolderJob, progress: ProgressFn,
                      f"Nothing done: {len(check.other)} image(s) there were made with other "
                      "settings")
             return check
+    if params.ray_address:
+        return _run_folder_on_ray(params, plan, check, settings, progress, cancel)
     progress(0, len(plan.items), "Loading the model")
     process = params.make_processor(cancel)
     if check is not None:
@@ -287,3 +291,23 @@ def run_folder_job(params: FolderJob, progress: ProgressFn,
     job = BatchJob(plan.items, params.make_processor, settings, plan.skipped,
                    params.report_path)
     return run_batch_job(job, progress, cancel, process)
+
+
+def _run_folder_on_ray(params: FolderJob, plan, check: ResumeCheck | None,
+                       settings: BatchSettings, progress: ProgressFn,
+                       cancel: CancelToken) -> BatchReport:
+    """run_folder_job's second half on a Ray cluster: joined and checked
+    before the folder's record is written."""
+    from artstudio.batch.ray_runner import Cluster
+
+    progress(0, len(plan.items), "Joining the Ray cluster")
+    cluster = Cluster.join(params.ray_address, plan, params.ray_files)
+    try:
+        if check is not None:
+            settings = begin_run(check, plan.items, params.other_settings, settings)
+        report = cluster.run(plan, params.make_processor, settings, progress, cancel)
+    finally:
+        cluster.leave()
+    if params.report_path is not None:
+        write_reports(report, params.report_path)
+    return report

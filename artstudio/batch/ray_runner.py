@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -24,8 +25,9 @@ from typing import Any
 
 from artstudio.batch.existing import existing_targets
 from artstudio.batch.naming import Item
+from artstudio.batch.recipe import FILE_FIELDS
 from artstudio.batch.report import BatchReport, progress_line
-from artstudio.engine.cancel import CancelToken
+from artstudio.engine.cancel import Cancelled, CancelToken
 from artstudio.engine.errors import UserFacingError
 from artstudio.engine.printable import printable
 
@@ -171,6 +173,19 @@ def check_cluster(output_root: Path, model_files: Iterable[str],
     return hosts
 
 
+def model_files(options) -> list[str]:
+    """The files the options name (models, paintings), which every node of a
+    cluster must be able to read."""
+    found: list[str] = []
+    for name in (f for fields in FILE_FIELDS.values() for f in fields):
+        value = getattr(options, name, None)
+        for v in value if isinstance(value, tuple | list) else [value]:
+            # A path, not a name ("builtin"): it must be there on every node.
+            if v and (Path(str(v)).suffix or os.sep in str(v)):
+                found.append(str(v))
+    return found
+
+
 class BatchActor:
     """One worker of the pool: builds the per-image function once, then runs
     the local batch on each handful of items it is given and says, per item,
@@ -240,10 +255,17 @@ def run_on_ray(items: Iterable[Item], make_processor: Callable, settings,
         else:
             todo.append(index)
     start = time.monotonic()
+
+    def tell(message: str) -> None:
+        try:
+            progress(*report.progress, message)
+        except Cancelled:  # the engine's way of asking to stop
+            cancel.cancel()
+
     failed: list[tuple[int, str]] = []
     reported: set[int] = set()
     settled = 0
-    progress(*report.progress, "Starting on the cluster")
+    tell("Starting on the cluster")
     if todo:
         shape = cluster_shape(ray.cluster_resources())
         ctx = ray.data.DataContext.get_current()
@@ -261,21 +283,29 @@ def run_on_ray(items: Iterable[Item], make_processor: Callable, settings,
             compute=ray.data.ActorPoolStrategy(size=min(shape.actors, len(todo))),
             num_cpus=shape.cpus_per_actor, num_gpus=shape.gpus_per_actor or None)
         stream = ds.iter_rows()
+        done = threading.Event()
+        # A cancel reaches the actors at once, not at the next finished image.
+        watcher = threading.Thread(target=_pass_stop, args=(cancel, done, stop_file),
+                                   daemon=True, name="ray-batch-stop")
+        watcher.start()
         try:
             for row in _rows(stream):
                 index, state = int(row["index"]), row["outcome"]
-                reported.add(index)
                 if state == "written":
                     report.record_written(items[index])
                 elif state == "failed":
                     failed.append((index, row["reason"]))
+                else:  # "not started": the actor saw the stop
+                    continue
+                reported.add(index)
                 settled += 1
                 step, whole = report.progress
-                progress(step, whole, progress_line(step, whole, time.monotonic() - start,
-                                                    settled))
+                tell(progress_line(step, whole, time.monotonic() - start, settled))
                 if cancel.cancelled:
                     break
         finally:
+            done.set()
+            watcher.join()
             stopped = settled < len(todo)
             if stopped:
                 Path(stop_file).touch()
@@ -287,14 +317,21 @@ def run_on_ray(items: Iterable[Item], make_processor: Callable, settings,
             for index in unsettled:  # whole on disk, written as the job stopped
                 report.record_written(items[index])
                 settled += 1
-            report.cancelled = stopped
+            report.cancelled = settled < len(todo)
     failed.sort()
     report.failed = [(items[i].source, reason) for i, reason in failed]
     report.not_started = len(todo) - settled
     report.seconds = time.monotonic() - start
     step, whole = report.progress
-    progress(step, whole, progress_line(step, whole, report.seconds, settled))
+    tell(progress_line(step, whole, report.seconds, settled))
     return report
+
+
+def _pass_stop(cancel: CancelToken, done: threading.Event, stop_file: str) -> None:
+    while not done.wait(0.2):
+        if cancel.cancelled:
+            Path(stop_file).touch()
+            return
 
 
 def _finish(items: list[Item], todo: list[int], reported: set[int], stopped: bool,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -39,21 +38,6 @@ def add_folder_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write a JSON report: FILE sums up every run into OUTPUT so far "
                              "(with the failures still open), each run's own report is kept "
                              "beside it as FILE-DATE.json")
-
-
-def model_files(options) -> list[str]:
-    """The files the options name (models, paintings), which every node of a
-    cluster must be able to read."""
-    from artstudio.batch.recipe import FILE_FIELDS
-
-    found: list[str] = []
-    for name in (f for fields in FILE_FIELDS.values() for f in fields):
-        value = getattr(options, name, None)
-        for v in value if isinstance(value, tuple | list) else [value]:
-            # A path, not a name ("builtin"): it must be there on every node.
-            if v and (Path(str(v)).suffix or os.sep in str(v)):
-                found.append(str(v))
-    return found
 
 
 def _policy(args: argparse.Namespace):
@@ -113,7 +97,7 @@ def run_folder_command(args: argparse.Namespace, name: str,
     cluster = None
     try:
         if getattr(args, "ray", None):
-            from artstudio.batch.ray_runner import Cluster
+            from artstudio.batch.ray_runner import Cluster, model_files
 
             # Before the record is written: a cluster that cannot do the
             # batch leaves the folder as it was.

@@ -49,6 +49,8 @@ class Settings:
     # The folder each kind of file dialog was last used in (FOLDER_KINDS), so saving a
     # result does not start in the home folder while Open remembers where it was.
     last_folders: dict[str, str] = field(default_factory=dict)
+    # The Ray cluster folder batches may run on: "auto" or the head's HOST:PORT; "" none.
+    ray_address: str = ""
     # Keys written by a newer version: kept and written back untouched.
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -82,6 +84,7 @@ _VALID = {
     "recent_files": _is_str_list,
     "model_variants": _is_name_map,
     "last_folders": _is_name_map,
+    "ray_address": lambda v: isinstance(v, str) and len(v) <= 300 and "\n" not in v,
 }
 
 

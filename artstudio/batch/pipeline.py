@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from artstudio.batch.codecs import RowSource, decode, is_row_source, write_output
+from artstudio.batch.existing import existing_targets
 from artstudio.batch.naming import Item, format_of
 from artstudio.batch.report import BatchReport, progress_line, write_run_reports
 from artstudio.batch.resume import OtherSettings, ResumeCheck, begin_run, check_resume
@@ -96,8 +97,9 @@ def run_batch(items: Iterable[Item], process: Processor,
     remove_stale_temporaries(item.target for item in items)  # what a killed run left
     report = BatchReport(total=len(items), skipped=list(skipped))
     todo = []
+    there = set() if settings.overwrite else existing_targets(item.target for item in items)
     for item in items:
-        if not settings.overwrite and item.target.exists():
+        if str(item.target) in there:
             report.already_done.append(item.target)
         else:
             todo.append(item)
@@ -258,6 +260,8 @@ class FolderJob:
     report_path: Path | None = None
     recipe: dict[str, Any] | None = None
     other_settings: OtherSettings = OtherSettings.REFUSE
+    ray_address: str = ""  # run on this Ray cluster ("auto" or HOST:PORT); "": here
+    ray_files: tuple[str, ...] = ()  # files every node must see (ray_runner.model_files)
 
 
 def run_folder_job(params: FolderJob, progress: ProgressFn,
@@ -278,6 +282,8 @@ def run_folder_job(params: FolderJob, progress: ProgressFn,
                      f"Nothing done: {len(check.other)} image(s) there were made with other "
                      "settings")
             return check
+    if params.ray_address:
+        return _run_folder_on_ray(params, plan, check, settings, progress, cancel)
     progress(0, len(plan.items), "Loading the model")
     process = params.make_processor(cancel)
     if check is not None:
@@ -285,3 +291,23 @@ def run_folder_job(params: FolderJob, progress: ProgressFn,
     job = BatchJob(plan.items, params.make_processor, settings, plan.skipped,
                    params.report_path)
     return run_batch_job(job, progress, cancel, process)
+
+
+def _run_folder_on_ray(params: FolderJob, plan, check: ResumeCheck | None,
+                       settings: BatchSettings, progress: ProgressFn,
+                       cancel: CancelToken) -> BatchReport:
+    """run_folder_job's second half on a Ray cluster: joined and checked
+    before the folder's record is written."""
+    from artstudio.batch.ray_runner import Cluster
+
+    progress(0, len(plan.items), "Joining the Ray cluster")
+    cluster = Cluster.join(params.ray_address, plan, params.ray_files)
+    try:
+        if check is not None:
+            settings = begin_run(check, plan.items, params.other_settings, settings)
+        report = cluster.run(plan, params.make_processor, settings, progress, cancel)
+    finally:
+        cluster.leave()
+    if params.report_path is not None:
+        write_reports(report, params.report_path)
+    return report

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from artstudio.batch.naming import BadBatchLocation, Item, plan_folder, plan_single
-from artstudio.batch.walk import find_images
+from artstudio.batch.walk import find_image_names
 from artstudio.engine.errors import UserFacingError
 from artstudio.engine.file_kinds import not_regular_reason
 from artstudio.engine.printable import printable
@@ -32,8 +32,8 @@ def plan_batch(input_path: Path | str, output_path: Path | str, *, recursive: bo
     if src.is_dir():
         if out.exists() and not out.is_dir():
             raise BadBatchLocation(f"{out} is a file; the output of a folder must be a folder.")
-        found = find_images(src, recursive)
-        items = plan_folder(found.images, src, out, fmt)
+        names, found = find_image_names(src, recursive)
+        items = plan_folder(names, src, out, fmt)
         return BatchPlan(tuple(items), tuple(found.skipped), src, out)
     if src.is_file():
         return BatchPlan((plan_single(src, out, fmt),), (), src.parent)

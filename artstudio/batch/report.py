@@ -4,6 +4,7 @@ for people and a JSON report for scripts."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -75,21 +76,26 @@ class BatchReport:
                   for p, reason in self.failed]
         return "\n".join(lines)
 
-    def to_dict(self) -> dict:
+    def to_dict(self, recovered: Iterable[str] = ()) -> dict:
+        """The counts first, then what went wrong, file by file; successes
+        only as a count (a studio batch writes 100,000 of them). `recovered`:
+        files an earlier run failed on that this one wrote."""
         return {
             "started": self.started,
             "total": self.total,
             "written": len(self.written),
             "already_done": len(self.already_done),
-            "failed": [{"file": printable(p), "reason": printable(r)}
-                       for p, r in self.failed],
-            "skipped": [{"file": printable(p), "reason": printable(r)}
-                        for p, r in self.skipped],
-            "written_files": [printable(p) for p in self.written_sources],
+            "failed_count": len(self.failed),
+            "skipped_count": len(self.skipped),
             "not_started": self.not_started,
             "cancelled": self.cancelled,
             "seconds": round(self.seconds, 3),
             "images_per_second": round(self.images_per_second, 3),
+            "failed": [{"file": printable(p), "reason": printable(r)}
+                       for p, r in self.failed],
+            "skipped": [{"file": printable(p), "reason": printable(r)}
+                        for p, r in self.skipped],
+            "recovered": sorted(recovered),
         }
 
     def write_json(self, path: Path) -> None:
@@ -145,7 +151,9 @@ def _previous_runs(path: Path) -> dict:
 def _add_run(summary: dict, run: dict, name: str) -> dict:
     # A failure stays listed until a later run writes that file (or fails on
     # it again, with the newer reason).
-    fixed = set(run.get("written_files", ())) | {f["file"] for f in run.get("failed", ())}
+    # ("written_files": every success, as reports before "recovered" had it.)
+    fixed = set(run.get("recovered", run.get("written_files", ()))) | \
+        {f["file"] for f in run.get("failed", ())}
     failed = [f for f in summary["failed"] if f["file"] not in fixed]
     failed += [{**f, "run": name} for f in run.get("failed", ())]
     entry = {"report": name, "started": run.get("started"),
@@ -154,9 +162,10 @@ def _add_run(summary: dict, run: dict, name: str) -> dict:
              "failed": len(run.get("failed", ())), "skipped": len(run.get("skipped", ()))}
     # What the input folder holds that is not an image is the newest run's
     # finding: a file skipped before may have been fixed or removed since.
-    return {"runs": [*summary["runs"], entry], "failed": failed,
-            "skipped": list(run.get("skipped", ())),
-            "written": summary.get("written", 0) + int(run.get("written") or 0)}
+    # Counts first: the file opens on what a person wants to know.
+    return {"written": summary.get("written", 0) + int(run.get("written") or 0),
+            "failed_count": len(failed), "runs": [*summary["runs"], entry], "failed": failed,
+            "skipped": list(run.get("skipped", ()))}
 
 
 def write_run_reports(report: BatchReport, path: Path) -> Path:
@@ -165,10 +174,13 @@ def write_run_reports(report: BatchReport, path: Path) -> Path:
     files that still failed (a resumed batch keeps the first run's failures).
     Returns this run's report path."""
     path = Path(path)
-    run = report.to_dict()
+    previous = _previous_runs(path)
+    still_open = {f["file"] for f in previous["failed"]}
+    recovered = (name for name in map(printable, report.written_sources) if name in still_open)
+    run = report.to_dict(recovered if still_open else ())
     kept = run_report_path(path, report.started)
     _write_json(kept, run)
-    _write_json(path, _add_run(_previous_runs(path), run, kept.name))
+    _write_json(path, _add_run(previous, run, kept.name))
     return kept
 
 

@@ -30,6 +30,10 @@ def add_folder_arguments(parser: argparse.ArgumentParser) -> None:
     again.add_argument("--resume-anyway", action="store_true",
                        help="keep outputs made with other settings and do only the missing "
                             "ones (default: refuse to mix settings in one folder)")
+    parser.add_argument("--ray", metavar="auto|ADDRESS",
+                        help="run on a Ray cluster (auto: the one this machine belongs to, or "
+                             "HOST:PORT of its head); INPUT and OUTPUT must be on storage "
+                             "every node mounts at the same path")
     parser.add_argument("--report", type=Path, metavar="FILE",
                         help="write a JSON report: FILE sums up every run into OUTPUT so far "
                              "(with the failures still open), each run's own report is kept "
@@ -90,21 +94,41 @@ def run_folder_command(args: argparse.Namespace, name: str,
                              "--resume-anyway to keep them and do only the missing ones, "
                              "or another OUTPUT.")
     cancel = CancelToken()
+    cluster = None
     try:
-        process = make_processor(cancel)
+        if getattr(args, "ray", None):
+            from artstudio.batch.ray_runner import Cluster, model_files
+
+            # Before the record is written: a cluster that cannot do the
+            # batch leaves the folder as it was.
+            cluster = Cluster.join(args.ray, plan, model_files(options))
+            note = cluster.CANCEL_NOTE
+        else:
+            process = make_processor(cancel)
+            note = cancel_note or FINISH_CURRENT
         if check is not None:
             settings = begin_run(check, plan.items, _policy(args), settings)
     except UserFacingError as exc:
+        if cluster is not None:
+            cluster.leave()
         return error(str(exc))
-    print(f"{describe}: {len(plan.items)} image(s) to {args.output}", file=sys.stderr)
+    where = f" on the Ray cluster ({cluster.describe()})" if cluster else ""
+    print(f"{describe}: {len(plan.items)} image(s) to {args.output}{where}", file=sys.stderr)
 
-    restore = cancel_on_ctrl_c(cancel, cancel_note or FINISH_CURRENT)
+    restore = cancel_on_ctrl_c(cancel, note)
     bar = TerminalProgress()
     try:
-        report = run_batch(plan.items, process, settings, bar, cancel, plan.skipped)
+        if cluster is not None:
+            report = cluster.run(plan, make_processor, settings, bar, cancel)
+        else:
+            report = run_batch(plan.items, process, settings, bar, cancel, plan.skipped)
+    except UserFacingError as exc:
+        return error(str(exc))
     finally:
         bar.close()
         restore()
+        if cluster is not None:
+            cluster.leave()
     if args.report:
         write_reports(report, args.report)
     print(report.summary(), file=sys.stderr)

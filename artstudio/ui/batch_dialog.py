@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 from artstudio.batch import BadBatchLocation, BatchReport, BatchSettings, FolderJob
 from artstudio.batch.naming import check_locations
 from artstudio.batch.pipeline import run_folder_job
+from artstudio.batch.ray_runner import model_files
 from artstudio.batch.recipe import recipe_of
 from artstudio.batch.resume import OtherSettings, ResumeCheck, fresh_subfolder
 from artstudio.engine import JobEvent, JobHandle, JobKind, Lane
@@ -78,8 +79,10 @@ class FolderBatchDialog(QDialog):
     kind = "batch"  # the recipe's kind: "style", "upscale"
     cancel_note = "Cancelling after the current image…"
 
-    def __init__(self, runner: JobRunner, parent: QWidget | None = None):
+    def __init__(self, runner: JobRunner, parent: QWidget | None = None,
+                 ray_address: str = ""):
         super().__init__(parent)
+        self.ray_address = ray_address  # Settings' cluster; "" offers none
         self.setWindowTitle(self.window_title)
         self.resize(520, 720)
         self.runner = runner
@@ -99,6 +102,9 @@ class FolderBatchDialog(QDialog):
         self.format_combo = QComboBox()
         self.format_combo.addItems(["png", "jpg", "webp"])
         self.overwrite_check = QCheckBox("Redo images already in the output folder")
+        self.ray_check = QCheckBox(f"Run on the Ray cluster ({printable(self.ray_address)})")
+        self.ray_check.setToolTip("Both folders must be on storage every node of the "
+                                  "cluster mounts at the same path")
 
         form = QFormLayout()
         form.addRow("Input folder", _path_row(self.input_edit, self._browse_input))
@@ -107,6 +113,8 @@ class FolderBatchDialog(QDialog):
         form.addRow(self.chooser)
         form.addRow("Format", self.format_combo)
         form.addRow("", self.overwrite_check)
+        if self.ray_address:
+            form.addRow("", self.ray_check)
 
         self.progress_bar = QProgressBar()
         self.status_label = QLabel("")
@@ -220,6 +228,7 @@ class FolderBatchDialog(QDialog):
             return
         fmt = self.format_combo.currentText()
         settings = BatchSettings()
+        on_ray = bool(self.ray_address) and self.ray_check.isChecked()
         job = FolderJob(
             input_path=src, output_path=out,
             make_processor=self._make_processor_factory(options),
@@ -228,6 +237,8 @@ class FolderBatchDialog(QDialog):
             recipe=recipe_of(self.kind, options, fmt, settings.quality,
                              self._describe(options)),
             other_settings=other_settings,
+            ray_address=self.ray_address if on_ray else "",
+            ray_files=tuple(model_files(options)) if on_ray else (),
         )
         lane = self._lane(options)
         self.report = None
@@ -323,7 +334,7 @@ class FolderBatchDialog(QDialog):
         self.start_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         for w in (self.input_edit, self.output_edit, self.chooser,
-                  self.format_combo, self.overwrite_check, self.recursive_check,
+                  self.format_combo, self.overwrite_check, self.recursive_check, self.ray_check,
                   self.conflict_box):
             w.setEnabled(not running)
 

@@ -322,7 +322,8 @@ class MainWindow(QMainWindow):
     def open_upscale_batch(self):
         from artstudio.ui.upscale_dialog import UpscaleBatchDialog
 
-        dialog = UpscaleBatchDialog(self.runner, self, device=self.settings.device)
+        dialog = UpscaleBatchDialog(self.runner, self, device=self.settings.device,
+                                    ray_address=self.settings.ray_address)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._offer_upscalers(dialog.chooser)
         dialog.show()

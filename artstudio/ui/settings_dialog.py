@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
@@ -71,6 +72,10 @@ class SettingsDialog(QDialog):
         self.max_pixels.setRange(1, 100_000)
         self.max_pixels.setSuffix(" megapixels")
         self.max_pixels.setValue(settings.max_image_megapixels)
+        self.ray_address = QLineEdit(settings.ray_address)
+        self.ray_address.setPlaceholderText("auto, or the head node's HOST:PORT")
+        self.ray_address.setToolTip("Folder batches can run on this Ray cluster; input and "
+                                    "output folders must be on storage every node mounts")
         self.device_note = QLabel()
         self.device_note.setObjectName("deviceNote")
         self.device_note.setWordWrap(True)
@@ -105,6 +110,7 @@ class SettingsDialog(QDialog):
         form.addRow("Model folders", folder_box)
         form.addRow("Autosave every", self.autosave)
         form.addRow("Largest image to open", self.max_pixels)
+        form.addRow("Ray cluster for batches", self.ray_address)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(ok_cancel(self))
@@ -157,5 +163,6 @@ class SettingsDialog(QDialog):
             memory_budget_mb=self.memory.value(),
             autosave_interval_s=self.autosave.value() * 60,
             max_image_megapixels=self.max_pixels.value(),
+            ray_address=self.ray_address.text().strip(),
             model_folders=[self.folders.item(i).text() for i in range(self.folders.count())],
         )

@@ -292,7 +292,7 @@ class StylePanel(QWidget):
     def open_batch(self) -> None:
         from artstudio.ui.batch_dialog import StyleBatchDialog
 
-        dialog = StyleBatchDialog(self.runner, self)
+        dialog = StyleBatchDialog(self.runner, self, ray_address=self.settings.ray_address)
         dialog.chooser.set_choice(self.chooser.choice())  # start from the panel's style
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()

@@ -110,9 +110,10 @@ class UpscaleBatchDialog(FolderBatchDialog):
     # A large upscale can take minutes: cancelling stops it at the next tile.
     cancel_note = "Stopping: the image in progress is dropped; finished images stay."
 
-    def __init__(self, runner: JobRunner, parent: QWidget | None = None, device: str = "auto"):
+    def __init__(self, runner: JobRunner, parent: QWidget | None = None, device: str = "auto",
+                 ray_address: str = ""):
         self._device = device
-        super().__init__(runner, parent)
+        super().__init__(runner, parent, ray_address)
 
     def _make_chooser(self) -> QWidget:
         return UpscaleChooser(device=self._device)

@@ -277,3 +277,26 @@ def test_streamed_results_are_written_whole_failures_reported_cancel_clean(tmp_p
     assert cancelled.cancelled and len(cancelled.written) == 1
     assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["0.png"]  # no partials
 
+
+
+def test_outputs_that_are_links_are_judged_by_where_they_lead(tmp_path):
+    """Planning resolves each output folder once, not each file: a planned
+    output that is a link into the input is still refused, and a link whose
+    file is gone does not count as done."""
+    from artstudio.batch.existing import existing_targets
+    from artstudio.batch.naming import BadBatchLocation
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    (src / "sub").mkdir(parents=True)
+    for name in ("a.png", "sub/b.png"):
+        Image.fromarray(_rgb()).save(src / name)
+    (out / "sub").mkdir(parents=True)
+    os.symlink(src / "sub" / "b.png", out / "sub" / "b.png")
+    with pytest.raises(BadBatchLocation, match="inside the input folder"):
+        plan_batch(src, out, recursive=True)
+    (out / "sub" / "b.png").unlink()
+    os.symlink(tmp_path / "gone.png", out / "sub" / "b.png")
+    items = plan_batch(src, out, recursive=True).items
+    assert [it.target.relative_to(out).as_posix() for it in items] == ["a.png", "sub/b.png"]
+    (out / "a.png").write_bytes(b"")
+    assert existing_targets(it.target for it in items) == {str(out / "a.png")}

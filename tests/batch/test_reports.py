@@ -154,3 +154,32 @@ def test_progress_counts_outputs_already_done_like_the_report(tmp_path):
         (step, total, message)))
     assert seen[0][:2] == (2, 4) and seen[-1][:2] == (4, 4) == report.progress
     assert seen[-1][2].startswith("4/4")
+
+
+def test_a_large_batch_report_lists_failures_not_every_success(tmp_path):
+    """A studio batch writes 100,000 files: the reports open on the counts
+    and list only what went wrong (and what a later run put right)."""
+    from artstudio.batch import BatchReport
+    from artstudio.batch.naming import Item
+
+    path = tmp_path / "report.json"
+    first = BatchReport(total=2001, started="2026-12-01T10:00:00")
+    for i in range(2000):
+        first.record_written(Item(tmp_path / f"in/frame{i:05d}.png", tmp_path / f"o{i}.png"))
+    first.failed.append((tmp_path / "in/broken.png", "not an image"))
+    kept = write_run_reports(first, path)
+    run = json.loads(kept.read_text("utf-8"))
+    assert list(run)[:5] == ["started", "total", "written", "already_done", "failed_count"]
+    assert run["written"] == 2000 and run["failed_count"] == 1
+    assert "frame00007.png" not in kept.read_text("utf-8")  # no success listed
+    assert [f["file"].rsplit("/", 1)[-1] for f in run["failed"]] == ["broken.png"]
+    summary = json.loads(path.read_text("utf-8"))
+    assert list(summary)[:2] == ["written", "failed_count"] and summary["failed_count"] == 1
+    assert kept.stat().st_size < 2000  # not one line per written file
+
+    second = BatchReport(total=2001, started="2026-12-01T11:00:00")
+    second.record_written(Item(tmp_path / "in/broken.png", tmp_path / "broken.png"))
+    kept2 = write_run_reports(second, path)
+    assert json.loads(kept2.read_text("utf-8"))["recovered"][0].endswith("broken.png")
+    summary = json.loads(path.read_text("utf-8"))
+    assert summary["failed"] == [] and summary["failed_count"] == 0 and summary["written"] == 2001

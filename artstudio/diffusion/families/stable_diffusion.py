@@ -156,7 +156,8 @@ SDXL_LATENTS = LatentSpace(
     taesd_names=("taesdxl",),
 )
 _SD = dict(recognise_checkpoint=recognise_checkpoint, recognise_folder=recognise_folder,
-           assemble_single_file=assemble_single_file)
+           assemble_single_file=assemble_single_file,
+           samplers=("euler", "euler_a", "dpmpp_2m", "dpmpp_2m_karras", "ddim", "lcm"))
 _SD_PIPELINES = {"txt2img": "StableDiffusionPipeline",
                  "img2img": "StableDiffusionImg2ImgPipeline",
                  "inpaint": "StableDiffusionInpaintPipeline"}

@@ -22,10 +22,13 @@ from typing import Any
 
 from artstudio.model_files.offline import offline_and_quiet
 from artstudio.selftest.random_models import (
+    FLUX_VARIANTS,
+    build_random_flux,
     text_config,
     tiny_scheduler,
     tiny_vae,
     unet_kwargs,
+    write_tiny_t5_tokenizer,
     write_tiny_tokenizer,
 )
 
@@ -291,3 +294,79 @@ def save_tiny_x4_upscaler(folder: Path, seed: int = 0) -> Path:
     pipe.save_pretrained(str(folder), safe_serialization=True)
     shutil.rmtree(tok_dir, ignore_errors=True)
     return folder
+
+
+# ---- FLUX.1 ------------------------------------------------------------------
+
+def flux_transformer_to_bfl(state: dict) -> dict:
+    """A diffusers FLUX transformer's tensors in Black Forest Labs' layout (as
+    real flux1-*.safetensors files hold them): the inverse of
+    families.flux.transformer_to_diffusers."""
+    import torch
+
+    from artstudio.diffusion.families import flux
+
+    out: dict = {}
+    blocks: dict[str, dict[str, Any]] = {}
+    for key, value in state.items():
+        parts = key.split(".")
+        if parts[0] in ("transformer_blocks", "single_transformer_blocks"):
+            double = parts[0] == "transformer_blocks"
+            prefix = f"{'double_blocks' if double else 'single_blocks'}.{parts[1]}."
+            rest = ".".join(parts[2:])
+            blocks.setdefault(prefix, {})[rest] = value
+            continue
+        if key.startswith(flux._FINAL_MOD[1] + "."):
+            scale, shift = value.chunk(2, dim=0)
+            out[flux._FINAL_MOD[0] + key[len(flux._FINAL_MOD[1]):]] = torch.cat([shift, scale])
+            continue
+        out[flux._rename(key, {v: k for k, v in flux._TOP.items()})] = value
+    for prefix, rest in blocks.items():
+        double = prefix.startswith("double")
+        fused = flux._DOUBLE_QKV if double else {"linear1": flux._SINGLE_LINEAR1}
+        for name, pieces in fused.items():
+            for kind in ("weight", "bias"):
+                out[f"{prefix}{name}.{kind}"] = torch.cat(
+                    [rest.pop(f"{p}.{kind}") for p in pieces])
+        table = {v: k for k, v in (flux._DOUBLE if double else flux._SINGLE).items()}
+        for sub, value in rest.items():
+            out[prefix + flux._rename(sub, table)] = value
+    return out
+
+
+def flux_single_file_state(pipe) -> dict:
+    """An all-in-one FLUX.1 file's tensors, in ComfyUI's checkpoint layout."""
+    out = {"model.diffusion_model." + k: v
+           for k, v in flux_transformer_to_bfl(pipe.transformer.state_dict()).items()}
+    n_vae = len(pipe.vae.config.block_out_channels)
+    for k, v in pipe.vae.state_dict().items():
+        name, value = _vae_key(k, v, n_vae)
+        out["vae." + name] = value
+    out.update(_clip_l(pipe.text_encoder.state_dict(), "text_encoders.clip_l.transformer."))
+    out.update({"text_encoders.t5xxl.transformer." + k: v
+                for k, v in pipe.text_encoder_2.state_dict().items()
+                if k != "encoder.embed_tokens.weight"})  # tied to shared.weight
+    return {k: v.detach().contiguous() for k, v in out.items()}
+
+
+def save_tiny_flux(root: Path, variants: tuple[str, ...] = FLUX_VARIANTS
+                   ) -> dict[str, dict[str, Path]]:
+    """Each FLUX variant as a diffusers folder and as an all-in-one single
+    file with its config folder (same stem) beside it."""
+    from safetensors.torch import save_file
+
+    root = Path(root)
+    tok_dir = write_tiny_tokenizer(root / "tokenizer")
+    t5_dir = write_tiny_t5_tokenizer(root / "t5-tokenizer")
+    made: dict[str, dict[str, Path]] = {}
+    for variant in variants:
+        pipe = build_random_flux(variant, tok_dir, t5_dir)
+        folder = root / f"diffusers-{variant}"
+        pipe.save_pretrained(str(folder), safe_serialization=True)
+        single = root / "single" / f"tiny-{variant}.safetensors"
+        single.parent.mkdir(parents=True, exist_ok=True)
+        save_file(flux_single_file_state(pipe), str(single))
+        shutil.copytree(folder, single.with_suffix(""), ignore=shutil.ignore_patterns(
+            "*.safetensors", "*.bin"))
+        made[variant] = {"diffusers": folder, "single": single}
+    return made

@@ -213,7 +213,10 @@ def _load_diffusers_folder(info: ModelInfo, variant: str, dtype) -> Any:
     if (index.get("safety_checker") or [None])[0] is not None:
         # The checker blacks out images and costs 1.2 GB; artists judge their own work.
         kwargs.update(safety_checker=None, feature_extractor=None, requires_safety_checker=False)
-    denoiser = folder / families.variant(variant)[0].denoiser
+    spec = families.variant(variant)[0]
+    if spec.folder_load_kwargs is not None:
+        kwargs.update(spec.folder_load_kwargs(folder, index))
+    denoiser = folder / spec.denoiser
     if not any(denoiser.glob("diffusion_pytorch_model.safetensors")) and any(
             denoiser.glob("*.fp16.safetensors")):
         kwargs["variant"] = "fp16"

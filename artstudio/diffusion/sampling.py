@@ -8,6 +8,7 @@ decode that gives NaN is retried in fp32 once and remembered.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Any
 
@@ -118,7 +119,9 @@ def denoise(model: LoadedModel, mode: str, p: GenerationParams, seed: int, width
         from PIL import Image
 
         kwargs["mask_image"] = Image.fromarray((mask * 255).round().astype(np.uint8), "L")
-    if mode == "img2img":
+    if mode == "img2img" and "width" not in inspect.signature(pipe.__call__).parameters:
+        # SD's image-to-image pipelines take the picture's size; the transformer
+        # families' (SD3, FLUX, Z-Image) would fall back to their native size.
         kwargs.pop("width"), kwargs.pop("height")
     if overrides:
         if "prompt_embeds" in overrides:

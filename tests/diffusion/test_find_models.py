@@ -7,9 +7,12 @@ import shutil
 
 import pytest
 
+from artstudio.diffusion.families import FAMILIES
 from artstudio.diffusion.find_models import find_diffusion_models
 from artstudio.diffusion.history import HistoryEntry
 from artstudio.diffusion.params import GenerationParams
+
+_NONE = {f.name: None for f in FAMILIES}  # no family has a decoder
 
 
 @pytest.fixture(autouse=True)
@@ -32,13 +35,12 @@ def test_finds_diffusion_models_and_the_sd1_preview_decoder(tiny, tmp_path):
     found = find_diffusion_models([str(folder)])
     assert [info.name for info in found.models] == ["my-sd1"]
     # SD2 shares SD1's latent space, so its decoder too
-    assert found.preview_decoders == {"sd1": folder / "taesd", "sd2": folder / "taesd",
-                                      "sdxl": None}
+    assert found.preview_decoders == {**_NONE, "sd1": folder / "taesd", "sd2": folder / "taesd"}
 
 
 def test_an_empty_folder_finds_nothing(tmp_path):
     found = find_diffusion_models([str(tmp_path)])
-    assert found.models == [] and found.preview_decoders == {"sd1": None, "sd2": None, "sdxl": None}
+    assert found.models == [] and found.preview_decoders == _NONE
 
 
 def test_history_entry_keeps_the_plain_settings_and_seeds():

@@ -334,3 +334,4 @@ def save_tiny_z_image(root: Path) -> dict[str, Path]:
     shutil.copytree(folder, single.with_suffix(""), ignore=shutil.ignore_patterns(
         "*.safetensors", "*.bin", "*.ckpt"))
     return {"diffusers": folder, "single": single}
+

@@ -64,7 +64,8 @@ def test_the_family_registry_agrees_with_each_shipped_config(name):
     index = json.loads((folder / "model_index.json").read_text())
     unet = json.loads((folder / spec.denoiser / "config.json").read_text())
     sched = json.loads((folder / "scheduler" / "scheduler_config.json").read_text())
-    assert unet["sample_size"] * 8 == chosen.size
+    if "sample_size" in unet:  # Z-Image's transformer has none: any size
+        assert unet["sample_size"] * 8 == chosen.size
     # flow-matching schedulers have no prediction type to choose
     assert sched.get("prediction_type", "flow") == chosen.prediction
     assert (unet["in_channels"] == 9) is chosen.inpaint
@@ -110,3 +111,18 @@ def test_sd3_configs_have_the_real_parameter_counts(variant):
             (folder / "text_encoder_3" / "config.json").read_text())))
     assert sum(p.numel() for p in transformer.parameters()) == KNOWN_SD3_PARAMS[variant]
     assert sum(p.numel() for p in t5.parameters()) == 4_893_906_944  # t5xxl_fp16: 9.79 GB
+
+
+def test_z_image_config_has_the_real_parameter_counts():
+    from accelerate import init_empty_weights
+    from diffusers import ZImageTransformer2DModel
+    from transformers import Qwen3Config, Qwen3Model
+
+    folder = shipped_configs_dir() / "z-image-turbo"
+    with init_empty_weights():
+        transformer = ZImageTransformer2DModel.from_config(
+            json.loads((folder / "transformer" / "config.json").read_text()))
+        qwen = Qwen3Model(Qwen3Config(**json.loads(
+            (folder / "text_encoder" / "config.json").read_text())))
+    assert sum(p.numel() for p in transformer.parameters()) == 6_154_908_736  # bf16: 12.3 GB
+    assert sum(p.numel() for p in qwen.parameters()) == 4_022_468_096  # Qwen3-4B

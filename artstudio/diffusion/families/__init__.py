@@ -21,8 +21,9 @@ from artstudio.diffusion.families.spec import (
     Variant,
 )
 from artstudio.diffusion.families.stable_diffusion import SD1, SD2, SDXL
+from artstudio.diffusion.families.z_image import Z_IMAGE
 
-FAMILIES: tuple[FamilySpec, ...] = (SD1, SD2, SDXL, SD3)
+FAMILIES: tuple[FamilySpec, ...] = (SD1, SD2, SDXL, SD3, Z_IMAGE)
 
 _BY_NAME = {f.name: f for f in FAMILIES}
 _BY_KIND = {kind: f for f in FAMILIES for kind in f.kinds}

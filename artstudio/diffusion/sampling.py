@@ -108,9 +108,11 @@ def denoise(model: LoadedModel, mode: str, p: GenerationParams, seed: int, width
             strength = 1.0
         mask = np.ones((height, width), np.float32)
         mode = "inpaint"
-    if mode == "edit":
-        # The picture is the reference the instruction applies to, at its own size.
-        kwargs.update(image=to_pil(image), _auto_resize=False, max_area=width * height)
+    takes = inspect.signature(pipe.__call__).parameters
+    if "max_area" in takes:  # Kontext rescales to about a megapixel unless told the area
+        kwargs.update(max_area=width * height, _auto_resize=False)
+    if mode == "edit":  # the picture the instruction applies to, at the size asked
+        kwargs["image"] = to_pil(image)
     elif mode != "txt2img":
         if image is not None:  # else the overrides bring it (latents, for a picture morph)
             kwargs["image"] = to_pil(image)
@@ -119,10 +121,8 @@ def denoise(model: LoadedModel, mode: str, p: GenerationParams, seed: int, width
         from PIL import Image
 
         kwargs["mask_image"] = Image.fromarray((mask * 255).round().astype(np.uint8), "L")
-    if mode == "img2img" and "width" not in inspect.signature(pipe.__call__).parameters:
-        # SD's image-to-image pipelines take the picture's size; the transformer
-        # families' (SD3, FLUX, Z-Image) would fall back to their native size.
-        kwargs.pop("width"), kwargs.pop("height")
+    if mode == "img2img" and "width" not in takes:
+        kwargs.pop("width"), kwargs.pop("height")  # SD's takes the picture's size; FLUX's asks
     if overrides:
         if "prompt_embeds" in overrides:
             kwargs.pop("prompt"), kwargs.pop("negative_prompt", None)

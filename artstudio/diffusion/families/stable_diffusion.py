@@ -37,9 +37,8 @@ def _cross_attention_dim(shapes: Mapping[str, tuple[int, ...]]) -> int | None:
 def recognise_checkpoint(shapes: Mapping[str, tuple[int, ...]]) -> Recognised | None:
     """(kind, prediction, notes) from an original-layout checkpoint's tensor
     names and shapes; None when the file has no SD UNet."""
-    # The prefix alone is not enough: SD3 and FLUX files put their transformers under it too.
-    if not any(k.startswith((UNET + "input_blocks.", UNET + "middle_block.")) for k in shapes):
-        return None
+    if not any(k.startswith(UNET + "input_blocks.") for k in shapes):
+        return None  # no UNet (other families keep their transformer under the same prefix)
     notes: list[str] = []
     conv_in = shapes.get(UNET + "input_blocks.0.0.weight", ())
     in_channels = conv_in[1] if len(conv_in) == 4 else 4

@@ -133,3 +133,17 @@ def test_a_single_file_without_its_tokenizer_says_where_to_put_it(zimage, tmp_pa
                     ignore=shutil.ignore_patterns("tokenizer"))
     with pytest.raises(UserFacingError, match="Qwen tokenizer"):
         _generate(_params(single))
+
+
+def test_flux_preview_decoder_serves_z_image_too(tmp_path):
+    """Z-Image decodes with FLUX.1's VAE, so FLUX's TAESD (taef1) fits it."""
+    from diffusers import AutoencoderTiny
+
+    from artstudio.diffusion.previews import find_taesd
+
+    AutoencoderTiny(latent_channels=16, encoder_block_out_channels=(8,) * 4,
+                    decoder_block_out_channels=(8,) * 4, num_encoder_blocks=(1,) * 4,
+                    num_decoder_blocks=(1,) * 4).save_pretrained(tmp_path / "taef1")
+    assert find_taesd([tmp_path], "z-image") == tmp_path / "taef1"
+    assert find_taesd([tmp_path], "flux") == tmp_path / "taef1"
+    assert find_taesd([tmp_path], "sd3") is None  # another latent space

@@ -11,13 +11,14 @@ under `first_stage_model.` and Qwen3 under `text_encoders.qwen3_4b.`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from artstudio.diffusion.families.flux import FLUX_LATENTS
 from artstudio.diffusion.families.spec import (
     FamilySpec,
     FolderConfigs,
-    LatentSpace,
     Recognised,
     Variant,
 )
@@ -112,21 +113,9 @@ def assemble_single_file(state: dict, config_dir: Path, index: dict, variant: Va
     }
 
 
-# FLUX.1's VAE; ComfyUI's fit of its 16 channels to RGB (comfy/latent_formats.py, class
-# Flux). The transformer cuts the [B, C, h, w] latents into 2x2 patches itself.
-Z_IMAGE_LATENTS = LatentSpace(
-    channels=16,
-    preview_factors=(
-        (-0.0346, 0.0244, 0.0681), (0.0034, 0.0210, 0.0687), (0.0275, -0.0668, -0.0433),
-        (-0.0174, 0.0160, 0.0617), (0.0859, 0.0721, 0.0329), (0.0004, 0.0383, 0.0115),
-        (0.0405, 0.0861, 0.0915), (-0.0236, -0.0185, -0.0259), (-0.0245, 0.0250, 0.1180),
-        (0.1008, 0.0755, -0.0421), (-0.0515, 0.0201, 0.0011), (0.0428, -0.0012, -0.0036),
-        (0.0817, 0.0765, 0.0749), (-0.1264, -0.0522, -0.1103), (-0.0280, -0.0881, -0.0499),
-        (-0.1262, -0.0982, -0.0778)),
-    preview_bias=(-0.0329, -0.0718, -0.0851),
-    taesd_names=("taef1",),
-    denoiser_patch=2,
-)
+# FLUX.1's VAE and its preview factors, but the latents stay [B, C, h, w]: the
+# transformer cuts them into 2x2 patches itself.
+Z_IMAGE_LATENTS = replace(FLUX_LATENTS, patch=1, denoiser_patch=2)
 
 Z_IMAGE = FamilySpec(
     name="z-image", label="Z-Image", latent=Z_IMAGE_LATENTS,

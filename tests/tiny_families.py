@@ -335,3 +335,55 @@ def save_tiny_z_image(root: Path) -> dict[str, Path]:
         "*.safetensors", "*.bin", "*.ckpt"))
     return {"diffusers": folder, "single": single}
 
+
+# ---- FLUX.2 Klein -------------------------------------------------------------------------
+
+KLEIN_TEXT_WIDTH = 16
+
+
+def build_tiny_flux2_klein(qwen_tokenizer: Path, seed: int = 0, distilled: bool = True):
+    """A random Flux2KleinPipeline: a 1+1-block transformer on 2x2-patched
+    latents of an 8-channel VAE, Qwen3 with the 28 layers whose 10th, 19th and
+    28th hidden states Klein reads (each only 16 wide)."""
+    offline_and_quiet()
+    import torch
+    from diffusers import (
+        AutoencoderKLFlux2,
+        FlowMatchEulerDiscreteScheduler,
+        Flux2KleinPipeline,
+        Flux2Transformer2DModel,
+    )
+    from transformers import Qwen2TokenizerFast, Qwen3Config, Qwen3ForCausalLM
+
+    torch.manual_seed(seed)
+    transformer = Flux2Transformer2DModel(
+        patch_size=1, in_channels=32, num_layers=1, num_single_layers=1, attention_head_dim=16,
+        num_attention_heads=2, joint_attention_dim=3 * KLEIN_TEXT_WIDTH,
+        timestep_guidance_channels=256, axes_dims_rope=[4, 4, 4, 4], guidance_embeds=False)
+    torch.manual_seed(seed + 1)
+    vae = AutoencoderKLFlux2(
+        sample_size=64, in_channels=3, out_channels=3,
+        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+        block_out_channels=(8, 16, 16, 16), layers_per_block=1, latent_channels=8,
+        norm_num_groups=8, use_quant_conv=False, use_post_quant_conv=False)
+    with torch.no_grad():  # a trained VAE's latent statistics, not the identity
+        vae.bn.running_mean.uniform_(-0.5, 0.5)
+        vae.bn.running_var.uniform_(0.5, 2.0)
+    torch.manual_seed(seed + 2)
+    text_encoder = Qwen3ForCausalLM(Qwen3Config(
+        vocab_size=300, hidden_size=KLEIN_TEXT_WIDTH, intermediate_size=16,
+        num_hidden_layers=28, num_attention_heads=2, num_key_value_heads=2, head_dim=8,
+        max_position_embeddings=1024, rope_theta=1000000.0)).eval()
+    tokenizer = Qwen2TokenizerFast.from_pretrained(str(qwen_tokenizer))
+    return Flux2KleinPipeline(scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0), vae=vae,
+                              text_encoder=text_encoder, tokenizer=tokenizer,
+                              transformer=transformer, is_distilled=distilled)
+
+
+def save_tiny_flux2_klein(root: Path) -> dict[str, Path]:
+    """A tiny FLUX.2 Klein as a diffusers folder: {"diffusers": dir}."""
+    root = Path(root)
+    pipe = build_tiny_flux2_klein(write_tiny_qwen_tokenizer(root / "qwen-tokenizer"))
+    folder = root / "diffusers-flux2-klein"
+    pipe.save_pretrained(str(folder), safe_serialization=True)
+    return {"diffusers": folder}

@@ -19,8 +19,9 @@ def test_every_kind_and_variant_belongs_to_exactly_one_family():
             assert families.variant(v.name) == (spec, v)
             assert families.family_of_kind(v.kind) is spec
             assert set(v.modes) <= set(families.ALL_MODES)
-    # SD2 (noise or velocity), SD3.5 large (or large turbo): the file cannot tell
-    assert families.ambiguous_kinds() == ("sd2", "sd35-large")
+    # SD2 (noise or velocity), SD3.5 large (or large turbo), a FLUX.2 Klein
+    # transformer file (distilled or base): the file cannot tell
+    assert families.ambiguous_kinds() == ("sd2", "sd35-large", "flux2-klein")
     with pytest.raises(ValueError, match="unknown model variant"):
         families.variant("sd4")
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from artstudio.diffusion.families import variant_names
+from artstudio.diffusion.families import variant, variant_names
 from artstudio.diffusion.loading import shipped_configs_dir
 
 
@@ -33,7 +33,12 @@ KNOWN_UNET_PARAMS = {"sd1": 859_520_964, "sd2": 865_910_724, "sdxl-base": 2_567_
 KNOWN_TEXT_PARAMS = {"sd1": 123_060_480, "sd2": 340_387_840}
 
 
-@pytest.mark.parametrize("variant", variant_names())
+# FLUX.1's configs have their own test (below); FLUX.2 Klein's are checked with the rest
+FLUX_VARIANTS = [n for n in variant_names() if variant(n)[0].name == "flux"]
+SD_VARIANTS = [n for n in variant_names() if n not in FLUX_VARIANTS]
+
+
+@pytest.mark.parametrize("variant", SD_VARIANTS)
 def test_shipped_config_folders_are_complete_and_weightless(variant):
     folder = shipped_configs_dir() / variant
     index = json.loads((folder / "model_index.json").read_text())
@@ -53,7 +58,7 @@ def test_shipped_config_folders_are_complete_and_weightless(variant):
     assert sched["prediction_type"] == ("v_prediction" if variant == "sd2-v" else "epsilon")
 
 
-@pytest.mark.parametrize("name", variant_names())
+@pytest.mark.parametrize("name", SD_VARIANTS)
 def test_the_family_registry_agrees_with_each_shipped_config(name):
     """Native size, prediction, inpainting and the pipeline class written once in
     the registry and once in the config folder must say the same."""
@@ -66,8 +71,8 @@ def test_the_family_registry_agrees_with_each_shipped_config(name):
     sched = json.loads((folder / "scheduler" / "scheduler_config.json").read_text())
     if "sample_size" in unet:  # Z-Image's transformer has none: any size
         assert unet["sample_size"] * 8 == chosen.size
-    # flow-matching schedulers have no prediction type to choose
-    assert sched.get("prediction_type", "flow") == chosen.prediction
+    if "prediction_type" in sched:  # flow-matching schedulers have none to choose
+        assert sched["prediction_type"] == chosen.prediction
     assert (unet["in_channels"] == 9) is chosen.inpaint
     mode = "inpaint" if chosen.inpaint else chosen.modes[0]
     assert index["_class_name"] == spec.pipelines[mode]
@@ -126,3 +131,28 @@ def test_z_image_config_has_the_real_parameter_counts():
             (folder / "text_encoder" / "config.json").read_text())))
     assert sum(p.numel() for p in transformer.parameters()) == 6_154_908_736  # bf16: 12.3 GB
     assert sum(p.numel() for p in qwen.parameters()) == 4_022_468_096  # Qwen3-4B
+# FLUX.1 dev's published 11.9 billion; its ae.safetensors VAE 83.8 million.
+KNOWN_FLUX_PARAMS = {"flux-dev": 11_901_408_320, "flux-schnell": 11_891_178_560,
+                     "flux-fill": 11_902_391_360, "flux-kontext": 11_901_408_320}
+
+
+@pytest.mark.parametrize("name", FLUX_VARIANTS)
+def test_flux_configs_agree_with_the_registry_and_the_real_sizes(name):
+    from accelerate import init_empty_weights
+    from diffusers import AutoencoderKL, FluxTransformer2DModel
+
+    from artstudio.diffusion.families import variant
+
+    spec, chosen = variant(name)
+    folder = shipped_configs_dir() / name
+    assert not list(folder.rglob("*.safetensors")) and not list(folder.rglob("*.bin"))
+    index = json.loads((folder / "model_index.json").read_text())
+    assert index["_class_name"] == (chosen.pipeline or spec.pipelines["txt2img"])
+    config = json.loads((folder / "transformer" / "config.json").read_text())
+    assert config["guidance_embeds"] is (name != "flux-schnell")
+    with init_empty_weights():
+        transformer = FluxTransformer2DModel.from_config(config)
+        vae = AutoencoderKL.from_config(json.loads((folder / "vae" / "config.json").read_text()))
+    assert sum(p.numel() for p in transformer.parameters()) == KNOWN_FLUX_PARAMS[name]
+    assert sum(p.numel() for p in vae.parameters()) == 83_819_683
+    assert vae.config.latent_channels == spec.latent.channels

@@ -200,3 +200,23 @@ def test_pack_and_unpack_match_the_pipeline():
     assert torch.equal(space.unpack(packed, 48, 80, 8),
                        FluxPipeline._unpack_latents(packed, 48, 80, 8))
     assert space.size_multiple == 16
+
+
+def test_a_missing_t5_tokenizer_is_named_with_where_it_was_looked_for(tiny_flux, tmp_path):
+    from artstudio.diffusion.families.flux import load_t5_tokenizer
+
+    checkpoint = tmp_path / "flux1-dev.safetensors"
+    with pytest.raises(UserFacingError, match="T5 tokenizer") as refused:
+        load_t5_tokenizer(tmp_path / "shipped", checkpoint)
+    assert "flux1-dev/" in str(refused.value) and "shipped" in str(refused.value)
+    beside = tiny_flux["flux-dev"]["single"].with_suffix("")
+    assert load_t5_tokenizer(tmp_path / "shipped", beside.with_suffix(".safetensors"))(
+        "a red cat").input_ids[-1] == 1  # </s>
+
+
+def test_the_self_test_generates_with_a_tiny_flux(tmp_path):
+    from artstudio.selftest.diffusion import check_flux
+    from artstudio.selftest.runner import CAPABILITIES
+
+    assert "FLUX.1" in check_flux(tmp_path)
+    assert "flux" in [c.name for c in CAPABILITIES]

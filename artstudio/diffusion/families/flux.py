@@ -212,7 +212,7 @@ def assemble_single_file(state: dict, config_dir: Path, index: dict, variant: Va
     """The transformer, VAE, text encoders and tokenizers of an all-in-one
     FLUX.1 file, each built from the variant's config folder."""
     from diffusers import AutoencoderKL, FluxTransformer2DModel
-    from transformers import CLIPTextModel, T5EncoderModel, T5TokenizerFast
+    from transformers import CLIPTextModel, T5EncoderModel
 
     from artstudio.diffusion.clip_vocab import load_tokenizer
 
@@ -227,9 +227,12 @@ def assemble_single_file(state: dict, config_dir: Path, index: dict, variant: Va
         {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
         if prefix else {k: v for k, v in state.items()
                         if not k.startswith(CLIP_PREFIXES + T5_PREFIXES + VAE_PREFIXES)})
-    transformer = FluxTransformer2DModel.from_config(
-        FluxTransformer2DModel.load_config(str(config_dir), subfolder="transformer"))
-    transformer.load_state_dict(weights, strict=True)
+    from accelerate import init_empty_weights
+
+    with init_empty_weights():  # 12 billion numbers: never allocate them twice
+        transformer = FluxTransformer2DModel.from_config(
+            FluxTransformer2DModel.load_config(str(config_dir), subfolder="transformer"))
+    transformer.load_state_dict(weights, strict=True, assign=True)
     common = {"config": str(config_dir), "local_files_only": True, "dtype": dtype}
     return {
         "transformer": transformer.to(dtype),
@@ -237,9 +240,45 @@ def assemble_single_file(state: dict, config_dir: Path, index: dict, variant: Va
         "text_encoder": _text_model(CLIPTextModel, config_dir, "text_encoder", clip, dtype),
         "text_encoder_2": _text_model(T5EncoderModel, config_dir, "text_encoder_2", t5, dtype),
         "tokenizer": load_tokenizer(config_dir, "tokenizer", checkpoint),
-        "tokenizer_2": T5TokenizerFast.from_pretrained(str(config_dir / "tokenizer_2"),
-                                                       local_files_only=True),
+        "tokenizer_2": load_t5_tokenizer(config_dir, checkpoint),
     }
+
+
+T5_VOCAB_FILES = ("spiece.model", "tokenizer.json")
+# Hugging Face repositories whose snapshot carries FLUX.1's T5 tokenizer, and where in it.
+T5_CACHE_REPOS = (("black-forest-labs/FLUX.1-dev", "tokenizer_2"),
+                  ("black-forest-labs/FLUX.1-schnell", "tokenizer_2"),
+                  ("black-forest-labs/FLUX.1-Fill-dev", "tokenizer_2"),
+                  ("black-forest-labs/FLUX.1-Kontext-dev", "tokenizer_2"),
+                  ("google/t5-v1_1-xxl", ""))
+
+
+def _t5_folders(config_dir: Path, checkpoint: Path) -> list[Path]:
+    from huggingface_hub.constants import HF_HUB_CACHE
+
+    folders = [config_dir / "tokenizer_2", checkpoint.with_suffix("") / "tokenizer_2"]
+    for repo, sub in T5_CACHE_REPOS:
+        snapshots = Path(HF_HUB_CACHE) / f"models--{repo.replace('/', '--')}" / "snapshots"
+        folders += [s / sub if sub else s for s in sorted(snapshots.glob("*"))]
+    return folders
+
+
+def load_t5_tokenizer(config_dir: Path, checkpoint: Path):
+    """FLUX.1's T5 tokenizer from the first folder holding its vocabulary: the
+    config folder, one beside the checkpoint, or a Hugging Face cache snapshot.
+    Artstudio does not ship that vocabulary yet (see diffusion_configs/README.md),
+    so a missing one is named with where it was looked for."""
+    from transformers import T5TokenizerFast
+
+    folders = _t5_folders(config_dir, checkpoint)
+    for folder in folders:
+        if any((folder / name).is_file() for name in T5_VOCAB_FILES):
+            return T5TokenizerFast.from_pretrained(str(folder), local_files_only=True)
+    raise UserFacingError(
+        f"{checkpoint.name} needs the T5 tokenizer (tokenizer_2/spiece.model or "
+        f"tokenizer.json), found in none of: {', '.join(str(f) for f in folders[:2])} or the "
+        "Hugging Face cache (black-forest-labs/FLUX.1-dev). Put the tokenizer_2 folder of a "
+        f"FLUX.1 diffusers download in {checkpoint.with_suffix('').name}/ beside the file.")
 
 
 # ComfyUI's fit of FLUX.1's 16 latent channels to RGB (comfy/latent_formats.py, Flux).

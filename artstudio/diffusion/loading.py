@@ -17,6 +17,7 @@ VariantNeeded so the UI can ask once and remember the answer.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -153,10 +154,21 @@ def _derive(pipe, mode: str, class_name: str):
     they are: `DiffusionPipeline.from_pipe` casts every shared module to
     float32 unless given a dtype (diffusers 0.42), which would double an fp16
     model's memory the first time the artist inpaints."""
-    derived = _pipeline_class(_AUTO_PIPELINES[mode]).from_pipe(pipe)
-    if type(derived).__name__ != class_name:
+    try:
+        derived = _pipeline_class(_AUTO_PIPELINES[mode]).from_pipe(pipe)
+    except ValueError:  # AutoPipeline maps no pipeline of this mode to the model's
+        derived = None
+    if type(derived).__name__ == class_name:
+        return derived
+    # A class AutoPipeline does not map to the mode (FLUX.2 Klein's inpainting
+    # pipeline serving image-to-image): built from the same modules and settings.
+    cls = _pipeline_class(class_name)
+    wanted = inspect.signature(cls.__init__).parameters
+    needed = {n for n, v in wanted.items() if n != "self" and v.default is inspect.Parameter.empty}
+    if not needed <= set(pipe.components):
         raise UserFacingError(f"This model has no {class_name}; {mode} is not available for it.")
-    return derived
+    settings = {k: v for k, v in pipe.config.items() if k in wanted and k not in pipe.components}
+    return cls(**pipe.components, **settings)
 
 
 def _load_single_file(info: ModelInfo, variant: str, dtype) -> Any:
@@ -218,7 +230,10 @@ def _load_diffusers_folder(info: ModelInfo, variant: str, dtype) -> Any:
     if (index.get("safety_checker") or [None])[0] is not None:
         # The checker blacks out images and costs 1.2 GB; artists judge their own work.
         kwargs.update(safety_checker=None, feature_extractor=None, requires_safety_checker=False)
-    denoiser = folder / families.variant(variant)[0].denoiser
+    spec = families.variant(variant)[0]
+    if spec.folder_load_kwargs is not None:
+        kwargs.update(spec.folder_load_kwargs(folder, index))
+    denoiser = folder / spec.denoiser
     if not any(denoiser.glob("diffusion_pytorch_model.safetensors")) and any(
             denoiser.glob("*.fp16.safetensors")):
         kwargs["variant"] = "fp16"

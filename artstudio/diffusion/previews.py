@@ -61,7 +61,9 @@ def find_taesd(roots, family: str, max_depth: int = 4):
     from pathlib import Path
 
     space = families.family(family).latent
-    others = {n for f in families.FAMILIES if f.latent != space for n in f.latent.taesd_names}
+    # another latent space's names; Z-Image shares FLUX.1's VAE and so its decoder
+    others = {n for f in families.FAMILIES if f.latent != space
+              for n in f.latent.taesd_names} - set(space.taesd_names)
     for root in roots:
         root = Path(root)
         if not root.is_dir():

@@ -121,6 +121,10 @@ def denoise(model: LoadedModel, mode: str, p: GenerationParams, seed: int, width
         from PIL import Image
 
         kwargs["mask_image"] = Image.fromarray((mask * 255).round().astype(np.uint8), "L")
+    if mode == "img2img" and "mask_image" in takes:
+        from PIL import Image  # an inpainting pipeline serving image-to-image (FLUX.2 Klein)
+
+        kwargs["mask_image"] = Image.new("L", (image.shape[1], image.shape[0]), 255)
     if mode == "img2img" and "width" not in takes:
         kwargs.pop("width"), kwargs.pop("height")  # SD's takes the picture's size; FLUX's asks
     if overrides:
@@ -150,7 +154,9 @@ def decode_latents(model: LoadedModel, latents) -> list[np.ndarray]:
         lat = latents * torch.tensor(std).view(shape).to(latents) / cfg.scaling_factor + \
             torch.tensor(mean).view(shape).to(latents)
     else:
-        lat = latents / cfg.scaling_factor + (getattr(cfg, "shift_factor", None) or 0.0)
+        # FLUX.2's VAE has neither: its pipeline hands back latents ready to decode
+        scaling = getattr(cfg, "scaling_factor", None) or 1.0
+        lat = latents / scaling + (getattr(cfg, "shift_factor", None) or 0.0)
     if vae.dtype == torch.float16 and (model.vae_fp32 or getattr(cfg, "force_upcast", False)):
         vae.to(torch.float32)
     with torch.inference_mode():

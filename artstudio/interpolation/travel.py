@@ -63,6 +63,7 @@ def encode(model: LoadedModel, pipe, prompt: str, negative: str, cfg: float) -> 
     spec = model.family_spec
     kwargs: dict[str, Any] = dict(prompt=prompt, device=pipe._execution_device,
                                   num_images_per_prompt=1)
+    kwargs.update(spec.encode_prompt_kwargs)
     if spec.guidance == "cfg":  # a distilled model's encoder has no such switch
         kwargs["do_classifier_free_guidance"] = cfg > 1 and getattr(
             getattr(pipe, spec.denoiser).config, "time_cond_proj_dim", None) is None

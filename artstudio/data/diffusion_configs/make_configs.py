@@ -238,7 +238,15 @@ VARIANTS.update({
 
 
 def main() -> None:
+    from flux2_configs import FLUX2_VARIANTS
+    from sd3_configs import SD3_VARIANTS
+    from z_image_configs import Z_IMAGE_VARIANTS
+
     from artstudio.diffusion.families import variant_names
+
+    VARIANTS.update(SD3_VARIANTS)
+    VARIANTS.update(Z_IMAGE_VARIANTS)
+    VARIANTS.update(FLUX2_VARIANTS)
 
     if set(VARIANTS) != set(variant_names()):
         raise SystemExit(f"the registry's variants {sorted(variant_names())} differ from "

@@ -10,6 +10,8 @@ here loads torch or diffusers.
 from __future__ import annotations
 
 from artstudio.diffusion.families.flux import FLUX
+from artstudio.diffusion.families.flux2 import FLUX2_KLEIN
+from artstudio.diffusion.families.sd3 import SD3
 from artstudio.diffusion.families.spec import (
     ALL_MODES,
     EDIT,
@@ -21,8 +23,9 @@ from artstudio.diffusion.families.spec import (
     Variant,
 )
 from artstudio.diffusion.families.stable_diffusion import SD1, SD2, SDXL
+from artstudio.diffusion.families.z_image import Z_IMAGE
 
-FAMILIES: tuple[FamilySpec, ...] = (SD1, SD2, SDXL, FLUX)
+FAMILIES: tuple[FamilySpec, ...] = (SD1, SD2, SDXL, FLUX, SD3, Z_IMAGE, FLUX2_KLEIN)
 
 _BY_NAME = {f.name: f for f in FAMILIES}
 _BY_KIND = {kind: f for f in FAMILIES for kind in f.kinds}

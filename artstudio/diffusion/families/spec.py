@@ -12,7 +12,7 @@ file is assembled into a pipeline.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,11 +61,14 @@ class LatentSpace:
     # The pipeline hands latents around as a sequence of patch x patch pixels of
     # latent (FLUX: 2, [B, h/2 * w/2, C*4]); 1 for the plain [B, C, h, w].
     patch: int = 1
+    # The denoiser cuts [B, C, h, w] latents into patches itself (SD3's
+    # transformer: 2), so sides are multiples of 8 times it as well.
+    denoiser_patch: int = 1
 
     @property
     def size_multiple(self) -> int:
         """Picture sides must be multiples of this (the VAE's 8 times the patch)."""
-        return 8 * self.patch
+        return 8 * max(self.patch, self.denoiser_patch)
 
     def unpack(self, latents: Any, height: int, width: int, vae_scale: int) -> Any:
         """The pipeline's latents of a `width` x `height` picture as [B, C, h, w]."""
@@ -128,6 +131,13 @@ class FamilySpec:
     # takes them back (latent interpolation mixes every one of them); "" for an
     # output __call__ does not take (FLUX's text ids, rebuilt from the prompt).
     prompt_outputs: tuple[str, ...] = ("prompt_embeds", "negative_prompt_embeds")
+    # Arguments encode_prompt needs besides the prompt (SD3's prompts for its
+    # second and third encoders, which it takes positionally).
+    encode_prompt_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    # (folder, model_index) -> extra from_pretrained arguments for a diffusers
+    # folder, e.g. None for a component the folder lacks and the pipeline can
+    # do without (SD3's T5).
+    folder_load_kwargs: Callable[[Path, Mapping[str, Any]], dict[str, Any]] | None = None
 
     @property
     def kinds(self) -> tuple[str, ...]:

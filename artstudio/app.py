@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from artstudio import APP_NAME, __version__
 
@@ -38,6 +39,32 @@ def display_problem(environ=os.environ, platform: str = sys.platform) -> str | N
             "QT_QPA_PLATFORM=offscreen for a windowless check")
 
 
+def _count(files: Sequence[str]) -> str:
+    return os.path.basename(files[0]) if len(files) == 1 else f"{len(files)} files"
+
+
+def quit_on_terminate(app) -> Callable[[], None]:
+    """SIGTERM (a desktop logging out, `kill`) quits the way closing does,
+    without asking: running jobs stop, an autosave being written finishes,
+    and the open document's autosave stays to be recovered at the next start.
+    Python runs signal handlers only between bytecodes, so a timer gives it
+    the chance while Qt's loop waits. Returns what undoes it."""
+    from PySide6.QtCore import QTimer
+
+    if not hasattr(signal, "SIGTERM"):
+        return lambda: None
+    previous = signal.signal(signal.SIGTERM, lambda *_: app.quit())
+    tick = QTimer(interval=250)
+    tick.timeout.connect(lambda: None)
+    tick.start()
+
+    def restore() -> None:
+        tick.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
+
+
 def run_gui(files: Sequence[str] = (), log_level: int = logging.INFO) -> int:
     problem = display_problem()
     if problem:
@@ -51,12 +78,25 @@ def run_gui(files: Sequence[str] = (), log_level: int = logging.INFO) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from artstudio.ui.application import StudioApplication
+    from artstudio.single_instance import instance_key
+    from artstudio.ui.instance_server import hand_over
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    key = instance_key()
+    if files and hand_over(key, files):
+        log.info("handed %d file(s) to the Artstudio already running", len(files))
+        print(f"artstudio: opening {_count(files)} in the Artstudio window already open",
+              file=sys.stderr)
+        return 0
+
+    from artstudio.ui.application import StudioApplication
+
     studio = StudioApplication(app, log_file=log_file, startup_notes=[log_note] if log_note else [])
+    studio.serve_other_instances(key)
     studio.open_files(files)
+    restore = quit_on_terminate(app)
     code = app.exec()
+    restore()
     studio.close()
     del studio
     return code

@@ -395,6 +395,7 @@ class DocumentController(QObject):
         """After a crash, autosaves are still there: offer each, with when it
         was made and how its file on disk compares."""
         entries = list_recoverable()
+        log.info("%d autosave(s) to offer for recovery", len(entries))
         while entries:
             open_title = self.title if self.doc is not None and not self.doc.modified else None
             dialog = RecoveryDialog(entries, open_title, self.parent_widget)

@@ -9,7 +9,8 @@ DEB=$(realpath "${1:?usage: check_installed.sh DEB [SCREENSHOT.png]}")
 SHOT=$(realpath -m "${2:-/tmp/artstudio-installed.png}")
 [[ $(id -u) == 0 ]] || { echo "check_installed.sh: needs root (dpkg -i)" >&2; exit 2; }
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+# A failed check does not leave the package installed.
+trap 'dpkg --purge artstudio >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 export ARTSTUDIO_HOME="$WORK/home"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 timed() { local start=$SECONDS; "$@"; echo "  [$((SECONDS - start)) s] $*"; }
@@ -23,24 +24,26 @@ grep -q ", 0 failed" "$WORK/selftest.txt" || fail "the installed self-test faile
 
 # The window under Xvfb, then a second `artstudio FILE` that hands FILE to it.
 convert -size 320x200 gradient:orange-purple "$WORK/handed.png"  # ImageMagick
-xvfb-run -a -s "-screen 0 1600x1000x24" bash -c '
-  set -e
-  artstudio >"$0/window.log" 2>&1 &
-  pid=$!
-  for i in $(seq 60); do xdotool search --name Artstudio >/dev/null 2>&1 && break; sleep 1; done
-  xdotool search --name Artstudio >/dev/null || { echo "no window" >&2; exit 1; }
-  echo "  window up after about $i s"
-  start=$SECONDS
-  artstudio "$0/handed.png"
-  echo "  [$((SECONDS - start)) s] artstudio handed.png (the second one)"
-  # The window's title names the document once it has opened.
-  for i in $(seq 90); do xdotool search --name "^handed" >/dev/null 2>&1 && break; sleep 1; done
-  xdotool search --name "^handed" >/dev/null || { echo "handed.png did not open" >&2; exit 1; }
-  echo "  handed.png open in the first window after about $i s"
-  sleep 1
-  import -window root "$1"
-  kill -TERM $pid; wait $pid
-' "$WORK" "$SHOT" || fail "the window or the hand-over"
+cat >"$WORK/window.sh" <<EOF
+set -e
+artstudio >"$WORK/window.log" 2>&1 &
+pid=\$!
+for i in \$(seq 60); do xdotool search --name Artstudio >/dev/null 2>&1 && break; sleep 1; done
+xdotool search --name Artstudio >/dev/null || { echo "no window" >&2; exit 1; }
+echo "  window up after about \$i s"
+start=\$SECONDS
+artstudio "$WORK/handed.png"
+echo "  [\$((SECONDS - start)) s] artstudio handed.png (the second one)"
+# The window's title names the document once it has opened.
+for i in \$(seq 90); do xdotool search --name "^handed" >/dev/null 2>&1 && break; sleep 1; done
+xdotool search --name "^handed" >/dev/null || { echo "handed.png did not open" >&2; exit 1; }
+echo "  handed.png open in the first window after about \$i s"
+sleep 1
+import -window root "$SHOT"
+kill -TERM \$pid
+wait \$pid
+EOF
+xvfb-run -a -s "-screen 0 1600x1000x24" bash "$WORK/window.sh" || fail "the window or the hand-over"
 grep -q "opening 1 file(s) handed over" "$ARTSTUDIO_HOME/logs/artstudio.log" \
     || fail "the running window did not take the file"
 echo "  screenshot: $SHOT"

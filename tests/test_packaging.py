@@ -172,3 +172,17 @@ def test_the_spec_excludes_no_runtime_dependency():
         dist = re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
         left_out = modules_of.get(dist, set()) & excluded
         assert not left_out, f"packaging/artstudio.spec excludes {sorted(left_out)} ({dist})"
+
+
+def test_the_spec_excludes_no_qt_module_the_app_imports():
+    """The spec drops unused Qt modules to keep the bundle small; one the
+    code starts importing (QtNetwork, for handing files to the window already
+    open) would be missing only in the installed app."""
+    imported = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            imported.update(n for n in names if n.startswith("PySide6."))
+    assert "PySide6.QtNetwork" in imported
+    assert not imported & _spec_excludes()

@@ -13,6 +13,10 @@ after the save and look like lost work at the next start, so a save or a
 close leaves a small `<autosave_id>.saved` note (the revision that reached
 the disk, or "closed"), and an autosave whose revision that note covers is
 never committed, and is removed (not offered) when found at start-up.
+
+Several windows (processes) share the folder: the process writing or
+recovering an autosave owns it (`autosave_owner`), and an owned autosave is
+never offered, recovered, written or deleted by another window.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from artstudio import paths
+from artstudio.document import autosave_owner
 from artstudio.document.document import Document
 from artstudio.document.errors import DocumentFileError
 from artstudio.document.io_images import DEFAULT_MAX_MEGAPIXELS
@@ -97,6 +102,7 @@ def autosave(doc: Document, folder: Path | str | None = None,
         raise DocumentFileError(folder, f"the autosave folder cannot be created "
                                         f"({exc.strerror or exc})") from exc
     ora = folder / f"{doc.autosave_id}.ora"
+    _claim(folder, doc.autosave_id, ora, "is being autosaved by another Artstudio window")
     sidecar = folder / f"{doc.autosave_id}.json"
 
     def write(fh: BinaryIO) -> None:
@@ -137,6 +143,7 @@ def discard_for(doc: Document, folder: Path | str | None = None) -> None:
     with _commit:
         _write_note(folder, doc.autosave_id, {"closed": True})
         _remove_entry(folder, doc.autosave_id)
+        autosave_owner.release(folder, doc.autosave_id)
 
 
 def forget(autosave_id: str, folder: Path | str | None = None) -> None:
@@ -147,11 +154,13 @@ def forget(autosave_id: str, folder: Path | str | None = None) -> None:
         _remove_entry(folder, autosave_id)
         with contextlib.suppress(OSError):
             (folder / f"{autosave_id}{_SAVED_SUFFIX}").unlink()
+        autosave_owner.release(folder, autosave_id)
 
 
 def list_recoverable(folder: Path | str | None = None) -> list[AutosaveEntry]:
     """Autosaves left in `folder` (by a crash) that hold unsaved work, newest
-    first. Unreadable sidecars and sidecars whose .ora is gone are skipped;
+    first. Unreadable sidecars and sidecars whose .ora is gone are skipped,
+    and so are autosaves a running window (this one or another) is writing;
     autosaves that a later save or a clean close covers are removed."""
     folder = _folder(folder)
     entries: list[AutosaveEntry] = []
@@ -161,11 +170,15 @@ def list_recoverable(folder: Path | str | None = None) -> list[AutosaveEntry]:
         entry = _read_entry(sidecar)
         if entry is None or not entry.ora_path.is_file():
             continue
+        if autosave_owner.owned_by_a_live_process(folder, entry.id):
+            continue
         with _commit:
             if _covered(_saved_note(folder, entry.id), entry.revision):
                 _remove_entry(folder, entry.id)
                 with contextlib.suppress(OSError):
                     (folder / f"{entry.id}{_SAVED_SUFFIX}").unlink()
+                with contextlib.suppress(OSError):
+                    autosave_owner.owner_file(folder, entry.id).unlink()  # nobody holds it
                 continue
         entries.append(entry)
     entries.sort(key=lambda e: e.timestamp, reverse=True)
@@ -183,6 +196,7 @@ def clean_up(folder: Path | str | None = None) -> list[Path]:
     is running). Returns what was removed."""
     folder = _folder(folder)
     removed = remove_stale_temporaries(folder=folder)
+    removed += autosave_owner.remove_unowned(folder, {p.stem for p in folder.glob("*.json")})
     cutoff = time.time() - _NOTE_KEPT_S
     for note in folder.glob(f"*{_SAVED_SUFFIX}"):
         with contextlib.suppress(OSError):
@@ -196,8 +210,16 @@ def clean_up(folder: Path | str | None = None) -> list[Path]:
 def recover(entry: AutosaveEntry, max_megapixels: float = DEFAULT_MAX_MEGAPIXELS
             ) -> tuple[Document, list[str]]:
     """Open an autosave as a modified document that remembers its original
-    path and keeps autosaving to the same entry."""
-    doc, notes = read_ora(entry.ora_path, max_megapixels)
+    path and keeps autosaving to the same entry, which this process owns
+    from now on. Raises DocumentFileError when another window recovered it
+    first (or is writing it)."""
+    folder = entry.sidecar_path.parent
+    _claim(folder, entry.id, entry.ora_path, "is already open in another Artstudio window")
+    try:
+        doc, notes = read_ora(entry.ora_path, max_megapixels)
+    except BaseException:
+        autosave_owner.release(folder, entry.id)
+        raise
     doc.path = entry.original_path
     doc.autosave_id = entry.id
     # The old session's note would hide this document's own new autosaves.
@@ -208,10 +230,23 @@ def recover(entry: AutosaveEntry, max_megapixels: float = DEFAULT_MAX_MEGAPIXELS
 
 
 def discard(entry: AutosaveEntry) -> None:
-    """Delete an autosave (both files); missing files are fine."""
+    """Delete an autosave (both files); missing files are fine. One that
+    another window recovered meanwhile is left to it (DocumentFileError)."""
+    folder = entry.sidecar_path.parent
+    _claim(folder, entry.id, entry.ora_path, "is open in another Artstudio window")
     for file in (entry.sidecar_path, entry.ora_path):
         with contextlib.suppress(FileNotFoundError):
             file.unlink()
+    autosave_owner.release(folder, entry.id)
+
+
+def _claim(folder: Path, autosave_id: str, shown: Path, refusal: str) -> None:
+    try:
+        autosave_owner.claim(folder, autosave_id)
+    except autosave_owner.OwnedElsewhere:
+        raise DocumentFileError(shown, refusal) from None
+    except OSError as exc:
+        raise DocumentFileError(shown, f"cannot be autosaved ({exc.strerror or exc})") from exc
 
 
 def _read_entry(sidecar: Path) -> AutosaveEntry | None:

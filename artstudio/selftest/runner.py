@@ -43,6 +43,7 @@ CAPABILITIES: list[Capability] = [
     Capability("document", "artstudio.selftest.foundation:check_document"),
     Capability("diffusion", "artstudio.selftest.diffusion:check_diffusion"),
     Capability("flux", "artstudio.selftest.diffusion:check_flux"),
+    Capability("interpolation", "artstudio.selftest.interpolation:check_interpolation"),
     Capability("style", "artstudio.selftest.style:check_style"),
     Capability("batch", "artstudio.selftest.batch:check_batch"),
     Capability("upscale", "artstudio.selftest.upscale:check_upscale"),

@@ -18,6 +18,7 @@ from artstudio.resources import icon_file
 from artstudio.settings import load_settings, model_cache_budget_bytes
 from artstudio.ui.engine_bridge import EngineBridge
 from artstudio.ui.error_hook import ErrorHook
+from artstudio.ui.instance_server import InstanceServer
 from artstudio.ui.main_window import MainWindow
 from artstudio.ui.theme import apply_dark_theme
 
@@ -63,6 +64,31 @@ class StudioApplication:
         self._probe_timer = QTimer(singleShot=True, interval=300)
         self._probe_timer.timeout.connect(self.window.look_for_device_and_models)
         self._probe_timer.start()
+        self.instance_server: InstanceServer | None = None
+
+    def serve_other_instances(self, key: str) -> bool:
+        """Take the files a second `artstudio FILE` hands over (False when
+        another window already takes them)."""
+        server = InstanceServer(key, self.open_handed_over, self.window)
+        if not server.listen():
+            server.deleteLater()
+            return False
+        self.instance_server = server
+        return True
+
+    def open_handed_over(self, files: list[Path]) -> None:
+        """Files another `artstudio FILE` handed over: the window comes to the
+        front and the first opens as the document (asking about unsaved work
+        first, as File > Open does); other images become its layers."""
+        window = self.window
+        window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        documents = [f for f in files if f.suffix.lower() == ".ora"]
+        first = documents[0] if documents else files[0]
+        rest = tuple(f for f in files if f != first and f.suffix.lower() != ".ora")
+        window.documents.open(first, then_import=rest)
 
     def open_files(self, files: Sequence[str]) -> None:
         """Files named on the command line (with none, a blank canvas), then,
@@ -78,6 +104,8 @@ class StudioApplication:
         """Stop workers and drop Qt objects before the QApplication goes, so
         nothing outlives it at interpreter exit."""
         self._probe_timer.stop()
+        if self.instance_server is not None:
+            self.instance_server.close()  # no file may arrive into a closing window
         self.window.documents.stop_autosave()
         self.error_hook.uninstall()
         self.bridge.detach()

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from artstudio.document import Document, autosave, discard, discard_for, list_recoverable
 from artstudio.document.autosave import clean_up, forget, record_save
 from artstudio.document.create import DEFAULT_SIZE, document_from_picture, new_document
+from artstudio.document.errors import DocumentFileError
 from artstudio.document.io_images import load_image
 from artstudio.document.save import export_image, open_document, save_document
 from artstudio.document.staleness import DocumentMark
@@ -394,6 +395,7 @@ class DocumentController(QObject):
         """After a crash, autosaves are still there: offer each, with when it
         was made and how its file on disk compares."""
         entries = list_recoverable()
+        log.info("%d autosave(s) to offer for recovery", len(entries))
         while entries:
             open_title = self.title if self.doc is not None and not self.doc.modified else None
             dialog = RecoveryDialog(entries, open_title, self.parent_widget)
@@ -404,7 +406,10 @@ class DocumentController(QObject):
                 return
             if answer != RecoveryDialog.DISCARD or entry is None:
                 return  # later: offered again at the next start
-            discard(entry)
+            try:
+                discard(entry)
+            except DocumentFileError as exc:  # another window recovered it meanwhile
+                self.note.emit(str(exc))
             entries = [e for e in entries if e is not entry]
 
     def recover(self, entry) -> None:

@@ -5,6 +5,8 @@ both offer the same choices and a batch can start from the panel's."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +42,18 @@ ENGINES = (("builtin", "Built-in styles"), ("arbitrary", "A painting as the styl
 
 
 def gallery_folder() -> Path:
-    return paths.data_dir() / "style-thumbnails"
+    """Where the style thumbnails are cached. They are only a cache, so with
+    a data folder that cannot be written (a full or read-only home) they go
+    to the temporary folder instead of leaving the gallery blank."""
+    preferred = paths.data_dir() / "style-thumbnails"
+    try:
+        preferred.mkdir(parents=True, exist_ok=True)
+        if os.access(preferred, os.W_OK):
+            return preferred
+    except OSError:
+        pass
+    user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    return Path(tempfile.gettempdir()) / f"artstudio-style-thumbnails-{user}"
 
 
 def thumbnail_path(index: int) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from autosave_crash import crash
 
 from artstudio.document import Document
 
@@ -53,3 +54,9 @@ def assert_same(a: dict, b: dict) -> None:
         assert ua == ub
         assert ra == rb
         assert pa.shape == pb.shape and np.array_equal(pa, pb)
+
+
+@pytest.fixture(autouse=True)
+def _no_autosave_owned_after_the_test():
+    yield
+    crash()

@@ -9,6 +9,8 @@ import json
 import os
 import time
 
+from autosave_crash import crash
+
 from artstudio.document import (
     autosave,
     discard_for,
@@ -51,6 +53,7 @@ def test_an_autosave_of_strokes_after_the_save_is_kept(tmp_path, doc):
     save_document(saved, target)
     autosave(doc, folder)  # the newer state, autosaved
     record_save(doc, saved.revision, folder)  # the save of the older one reports late
+    crash()
     entries = list_recoverable(folder)
     assert [e.id for e in entries] == [doc.autosave_id]
     recovered, _ = recover(entries[0])
@@ -77,6 +80,7 @@ def test_a_crash_after_a_covered_autosave_removes_it_at_the_next_start(tmp_path,
     doc.rename_layer(0, "Edited")
     autosave(doc, folder)
     (folder / f"{doc.autosave_id}.saved").write_text(json.dumps({"revision": doc.revision}))
+    crash()
     assert list_recoverable(folder) == []
     assert files(folder) == []
 
@@ -87,6 +91,7 @@ def test_each_entry_says_when_it_was_made_and_whether_the_file_is_newer(tmp_path
     save_document(doc, target)
     doc.rename_layer(0, "Edited")
     autosave(doc, folder)
+    crash()
     entry, = list_recoverable(folder)
     assert abs(entry.timestamp - time.time()) < 60
     assert entry.original_path == target and not entry.file_is_newer
@@ -106,10 +111,12 @@ def test_a_recovered_document_keeps_autosaving(tmp_path, doc):
     doc.rename_layer(0, "Edited")
     autosave(doc, folder)
     record_save(doc, doc.revision - 1, folder)  # an older save: the autosave stays
+    crash()
     entry, = list_recoverable(folder)
     recovered, _ = recover(entry)
     recovered.rename_layer(0, "Edited after recovery")
     assert autosave(recovered, folder) is not None
+    crash()
     assert [e.id for e in list_recoverable(folder)] == [doc.autosave_id]
 
 
@@ -123,6 +130,7 @@ def test_an_autosave_without_a_revision_is_kept_unless_its_document_closed(tmp_p
     del meta["revision"]
     entry.sidecar_path.write_text(json.dumps(meta))
     record_save(doc, 10**6, folder)
+    crash()
     assert [e.revision for e in list_recoverable(folder)] == [None]
     (folder / f"{doc.autosave_id}.saved").write_text('{"closed": true}')
     assert list_recoverable(folder) == []

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from autosave_crash import crash
 from PIL import Image
 
 from artstudio.batch.naming import Item
@@ -139,6 +140,7 @@ def test_start_up_removes_temporaries_of_interrupted_autosaves(tmp_path, doc):
     removed = clean_up(folder)
     assert sorted(removed) == sorted([left, foreign])
     assert temporaries(folder) == []
+    crash()
     assert [e.id for e in list_recoverable(folder)] == [doc.autosave_id]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from autosave_crash import crash
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QImage
@@ -138,6 +139,8 @@ def test_autosave_and_recovery_after_crash(window, studio, qtbot, artstudio_home
     handle = window.documents.autosave_now()
     assert handle.wait(10) is JobState.DONE
     wait_jobs_idle(studio, qtbot)
+    assert list_recoverable() == []  # this window is writing it: not offered
+    crash()
     entries = list_recoverable()
     assert len(entries) == 1
     # The next start finds the autosave: the artist says "Recover".

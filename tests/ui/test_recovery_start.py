@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pytest
+from autosave_crash import crash
 from PIL import Image
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -35,7 +36,9 @@ def crashed_work():
     """What a crash left: an autosave of a document with unsaved work."""
     doc = Document(32, 32)
     doc.add_layer(name="Unsaved work")
-    return autosave(doc)
+    entry = autosave(doc)
+    crash()
+    return entry
 
 
 @pytest.fixture
@@ -97,6 +100,7 @@ def test_the_dialog_says_the_file_on_disk_is_newer(studio, qtbot, tmp_path, offe
     doc.path = tmp_path / "painting.ora"
     doc.add_layer(name="Unsaved work")
     entry = autosave(doc)
+    crash()
     doc.path.write_bytes(b"changed by another program")
     later = entry.timestamp + 60
     os.utime(doc.path, (later, later))

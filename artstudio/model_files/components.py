@@ -256,7 +256,7 @@ def _text_encoder(s: Shapes) -> Part | None:
         width = _in_width(s, "encoder.block.0.layer.1.DenseReluDense.wi_1.weight")
         notes = ("a whole T5 with its decoder; only the encoder is used",) if any(
             k.startswith("decoder.block.") for k in s) else ()
-        label = "T5-XXL text encoder" if width == 4096 else f"T5 text encoder ({width} wide)"
+        label = "T5-XXL text encoder" if width == 4096 else "T5 text encoder"
         return Part(TEXT_ENCODER, T5, label, width=width, notes=notes)
     llm = _strip(s, "model.")
     if "layers.0.post_attention_layernorm.weight" in llm:

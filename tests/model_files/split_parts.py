@@ -157,3 +157,35 @@ def comfy_flux_install(root: Path, *, t5_names=("t5xxl_fp16",), vae_names=("ae",
     for name in vae_names:
         write(models / "vae" / f"{name}.safetensors", vae(16))
     return transformer
+
+
+def write_gguf(path: Path, tensors: dict, quant: str = "Q8_0") -> Path:
+    """A GGUF file as city96's converter writes them: 2-D weights whose rows fit
+    the block size quantised as `quant`, the rest F32. `tensors` maps names to
+    shapes (zeros) or to torch tensors. A `quant` the gguf package cannot
+    quantise (IQ2_XXS ...) is written as zero bytes of that type's block size."""
+    import gguf
+    import numpy as np
+
+    qtype = gguf.GGMLQuantizationType[quant]
+    block, type_size = gguf.GGML_QUANT_SIZES[qtype]
+    writer = gguf.GGUFWriter(str(path), arch="flux")
+    for name, value in tensors.items():
+        array = (np.zeros(value, dtype=np.float32) if isinstance(value, tuple)
+                 else value.detach().float().numpy())
+        if array.ndim == 2 and array.shape[-1] % block == 0 and quant not in ("F32", "F16"):
+            try:
+                data = gguf.quants.quantize(array, qtype)
+            except NotImplementedError:
+                data = np.zeros((array.shape[0], array.shape[1] // block * type_size), np.uint8)
+            writer.add_tensor(name, data, raw_dtype=qtype)
+        elif quant == "F16":
+            writer.add_tensor(name, array.astype(np.float16),
+                              raw_dtype=gguf.GGMLQuantizationType.F16)
+        else:
+            writer.add_tensor(name, array, raw_dtype=gguf.GGMLQuantizationType.F32)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path

@@ -57,6 +57,16 @@ def tiny(tmp_path_factory):
     return made
 
 
+@pytest.fixture(scope="session")
+def tiny_flux(tmp_path_factory):
+    """Tiny random FLUX.1 models (dev, schnell, Fill, Kontext), built once per
+    session, in the layout of `tiny`: {variant: {"diffusers": folder,
+    "single": an all-in-one .safetensors with its config folder beside}}."""
+    from tiny_pipelines import save_tiny_flux
+
+    return save_tiny_flux(tmp_path_factory.mktemp("tiny-flux"))
+
+
 @pytest.fixture
 def no_progress():
     return lambda *args, **kwargs: None

@@ -291,3 +291,151 @@ def save_tiny_x4_upscaler(folder: Path, seed: int = 0) -> Path:
     pipe.save_pretrained(str(folder), safe_serialization=True)
     shutil.rmtree(tok_dir, ignore_errors=True)
     return folder
+
+
+# ---- FLUX.1 ------------------------------------------------------------------
+
+FLUX_VARIANTS = ("flux-dev", "flux-schnell", "flux-fill", "flux-kontext")
+_T5_WORDS = ["a", "cat", "dog", "red", "the", "night", "make", "it", "ink", "sketch", "into",
+             "turn", "blue", "sky", "lighthouse", "at", "dusk"]
+
+
+def write_tiny_t5_tokenizer(folder: Path) -> Path:
+    """A T5TokenizerFast over a small Unigram vocabulary, built locally (the
+    Hub's tiny test tokenizers cannot be downloaded here)."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
+    from transformers import T5TokenizerFast
+
+    vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("▁", -2.0)]
+    vocab += [("▁" + w, -3.0) for w in _T5_WORDS]
+    vocab += [(c, -5.0) for c in "abcdefghijklmnopqrstuvwxyz0123456789"]
+    tok = Tokenizer(models.Unigram(vocab, unk_id=2))
+    tok.normalizer = normalizers.Lowercase()
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.decoder = decoders.Metaspace()
+    fast = T5TokenizerFast(tokenizer_object=tok, eos_token="</s>", unk_token="<unk>",
+                           pad_token="<pad>", extra_ids=0, model_max_length=512)
+    fast.save_pretrained(str(folder))
+    return Path(folder)
+
+
+def build_tiny_flux(variant: str, tokenizer_dir: Path, t5_dir: Path, seed: int = 0):
+    """A random FLUX.1 pipeline of `variant` (one of FLUX_VARIANTS) on the CPU in
+    float32: 1+1 transformer layers, 2 heads of 16, a 4-block 16-channel VAE
+    (an 8x downscale, as the real one), CLIP and T5 encoders of width 32."""
+    offline_and_quiet()
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        FlowMatchEulerDiscreteScheduler,
+        FluxFillPipeline,
+        FluxKontextPipeline,
+        FluxPipeline,
+        FluxTransformer2DModel,
+    )
+    from transformers import CLIPTextModel, CLIPTokenizer, T5Config, T5EncoderModel, T5TokenizerFast
+
+    if variant not in FLUX_VARIANTS:
+        raise ValueError(f"unknown tiny FLUX variant {variant!r}")
+    torch.manual_seed(seed)
+    fill = variant == "flux-fill"
+    transformer = FluxTransformer2DModel(
+        patch_size=1, in_channels=384 if fill else 64, out_channels=64 if fill else None,
+        num_layers=1, num_single_layers=1, attention_head_dim=16, num_attention_heads=2,
+        joint_attention_dim=32, pooled_projection_dim=32, axes_dims_rope=(4, 6, 6),
+        guidance_embeds=variant != "flux-schnell")
+    torch.manual_seed(seed + 1)
+    vae = AutoencoderKL(
+        block_out_channels=(8, 16, 16, 16), in_channels=3, out_channels=3, latent_channels=16,
+        down_block_types=["DownEncoderBlock2D"] * 4, up_block_types=["UpDecoderBlock2D"] * 4,
+        layers_per_block=1, norm_num_groups=8, sample_size=64, use_quant_conv=False,
+        use_post_quant_conv=False, shift_factor=0.1159, scaling_factor=0.3611)
+    torch.manual_seed(seed + 2)
+    text_encoder = CLIPTextModel(text_config("quick_gelu")).eval()
+    torch.manual_seed(seed + 3)
+    text_encoder_2 = T5EncoderModel(T5Config(
+        vocab_size=1000, d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4,
+        dropout_rate=0.0, feed_forward_proj="gated-gelu", is_encoder_decoder=False)).eval()
+    cls = {"flux-fill": FluxFillPipeline, "flux-kontext": FluxKontextPipeline}.get(
+        variant, FluxPipeline)
+    return cls(
+        scheduler=FlowMatchEulerDiscreteScheduler(
+            shift=3.0, use_dynamic_shifting=variant != "flux-schnell", base_shift=0.5,
+            max_shift=1.15, base_image_seq_len=256, max_image_seq_len=4096),
+        vae=vae, text_encoder=text_encoder, text_encoder_2=text_encoder_2,
+        tokenizer=CLIPTokenizer.from_pretrained(str(tokenizer_dir)),
+        tokenizer_2=T5TokenizerFast.from_pretrained(str(t5_dir)), transformer=transformer)
+
+
+def flux_transformer_to_bfl(state: dict) -> dict:
+    """A diffusers FLUX transformer's tensors in Black Forest Labs' layout (as
+    real flux1-*.safetensors files hold them): the inverse of
+    families.flux.transformer_to_diffusers."""
+    import torch
+
+    from artstudio.diffusion.families import flux
+
+    out: dict = {}
+    blocks: dict[str, dict[str, Any]] = {}
+    for key, value in state.items():
+        parts = key.split(".")
+        if parts[0] in ("transformer_blocks", "single_transformer_blocks"):
+            double = parts[0] == "transformer_blocks"
+            prefix = f"{'double_blocks' if double else 'single_blocks'}.{parts[1]}."
+            rest = ".".join(parts[2:])
+            blocks.setdefault(prefix, {})[rest] = value
+            continue
+        if key.startswith(flux._FINAL_MOD[1] + "."):
+            scale, shift = value.chunk(2, dim=0)
+            out[flux._FINAL_MOD[0] + key[len(flux._FINAL_MOD[1]):]] = torch.cat([shift, scale])
+            continue
+        out[flux._rename(key, {v: k for k, v in flux._TOP.items()})] = value
+    for prefix, rest in blocks.items():
+        double = prefix.startswith("double")
+        fused = flux._DOUBLE_QKV if double else {"linear1": flux._SINGLE_LINEAR1}
+        for name, pieces in fused.items():
+            for kind in ("weight", "bias"):
+                out[f"{prefix}{name}.{kind}"] = torch.cat(
+                    [rest.pop(f"{p}.{kind}") for p in pieces])
+        table = {v: k for k, v in (flux._DOUBLE if double else flux._SINGLE).items()}
+        for sub, value in rest.items():
+            out[prefix + flux._rename(sub, table)] = value
+    return out
+
+
+def flux_single_file_state(pipe) -> dict:
+    """An all-in-one FLUX.1 file's tensors, in ComfyUI's checkpoint layout."""
+    out = {"model.diffusion_model." + k: v
+           for k, v in flux_transformer_to_bfl(pipe.transformer.state_dict()).items()}
+    n_vae = len(pipe.vae.config.block_out_channels)
+    for k, v in pipe.vae.state_dict().items():
+        name, value = _vae_key(k, v, n_vae)
+        out["vae." + name] = value
+    out.update(_clip_l(pipe.text_encoder.state_dict(), "text_encoders.clip_l.transformer."))
+    out.update({"text_encoders.t5xxl.transformer." + k: v
+                for k, v in pipe.text_encoder_2.state_dict().items()
+                if k != "encoder.embed_tokens.weight"})  # tied to shared.weight
+    return {k: v.detach().contiguous() for k, v in out.items()}
+
+
+def save_tiny_flux(root: Path, variants: tuple[str, ...] = FLUX_VARIANTS
+                   ) -> dict[str, dict[str, Path]]:
+    """Each FLUX variant as a diffusers folder and as an all-in-one single
+    file with its config folder (same stem) beside it."""
+    from safetensors.torch import save_file
+
+    root = Path(root)
+    tok_dir = write_tiny_tokenizer(root / "tokenizer")
+    t5_dir = write_tiny_t5_tokenizer(root / "t5-tokenizer")
+    made: dict[str, dict[str, Path]] = {}
+    for variant in variants:
+        pipe = build_tiny_flux(variant, tok_dir, t5_dir)
+        folder = root / f"diffusers-{variant}"
+        pipe.save_pretrained(str(folder), safe_serialization=True)
+        single = root / "single" / f"tiny-{variant}.safetensors"
+        single.parent.mkdir(parents=True, exist_ok=True)
+        save_file(flux_single_file_state(pipe), str(single))
+        shutil.copytree(folder, single.with_suffix(""), ignore=shutil.ignore_patterns(
+            "*.safetensors", "*.bin"))
+        made[variant] = {"diffusers": folder, "single": single}
+    return made

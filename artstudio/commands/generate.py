@@ -6,6 +6,11 @@ outpainting without a window, writing PNGs that carry their parameters.
         --init sketch.png --strength 0.6 --out painting.png
     artstudio generate --model sd15-inpainting.safetensors --prompt "a red door" \\
         --init photo.png --mask door-mask.png --only-masked
+    artstudio generate --model flux1-kontext-dev.safetensors --variant flux-kontext \\
+        --mode edit --init photo.png --prompt "make it night" --guidance 2.5
+
+Steps, guidance and sampler default to the model family's (Stable Diffusion:
+20 steps, CFG 7, Euler a; FLUX.1 dev: 28 steps, guidance 3.5; schnell: 4 steps).
 
 Exit status: 0 done, 1 generation failed (the reason on stderr), 2 bad
 arguments or an unusable model, 130 interrupted.
@@ -34,7 +39,7 @@ def _outpaint(value: str) -> tuple[int, int, int, int]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from artstudio.diffusion.families import variant_names
+    from artstudio.diffusion.families import ALL_MODES, variant_names
     from artstudio.diffusion.params import SEED_MODES, GenerationParams
     from artstudio.diffusion.schedulers import sampler_names
 
@@ -46,10 +51,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "Hugging Face repo id already downloaded (artstudio download)")
     parser.add_argument("--prompt", default="", help="what to paint")
     parser.add_argument("--negative", default="", metavar="TEXT", help="what to avoid")
-    parser.add_argument("--steps", type=int, default=defaults.steps, metavar="N",
-                        help="default %(default)s")
-    parser.add_argument("--cfg", type=float, default=defaults.cfg_scale, metavar="X",
-                        help="guidance scale (default %(default)s)")
+    parser.add_argument("--steps", type=int, default=None, metavar="N",
+                        help=f"default: the model family's ({defaults.steps} for Stable "
+                             "Diffusion)")
+    parser.add_argument("--cfg", type=float, default=None, metavar="X",
+                        help=f"classifier-free guidance scale (default {defaults.cfg_scale} "
+                             "for Stable Diffusion)")
+    parser.add_argument("--guidance", type=float, default=None, metavar="X",
+                        help="the guidance a distilled model takes (FLUX.1: default 3.5 for "
+                             "dev, 2.5 for Kontext, 30 for Fill)")
     parser.add_argument("--seed", type=int, default=defaults.seed, metavar="N",
                         help="default: random")
     parser.add_argument("--seed-mode", choices=SEED_MODES, default=defaults.seed_mode,
@@ -59,8 +69,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--height", type=int, default=None, metavar="H")
     parser.add_argument("--count", type=int, default=defaults.count, metavar="N",
                         help="images to make")
-    parser.add_argument("--scheduler", choices=sampler_names(), default=defaults.scheduler,
-                        help="default %(default)s")
+    parser.add_argument("--scheduler", choices=sampler_names(), default=None,
+                        help=f"default: the model family's ({defaults.scheduler} for Stable "
+                             "Diffusion, flow_euler for FLUX)")
+    parser.add_argument("--mode", choices=ALL_MODES, default=None,
+                        help="default: from the inputs (--init, --mask, --outpaint); edit "
+                             "changes --init as --prompt instructs (FLUX.1 Kontext)")
     parser.add_argument("--init", type=Path, metavar="IMAGE", help="start from this image")
     parser.add_argument("--strength", type=float, default=defaults.strength, metavar="S",
                         help="0-1: how much of --init is re-imagined (default %(default)s)")
@@ -115,12 +129,14 @@ def _check_out(out: Path, count: int, overwrite: bool) -> None:
                          "--overwrite to replace it")
 
 
-def check_sides(width: int | None, height: int | None) -> None:
+def check_sides(width: int | None, height: int | None, multiple: int = 8) -> None:
     """Refuse a --width or --height that the model cannot take as given."""
+    m = multiple
     for flag, side in (("--width", width), ("--height", height)):
-        if side is not None and side % 8:
-            raise ValueError(f"{flag} {side} is not a multiple of 8 (the model works in blocks "
-                             f"of 8 pixels): use {max(8, side // 8 * 8)} or {side // 8 * 8 + 8}")
+        if side is not None and side % m:
+            raise ValueError(f"{flag} {side} is not a multiple of {m} (the model works in "
+                             f"blocks of {m} pixels): use {max(m, side // m * m)} or "
+                             f"{side // m * m + m}")
 
 
 def usable_model(model: Path):
@@ -135,6 +151,35 @@ def usable_model(model: Path):
     return info
 
 
+def check_mode(args: argparse.Namespace) -> None:
+    """Refuse a --mode the other arguments do not make."""
+    inferred = ("outpaint" if args.outpaint and any(args.outpaint) else "inpaint" if args.mask
+                else "img2img" if args.init else "txt2img")
+    if args.mode is None or args.mode == inferred:
+        return
+    if args.mode == "edit":
+        if not args.init or args.mask or args.outpaint:
+            raise ValueError("--mode edit takes --init IMAGE and --prompt INSTRUCTION, "
+                             "without --mask or --outpaint")
+        if not args.prompt.strip():
+            raise ValueError("--mode edit needs --prompt: the instruction (\"make it night\")")
+        return
+    needs = {"txt2img": "no --init", "img2img": "--init without --mask",
+             "inpaint": "--init and --mask", "outpaint": "--init and --outpaint"}
+    raise ValueError(f"--mode {args.mode} needs {needs[args.mode]}")
+
+
+def guidance_of(args: argparse.Namespace, kind: str, default: float | None) -> float:
+    """--guidance for distilled models, --cfg for the others; each refused
+    where it does not apply."""
+    if kind == "distilled" and args.cfg is not None:
+        raise ValueError("this model takes distilled guidance, not CFG: use --guidance X")
+    if kind != "distilled" and args.guidance is not None:
+        raise ValueError("--guidance is for distilled models (FLUX.1); this one takes --cfg X")
+    given = args.guidance if kind == "distilled" else args.cfg
+    return given if given is not None else (7.0 if default is None else default)
+
+
 def build_params(args: argparse.Namespace):
     from artstudio.diffusion import families
     from artstudio.diffusion.params import GenerationParams, check_params
@@ -144,14 +189,22 @@ def build_params(args: argparse.Namespace):
     args.model = resolve_model(str(args.model))
     if (args.mask or args.outpaint) and not args.init:
         raise ValueError("--mask and --outpaint need --init IMAGE")
+    check_mode(args)
     _check_out(args.out, args.count, args.overwrite)
-    check_sides(args.width, args.height)
     info = usable_model(args.model)
+    spec = families.family_of_kind(info.kind)
+    check_sides(args.width, args.height, spec.latent.size_multiple if spec else 8)
     settings = load_settings()[0]
     limit = settings.max_image_megapixels
     init = load_picture(args.init, limit) if args.init else None
     mask = load_picture(args.mask, limit, grey=True) if args.mask else None
     variant = args.variant or remembered_variant(info, settings)
+    family = families.defaults_for(info.kind, info.prediction, variant)
+    likely = families.likely_variant(info.kind, info.prediction, variant)
+    if args.mode == "edit" and likely and "edit" not in likely[1].modes:
+        raise ValueError(f"{Path(args.model).name} cannot edit by instruction: --mode edit "
+                         "needs FLUX.1 Kontext (--variant flux-kontext for a Kontext file)")
+    cfg = guidance_of(args, spec.guidance if spec else "cfg", family.get("cfg_scale"))
     width, height = args.width, args.height
     if width is None or height is None:  # 0 is refused below, never taken as "default"
         if init is not None:
@@ -162,10 +215,12 @@ def build_params(args: argparse.Namespace):
         height = default_h if height is None else height
     params = GenerationParams(
         model=str(args.model), prompt=args.prompt, negative_prompt=args.negative,
-        steps=args.steps, cfg_scale=args.cfg, seed=args.seed, seed_mode=args.seed_mode,
-        width=width, height=height, count=args.count, scheduler=args.scheduler,
+        steps=args.steps if args.steps is not None else family.get("steps", 20),
+        cfg_scale=cfg, seed=args.seed, seed_mode=args.seed_mode,
+        width=width, height=height, count=args.count,
+        scheduler=args.scheduler or family.get("scheduler", "euler_a"),
         init_image=init, strength=args.strength, mask=mask, only_masked=args.only_masked,
-        outpaint=args.outpaint, variant=variant,
+        outpaint=args.outpaint, variant=variant, edit=args.mode == "edit",
         device=args.device, preview_every=0,
     )
     check_params(params)  # a value out of range is a bad argument, refused before loading

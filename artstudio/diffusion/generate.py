@@ -1,4 +1,5 @@
-"""Text-to-image, image-to-image, inpainting and outpainting: the modes.
+"""Text-to-image, image-to-image, inpainting, outpainting and instruction
+edits: the modes.
 
 Every entry point has the engine's job shape `run(params, progress, cancel)`:
 `params` is a frozen GenerationParams snapshot, `progress(step, total,
@@ -48,10 +49,12 @@ def _resize(arr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(arr, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LANCZOS4)
 
 
-def _work_size(w: int, h: int, limit_w: int, limit_h: int) -> tuple[int, int]:
-    """The init image's size, shrunk to fit the requested size, in multiples of 8."""
+def _work_size(w: int, h: int, limit_w: int, limit_h: int, multiple: int = 8) -> tuple[int, int]:
+    """The init image's size, shrunk to fit the requested size, in multiples
+    of `multiple` (8, or the family's LatentSpace.size_multiple)."""
     scale = min(1.0, max(limit_w, limit_h) / max(w, h))
-    return max(8, int(w * scale) // 8 * 8), max(8, int(h * scale) // 8 * 8)
+    return (max(multiple, int(w * scale) // multiple * multiple),
+            max(multiple, int(h * scale) // multiple * multiple))
 
 
 Made = tuple[np.ndarray, dict[str, Any], np.ndarray | None]
@@ -67,10 +70,15 @@ def _generate_one(model: LoadedModel, p: GenerationParams, seed: int, reporter: 
         return None if lat is None else (decode_latents(model, lat)[0], {}, None)
     original = masking.to_rgb_array(p.init_image)
     oh, ow = original.shape[:2]
-    if mode == "img2img":
-        ww, wh = _work_size(ow, oh, width, height)
+    multiple = model.family_spec.latent.size_multiple
+    if mode in ("img2img", "edit"):
+        ww, wh = _work_size(ow, oh, width, height, multiple)
         lat = denoise(model, mode, p, seed, ww, wh, reporter, image=_resize(original, (ww, wh)))
-        return None if lat is None else (decode_latents(model, lat)[0], {}, None)
+        if lat is None:
+            return None
+        made = decode_latents(model, lat)[0]
+        # An edit goes back over the picture it was asked of, at its size.
+        return (_resize(made, (ow, oh)) if mode == "edit" else made), {}, None
     new_area = None
     if mode == "outpaint":
         left, top, right, bottom = p.outpaint or (0, 0, 0, 0)
@@ -91,12 +99,12 @@ def _generate_one(model: LoadedModel, p: GenerationParams, seed: int, reporter: 
         box = masking.mask_crop_box(mask, p.mask_padding, aspect)
         region = original[box.top:box.bottom, box.left:box.right]
         region_mask = mask[box.top:box.bottom, box.left:box.right]
-        ww, wh = masking.fit_to_resolution(box.width, box.height, model.native_size)
+        ww, wh = masking.fit_to_resolution(box.width, box.height, model.native_size, multiple)
         extra["crop"] = [box.left, box.top, box.right, box.bottom]
     else:
         box, region, region_mask = None, original, mask
         ww, wh = _work_size(ow, oh, max(width, ow) if mode == "outpaint" else width,
-                            max(height, oh) if mode == "outpaint" else height)
+                            max(height, oh) if mode == "outpaint" else height, multiple)
     small_img = _resize(region, (ww, wh))
     small_mask = _resize(region_mask, (ww, wh))
     lat = denoise(model, "inpaint", p, seed, ww, wh, reporter, image=small_img, mask=small_mask)
@@ -120,16 +128,20 @@ def image_metadata(p: GenerationParams, model: LoadedModel, seed: int, width: in
               extra: dict[str, Any]) -> dict[str, Any]:
     from artstudio import __version__ as app_version
 
+    spec = model.family_spec
     meta = {
         "app_version": app_version, "mode": p.mode, "prompt": p.prompt,
-        "negative_prompt": p.negative_prompt, "steps": p.steps, "cfg_scale": p.cfg_scale,
-        "seed": seed, "seed_mode": p.seed_mode, "width": width, "height": height,
-        "scheduler": p.scheduler, "variant": model.variant,
+        "negative_prompt": p.negative_prompt if spec.negative_prompt else "",
+        "steps": p.steps, "seed": seed, "seed_mode": p.seed_mode, "width": width,
+        "height": height, "scheduler": spec.sampler_for(p.scheduler), "variant": model.variant,
+        "family": spec.name,
         "model": {"name": model.info.name, "path": str(model.info.path),
                   "hash": model.info.short_hash, "kind": model.info.kind},
         "device": model.device.describe(),
     }
-    if p.mode != "txt2img":
+    # A distilled model takes the guidance as an input and runs no CFG at all.
+    meta["guidance" if spec.guidance == "distilled" else "cfg_scale"] = p.cfg_scale
+    if p.mode not in ("txt2img", "edit"):
         meta["strength"] = p.strength
     if p.mode in ("inpaint", "outpaint"):
         meta.update(mask_blur=p.mask_blur, mask_padding=p.mask_padding,
@@ -141,12 +153,13 @@ def image_metadata(p: GenerationParams, model: LoadedModel, seed: int, width: in
 def run(params: GenerationParams, progress, cancel: CancelToken) -> GenerationResult:
     """Generate `params.count` images. Raises Cancelled when cancelled."""
     check_params(params)
-    width, height, note = round_size(params.width, params.height)
-    notes = [note] if note else []
     progress(0, 1, "Loading the model")
     model = get_model(params.model, params.variant, params.device, params.precision,
                       params.cpu_offload)
     cancel.raise_if_cancelled()
+    width, height, note = round_size(params.width, params.height,
+                                     model.family_spec.latent.size_multiple)
+    notes = [note] if note else []
     per_image = effective_steps(params.steps, params.strength, params.mode)
     if model.is_inpaint_model and params.mode == "txt2img":
         per_image = params.steps

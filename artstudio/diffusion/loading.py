@@ -63,7 +63,8 @@ def resolve_variant(info: ModelInfo, variant: str | None) -> str:
     spec = families.family_of_kind(info.kind)
     if spec is None:
         why = "; ".join(info.notes) or f"it was identified as {info.kind}"
-        raise UserFacingError(f"{info.path.name} is not a Stable Diffusion model: {why}.")
+        raise UserFacingError(f"{info.path.name} is not a model Artstudio can generate with: "
+                              f"{why}.")
     if variant:
         try:
             chosen_family, _ = families.variant(variant)
@@ -255,9 +256,14 @@ def load_model(path: str | os.PathLike, variant: str | None = None, device: str 
     else:
         pipe = _load_single_file(info, chosen, dtype)
     spec, chosen_variant = families.variant(chosen)
-    if chosen_variant.inpaint and type(pipe).__name__ != spec.pipelines["inpaint"]:
+    if chosen_variant.inpaint and not chosen_variant.pipeline and (
+            type(pipe).__name__ != spec.pipelines["inpaint"]):
         # Some folders name the text-to-image class for a 9-channel UNet.
         pipe = _derive(pipe, "inpaint", spec.pipelines["inpaint"])
+    elif chosen_variant.pipeline and type(pipe).__name__ != chosen_variant.pipeline:
+        # A variant the file cannot tell from another (a Kontext single file
+        # has dev's tensors): the same modules under the variant's class.
+        pipe = _pipeline_class(chosen_variant.pipeline)(**pipe.components)
     offload = _wants_offload(choice, cpu_offload)
     if offload:
         pipe.enable_model_cpu_offload(device=choice.torch_device)
@@ -287,6 +293,9 @@ def pipeline_for(model: LoadedModel, mode: str):
     UNet does not fit the other pipelines."""
     variant = model.variant_spec
     if mode not in variant.modes:
+        if mode == families.EDIT:
+            raise UserFacingError(f"{model.info.name} cannot edit by instruction; Edit needs "
+                                  "an instruction-editing model (FLUX.1 Kontext).")
         raise UserFacingError(variant.only_note or f"{model.info.name} cannot do {mode}.")
     # A variant limited to some modes loads as the pipeline for them (the refiner
     # is an image-to-image pipeline).

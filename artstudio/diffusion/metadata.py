@@ -46,7 +46,10 @@ def a1111_text(meta: dict[str, Any]) -> str:
     pairs = [
         ("Steps", str(meta.get("steps", ""))),
         ("Sampler", label),
-        ("CFG scale", _fmt_number(float(meta.get("cfg_scale", 7)))),
+        # Distilled models (FLUX.1) run no CFG; Forge writes their guidance this way.
+        ("CFG scale", _fmt_number(float(meta.get("cfg_scale", 1 if "guidance" in meta else 7)))),
+        ("Distilled CFG Scale", _fmt_number(float(meta["guidance"])) if "guidance" in meta
+         else ""),
         ("Seed", str(meta.get("seed", ""))),
         ("Size", f"{meta.get('width', 0)}x{meta.get('height', 0)}"),
     ]
@@ -121,6 +124,9 @@ def settings_from_a1111(text: str) -> dict[str, Any]:
                            "negative_prompt": raw.pop("negative_prompt")}
     conv = {"Steps": ("steps", int), "CFG scale": ("cfg_scale", float), "Seed": ("seed", int),
             "Denoising strength": ("strength", float), "Mask blur": ("mask_blur", int)}
+    if "Distilled CFG Scale" in raw:  # the guidance a distilled model took: ours is cfg_scale
+        conv["Distilled CFG Scale"] = ("cfg_scale", float)
+        raw.pop("CFG scale", None)
     for key, (name, fn) in conv.items():
         if key in raw:
             value = raw.pop(key)
@@ -159,6 +165,8 @@ _FIELDS = ("prompt", "negative_prompt", "steps", "cfg_scale", "seed", "width", "
 def settings_from_json(text: str) -> dict[str, Any]:
     data = json.loads(text)
     out = {k: data[k] for k in _FIELDS if k in data}
+    if "guidance" in data:  # a distilled model's guidance goes where the panel keeps it
+        out["cfg_scale"] = data["guidance"]
     if isinstance(out.get("outpaint"), list):
         out["outpaint"] = tuple(out["outpaint"])
     model = data.get("model") or {}

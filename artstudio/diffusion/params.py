@@ -43,6 +43,7 @@ class GenerationParams:
     mask_padding: int = 32
     only_masked: bool = False  # work on the mask's surroundings at the model's resolution
     outpaint: tuple[int, int, int, int] | None = None  # pixels added left, top, right, bottom
+    edit: bool = False  # init_image changed as the prompt instructs (FLUX.1 Kontext)
     variant: str | None = None  # config variant when detection cannot tell (SD2)
     device: str = "auto"
     precision: str = "auto"
@@ -52,6 +53,8 @@ class GenerationParams:
 
     @property
     def mode(self) -> str:
+        if self.edit:
+            return "edit"
         if self.outpaint and any(self.outpaint):
             return "outpaint"
         if self.mask is not None:
@@ -83,10 +86,12 @@ class GenerationResult:
     repaints: list[Any] = field(default_factory=list)
 
 
-def round_size(width: int, height: int) -> tuple[int, int, str]:
-    """Sizes must be multiples of 8 (the VAE halves the image three times)."""
-    w, h = max(8, int(width) // 8 * 8), max(8, int(height) // 8 * 8)
-    note = f"Size rounded from {width}x{height} to {w}x{h} (multiples of 8)." if (
+def round_size(width: int, height: int, multiple: int = 8) -> tuple[int, int, str]:
+    """Sizes must be multiples of 8 (the VAE halves the image three times), or
+    of the family's LatentSpace.size_multiple (16 where latents go in 2x2 patches)."""
+    w = max(multiple, int(width) // multiple * multiple)
+    h = max(multiple, int(height) // multiple * multiple)
+    note = f"Size rounded from {width}x{height} to {w}x{h} (multiples of {multiple})." if (
         (w, h) != (width, height)) else ""
     return w, h, note
 
@@ -117,6 +122,8 @@ def check_params(p: GenerationParams) -> None:
         raise UserFacingError("Strength must be above 0 and at most 1.")
     if p.mode in ("inpaint", "outpaint") and p.init_image is None:
         raise UserFacingError("Inpainting and outpainting need an image.")
+    if p.mode == "edit" and (p.init_image is None or not p.prompt.strip()):
+        raise UserFacingError("Edit needs a picture and an instruction (\"make it night\").")
     if p.outpaint and any(v < 0 for v in p.outpaint):
         raise UserFacingError("Outpainting sizes must not be negative.")
 

@@ -8,6 +8,7 @@ decode that gives NaN is retried in fp32 once and remembered.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Any
 
@@ -32,6 +33,7 @@ class StepReporter:
         self.decoder = decoder
         self.offset, self.total, self.every, self.message = offset, total, every, message
         self.cancelled = False
+        self.unpack = None  # set by denoise: the family's latents as [B, C, h, w]
 
     def __call__(self, pipe, i: int, t, kwargs: dict) -> dict:
         if self.cancel.cancelled:
@@ -40,10 +42,13 @@ class StepReporter:
         preview = None
         if self.every and (i + 1) % self.every == 0 and "latents" in kwargs:
             try:
+                latents = kwargs["latents"]
+                if self.unpack is not None:
+                    latents = self.unpack(latents)
                 if self.decoder is not None:
-                    preview = self.decoder(kwargs["latents"])
+                    preview = self.decoder(latents)
                 else:
-                    preview = previews.latents_to_rgb(kwargs["latents"], self.family)
+                    preview = previews.latents_to_rgb(latents, self.family)
             except (ValueError, RuntimeError, OSError):  # a latent space without factors,
                 preview = None  # or a TAESD that does not fit: previews are optional
         try:
@@ -60,7 +65,7 @@ class StepReporter:
 
 
 def effective_steps(steps: int, strength: float, mode: str) -> int:
-    if mode == "txt2img":
+    if mode in ("txt2img", "edit"):
         return steps
     return max(1, min(int(steps * strength), steps))
 
@@ -74,13 +79,16 @@ def to_pil(arr: np.ndarray):
 def denoise(model: LoadedModel, mode: str, p: GenerationParams, seed: int, width: int,
              height: int, reporter: StepReporter, image: np.ndarray | None = None,
              mask: np.ndarray | None = None, overrides: dict[str, Any] | None = None):
-    """Run the pipeline to latents; None when cancelled. `overrides` replace
-    the pipeline arguments made here (interpolation passes its own initial
-    latents, prompt embeddings and generators; embeddings replace the prompts)."""
+    """Run the pipeline to latents as [B, C, h, w] (unpacked where the family
+    packs them); None when cancelled. `overrides` replace the pipeline
+    arguments made here (interpolation passes its own initial latents, prompt
+    embeddings and generators; embeddings replace the prompts)."""
     import torch
 
+    spec = model.family_spec
     pipe = pipeline_for(model, mode if mode != "outpaint" else "inpaint")
-    pipe.scheduler = schedulers.make_scheduler(p.scheduler, model.pipe.scheduler.config)
+    pipe.scheduler = schedulers.make_scheduler(spec.sampler_for(p.scheduler),
+                                               model.pipe.scheduler.config)
     generator = torch.Generator("cpu").manual_seed(int(seed))
     kwargs: dict[str, Any] = dict(
         prompt=p.prompt,
@@ -88,8 +96,10 @@ def denoise(model: LoadedModel, mode: str, p: GenerationParams, seed: int, width
         width=width, height=height, output_type="latent",
         callback_on_step_end=reporter, callback_on_step_end_tensor_inputs=["latents"],
     )
-    if model.family_spec.negative_prompt:
+    if spec.negative_prompt:
         kwargs["negative_prompt"] = p.negative_prompt or None
+    scale = int(getattr(model.pipe, "vae_scale_factor", 8))
+    reporter.unpack = lambda lat: spec.latent.unpack(lat, height, width, scale)
     strength = p.strength
     if model.is_inpaint_model and mode in ("txt2img", "img2img"):
         # A 9-channel UNet always works through the inpainting pipeline: repaint everything.
@@ -98,7 +108,12 @@ def denoise(model: LoadedModel, mode: str, p: GenerationParams, seed: int, width
             strength = 1.0
         mask = np.ones((height, width), np.float32)
         mode = "inpaint"
-    if mode != "txt2img":
+    takes = inspect.signature(pipe.__call__).parameters
+    if "max_area" in takes:  # Kontext rescales to about a megapixel unless told the area
+        kwargs.update(max_area=width * height, _auto_resize=False)
+    if mode == "edit":  # the picture the instruction applies to, at the size asked
+        kwargs["image"] = to_pil(image)
+    elif mode != "txt2img":
         if image is not None:  # else the overrides bring it (latents, for a picture morph)
             kwargs["image"] = to_pil(image)
         kwargs["strength"] = strength
@@ -106,8 +121,8 @@ def denoise(model: LoadedModel, mode: str, p: GenerationParams, seed: int, width
         from PIL import Image
 
         kwargs["mask_image"] = Image.fromarray((mask * 255).round().astype(np.uint8), "L")
-    if mode == "img2img":
-        kwargs.pop("width"), kwargs.pop("height")
+    if mode == "img2img" and "width" not in takes:
+        kwargs.pop("width"), kwargs.pop("height")  # SD's takes the picture's size; FLUX's asks
     if overrides:
         if "prompt_embeds" in overrides:
             kwargs.pop("prompt"), kwargs.pop("negative_prompt", None)
@@ -119,7 +134,7 @@ def denoise(model: LoadedModel, mode: str, p: GenerationParams, seed: int, width
         out = pipe(**kwargs)
     if reporter.cancelled:
         return None
-    return out.images
+    return reporter.unpack(out.images)
 
 
 def decode_latents(model: LoadedModel, latents) -> list[np.ndarray]:
@@ -135,7 +150,7 @@ def decode_latents(model: LoadedModel, latents) -> list[np.ndarray]:
         lat = latents * torch.tensor(std).view(shape).to(latents) / cfg.scaling_factor + \
             torch.tensor(mean).view(shape).to(latents)
     else:
-        lat = latents / cfg.scaling_factor
+        lat = latents / cfg.scaling_factor + (getattr(cfg, "shift_factor", None) or 0.0)
     if vae.dtype == torch.float16 and (model.vae_fp32 or getattr(cfg, "force_upcast", False)):
         vae.to(torch.float32)
     with torch.inference_mode():

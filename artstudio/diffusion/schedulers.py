@@ -28,6 +28,9 @@ SAMPLERS: dict[str, SamplerSpec] = {s.name: s for s in (
                 {"algorithm_type": "dpmsolver++", "solver_order": 2, "use_karras_sigmas": True}),
     SamplerSpec("ddim", "DDIM", "DDIMScheduler", {"set_alpha_to_one": False}),
     SamplerSpec("lcm", "LCM", "LCMScheduler"),
+    # Flow-matching models (FLUX) are trained for this one: the noise-prediction
+    # solvers above do not fit their schedule (FamilySpec.samplers).
+    SamplerSpec("flow_euler", "Euler (flow matching)", "FlowMatchEulerDiscreteScheduler"),
 )}
 DEFAULT_SAMPLER = "euler_a"
 

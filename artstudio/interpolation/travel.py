@@ -60,16 +60,18 @@ def encode(model: LoadedModel, pipe, prompt: str, negative: str, cfg: float) -> 
     """Every text-encoder output of one prompt, by the pipeline argument it feeds."""
     import torch
 
-    guided = cfg > 1 and getattr(getattr(pipe, model.family_spec.denoiser).config,
-                                 "time_cond_proj_dim", None) is None
+    spec = model.family_spec
     kwargs: dict[str, Any] = dict(prompt=prompt, device=pipe._execution_device,
-                                  num_images_per_prompt=1, do_classifier_free_guidance=guided)
-    if model.family_spec.negative_prompt:
+                                  num_images_per_prompt=1)
+    if spec.guidance == "cfg":  # a distilled model's encoder has no such switch
+        kwargs["do_classifier_free_guidance"] = cfg > 1 and getattr(
+            getattr(pipe, spec.denoiser).config, "time_cond_proj_dim", None) is None
+    if spec.negative_prompt:
         kwargs["negative_prompt"] = negative or None
     with torch.inference_mode():
         outputs = pipe.encode_prompt(**kwargs)
-    names = model.family_spec.prompt_outputs
-    return {n: v for n, v in zip(names, outputs, strict=True) if v is not None}
+    return {n: v for n, v in zip(spec.prompt_outputs, outputs, strict=True)
+            if n and v is not None}
 
 
 @dataclass
@@ -221,7 +223,7 @@ class _Travel(_Maker):
         embeds = [self._embeds(p) for p in batch]
         overrides: dict[str, Any] = {k: torch.cat([e[k] for e in embeds]) for k in embeds[0]}
         shape = tuple(self.noise[self.keys[0].seed].shape)
-        overrides.update(latents=latents,
+        overrides.update(latents=self.model.family_spec.latent.pack(latents),
                          generator=[step_generator(self._step_seed(p), shape) for p in batch])
         p = replace(self.params, prompt=self.keys[batch[0].a].prompt)
         lat = denoise(self.model, "txt2img", p, self.keys[batch[0].a].seed, self.stream.width,

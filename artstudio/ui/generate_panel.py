@@ -66,8 +66,8 @@ from artstudio.ui.result_preview import CanvasPreview, candidate_rect
 
 log = logging.getLogger(__name__)
 
-MODE_TXT2IMG, MODE_IMG2IMG, MODE_INPAINT, MODE_OUTPAINT, MODE_ERASE = (
-    "txt2img", "img2img", "inpaint", "outpaint", "erase")
+MODE_TXT2IMG, MODE_IMG2IMG, MODE_INPAINT, MODE_OUTPAINT, MODE_ERASE, MODE_EDIT = (
+    "txt2img", "img2img", "inpaint", "outpaint", "erase", "edit")
 MODE_LABELS = {
     MODE_TXT2IMG: "Text to image",
     MODE_IMG2IMG: "Image to image (frame)",
@@ -75,6 +75,8 @@ MODE_LABELS = {
     MODE_OUTPAINT: "Outpaint (extend canvas)",
     MODE_ERASE: "Erase the mask (no model)",
 }
+EDIT_LABEL = "Edit the frame by instruction"  # offered only for models that can (Kontext)
+NO_NEGATIVE_TIP = "{family} has no negative prompt: describe what you want instead."
 PRESETS: dict[str, dict[str, Any]] = {
     "Draft: 8 steps, Euler a": {"steps": 8, "cfg_scale": 6.0, "scheduler": "euler_a"},
     "Balanced: 20 steps, DPM++ 2M Karras": {"steps": 20, "cfg_scale": 7.0,
@@ -128,6 +130,10 @@ class GeneratePanel(QWidget):
         for key, label in MODE_LABELS.items():
             self.mode.addItem(label, key)
         self.mode.currentIndexChanged.connect(self._mode_changed)
+        self.model.currentIndexChanged.connect(self._model_changed)
+        # What the last model's family starts from; SD's are GenerationParams' defaults.
+        self._family_defaults = {"steps": DEFAULTS.steps, "cfg_scale": DEFAULTS.cfg_scale,
+                                 "scheduler": DEFAULTS.scheduler}
         self.prompt = QPlainTextEdit()
         self.prompt.setPlaceholderText("Describe the picture…")
         self.prompt.setFixedHeight(70)
@@ -477,6 +483,36 @@ class GeneratePanel(QWidget):
         self.refresh_models()
 
     # ---- settings in and out ---------------------------------------------
+    def _model_changed(self) -> None:
+        """What the chosen model's family allows and starts from: Edit where
+        its variant has it, the negative prompt where it applies, and its
+        steps, guidance and sampler when they differ from the last family's."""
+        from artstudio.diffusion import families
+
+        info = self.model.currentData()
+        found = info is not None and families.likely_variant(
+            info.kind, info.prediction, self.settings.model_variants.get(info.short_hash))
+        if not found:
+            return
+        spec, variant = found
+        edit_at = self.mode.findData(MODE_EDIT)
+        if families.EDIT in variant.modes and edit_at < 0:
+            self.mode.addItem(EDIT_LABEL, MODE_EDIT)
+        elif families.EDIT not in variant.modes and edit_at >= 0:
+            if self.mode.currentIndex() == edit_at:
+                self.mode.setCurrentIndex(self.mode.findData(MODE_IMG2IMG))
+            self.mode.removeItem(edit_at)
+        self.negative.setEnabled(spec.negative_prompt)
+        self.negative.setToolTip("" if spec.negative_prompt else
+                                 NO_NEGATIVE_TIP.format(family=spec.label))
+        self.cfg.setToolTip("The guidance the model takes in (it runs no CFG)"
+                            if spec.guidance == "distilled" else "")
+        wanted = {k: v for k, v in spec.defaults(variant).items()
+                  if k in ("steps", "cfg_scale", "scheduler")}
+        if wanted != self._family_defaults:
+            self._family_defaults = wanted
+            self.apply_settings(wanted)
+
     def _mode_changed(self) -> None:
         mode = self.mode.currentData()
         rows = {
@@ -629,6 +665,8 @@ class GeneratePanel(QWidget):
             raise RequestRefused("Generation needs the model's variant: choose one")
         if mode == MODE_TXT2IMG and not self.prompt.toPlainText().strip():
             raise RequestRefused("Text to image needs a prompt")
+        if mode == MODE_EDIT and not self.prompt.toPlainText().strip():
+            raise RequestRefused("Edit needs an instruction in the prompt (\"make it night\")")
         width, height = ((frame.w, frame.h) if self.match_frame.isChecked()
                          else (self.width_box.value(), self.height_box.value()))
         init = outpaint = None
@@ -639,7 +677,7 @@ class GeneratePanel(QWidget):
             frame = doc.rect
             picture = doc.composite()
             width, height = doc.width, doc.height
-        if mode in (MODE_IMG2IMG, MODE_INPAINT, MODE_OUTPAINT):
+        if mode in (MODE_IMG2IMG, MODE_INPAINT, MODE_OUTPAINT, MODE_EDIT):
             init = rgba_over_white(picture)
         s = self.settings
         params = GenerationParams(
@@ -653,6 +691,7 @@ class GeneratePanel(QWidget):
             mask=Image.fromarray(mask, "L") if mode == MODE_INPAINT else None,
             mask_blur=self.mask_blur.value(), mask_padding=self.padding.value(),
             only_masked=self.only_masked.isChecked(), outpaint=outpaint, variant=variant,
+            edit=mode == MODE_EDIT,
             device=s.device, precision=s.precision, cpu_offload=s.cpu_offload,
             preview_decoder=self._preview_decoder(info),
         )
@@ -675,7 +714,8 @@ class GeneratePanel(QWidget):
 
         erase = target.mode == MODE_ERASE
         run = erase_run if erase else diffusion.run
-        title = MODE_LABELS[target.mode] + ("" if erase else f": {params.prompt[:30]}")
+        label = EDIT_LABEL if target.mode == MODE_EDIT else MODE_LABELS[target.mode]
+        title = label + ("" if erase else f": {params.prompt[:30]}")
         # Each job keeps its own target: several can be queued, each for its frame.
         self._job = self.runner.run(run, params, title=title, kind=JobKind.GENERATE,
                                     lane=Lane.POOL if erase else Lane.ACCELERATOR,

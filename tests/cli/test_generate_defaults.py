@@ -16,11 +16,12 @@ def test_generate_defaults_are_generation_params_defaults():
     parser, _module = _command_parser("generate")
     args = parser.parse_args(["--model", "m.safetensors"])
     defaults = GenerationParams(model="")
-    for option, field in (("steps", "steps"), ("cfg", "cfg_scale"), ("seed", "seed"),
-                          ("seed_mode", "seed_mode"), ("count", "count"),
-                          ("scheduler", "scheduler"), ("strength", "strength"),
-                          ("device", "device"), ("only_masked", "only_masked")):
+    for option, field in (("seed", "seed"), ("seed_mode", "seed_mode"), ("count", "count"),
+                          ("strength", "strength"), ("device", "device"),
+                          ("only_masked", "only_masked")):
         assert getattr(args, option) == getattr(defaults, field), option
+    # Steps, guidance and sampler come from the model's family (the registry).
+    assert (args.steps, args.cfg, args.guidance, args.scheduler) == (None, None, None, None)
     assert list(choices(parser, "seed_mode")) == list(SEED_MODES)
     assert list(choices(parser, "scheduler")) == list(SAMPLERS)
 
@@ -28,4 +29,4 @@ def test_generate_defaults_are_generation_params_defaults():
 def test_help_states_the_defaults():
     parser, _module = _command_parser("generate")
     text = parser.format_help()
-    assert "(default 0.75)" in text and "default euler_a" in text
+    assert "(default 0.75)" in text and "euler_a for Stable" in text

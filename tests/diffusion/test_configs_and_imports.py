@@ -33,7 +33,11 @@ KNOWN_UNET_PARAMS = {"sd1": 859_520_964, "sd2": 865_910_724, "sdxl-base": 2_567_
 KNOWN_TEXT_PARAMS = {"sd1": 123_060_480, "sd2": 340_387_840}
 
 
-@pytest.mark.parametrize("variant", variant_names())
+SD_VARIANTS = [n for n in variant_names() if not n.startswith("flux")]
+FLUX_VARIANTS = [n for n in variant_names() if n.startswith("flux")]
+
+
+@pytest.mark.parametrize("variant", SD_VARIANTS)
 def test_shipped_config_folders_are_complete_and_weightless(variant):
     folder = shipped_configs_dir() / variant
     index = json.loads((folder / "model_index.json").read_text())
@@ -49,7 +53,7 @@ def test_shipped_config_folders_are_complete_and_weightless(variant):
     assert sched["prediction_type"] == ("v_prediction" if variant == "sd2-v" else "epsilon")
 
 
-@pytest.mark.parametrize("name", variant_names())
+@pytest.mark.parametrize("name", SD_VARIANTS)
 def test_the_family_registry_agrees_with_each_shipped_config(name):
     """Native size, prediction, inpainting and the pipeline class written once in
     the registry and once in the config folder must say the same."""
@@ -83,3 +87,30 @@ def test_shipped_configs_have_the_real_parameter_counts(variant):
             cfg = CLIPTextConfig(**json.loads(text_cfg.read_text()))
             text = CLIPTextModel(cfg)
             assert sum(p.numel() for p in text.parameters()) == KNOWN_TEXT_PARAMS[variant]
+
+
+# FLUX.1 dev's published 11.9 billion; its ae.safetensors VAE 83.8 million.
+KNOWN_FLUX_PARAMS = {"flux-dev": 11_901_408_320, "flux-schnell": 11_891_178_560,
+                     "flux-fill": 11_902_391_360, "flux-kontext": 11_901_408_320}
+
+
+@pytest.mark.parametrize("name", FLUX_VARIANTS)
+def test_flux_configs_agree_with_the_registry_and_the_real_sizes(name):
+    from accelerate import init_empty_weights
+    from diffusers import AutoencoderKL, FluxTransformer2DModel
+
+    from artstudio.diffusion.families import variant
+
+    spec, chosen = variant(name)
+    folder = shipped_configs_dir() / name
+    assert not list(folder.rglob("*.safetensors")) and not list(folder.rglob("*.bin"))
+    index = json.loads((folder / "model_index.json").read_text())
+    assert index["_class_name"] == (chosen.pipeline or spec.pipelines["txt2img"])
+    config = json.loads((folder / "transformer" / "config.json").read_text())
+    assert config["guidance_embeds"] is (name != "flux-schnell")
+    with init_empty_weights():
+        transformer = FluxTransformer2DModel.from_config(config)
+        vae = AutoencoderKL.from_config(json.loads((folder / "vae" / "config.json").read_text()))
+    assert sum(p.numel() for p in transformer.parameters()) == KNOWN_FLUX_PARAMS[name]
+    assert sum(p.numel() for p in vae.parameters()) == 83_819_683
+    assert vae.config.latent_channels == spec.latent.channels

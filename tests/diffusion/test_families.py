@@ -18,7 +18,7 @@ def test_every_kind_and_variant_belongs_to_exactly_one_family():
         for v in spec.variants:
             assert families.variant(v.name) == (spec, v)
             assert families.family_of_kind(v.kind) is spec
-            assert set(v.modes) <= set(families.MODES)
+            assert set(v.modes) <= set(families.ALL_MODES)
     assert families.ambiguous_kinds() == ("sd2",)
     with pytest.raises(ValueError, match="unknown model variant"):
         families.variant("sd3")

@@ -160,6 +160,74 @@ VARIANTS = {
 }
 
 
+# ---- FLUX.1 (black-forest-labs/FLUX.1-* as diffusers 0.42 describes them) ------
+
+FLUX_TRANSFORMER = {
+    "_class_name": "FluxTransformer2DModel", "attention_head_dim": 128,
+    "axes_dims_rope": [16, 56, 56], "guidance_embeds": True, "in_channels": 64,
+    "joint_attention_dim": 4096, "num_attention_heads": 24, "num_layers": 19,
+    "num_single_layers": 38, "out_channels": None, "patch_size": 1,
+    "pooled_projection_dim": 768,
+}
+FLUX_VAE = {
+    **VAE, "force_upcast": True, "latent_channels": 16, "mid_block_add_attention": True,
+    "sample_size": 1024, "scaling_factor": 0.3611, "shift_factor": 0.1159,
+    "use_post_quant_conv": False, "use_quant_conv": False,
+}
+T5_XXL = {  # google/t5-v1_1-xxl's encoder, FLUX.1's second text encoder
+    "architectures": ["T5EncoderModel"], "d_ff": 10240, "d_kv": 64, "d_model": 4096,
+    "decoder_start_token_id": 0, "dense_act_fn": "gelu_new", "dropout_rate": 0.1,
+    "eos_token_id": 1, "feed_forward_proj": "gated-gelu", "initializer_factor": 1.0,
+    "is_encoder_decoder": True, "is_gated_act": True, "layer_norm_epsilon": 1e-06,
+    "model_type": "t5", "num_decoder_layers": 24, "num_heads": 64, "num_layers": 24,
+    "pad_token_id": 0, "relative_attention_max_distance": 128,
+    "relative_attention_num_buckets": 32, "tie_word_embeddings": False, "vocab_size": 32128,
+}
+T5_TOKENIZER = {  # settings only: the vocabulary (spiece.model) is not shipped, see README
+    "tokenizer_class": "T5Tokenizer", "eos_token": "</s>", "pad_token": "<pad>",
+    "unk_token": "<unk>", "extra_ids": 100, "model_max_length": 512,
+}
+
+
+def flow_scheduler(dynamic: bool) -> dict:
+    # schnell is trained without the resolution-dependent shift
+    return {"_class_name": "FlowMatchEulerDiscreteScheduler", "base_image_seq_len": 256,
+            "base_shift": 0.5, "max_image_seq_len": 4096, "max_shift": 1.15,
+            "num_train_timesteps": 1000, "shift": 3.0 if dynamic else 1.0,
+            "use_dynamic_shifting": dynamic}
+
+
+def flux_variant(pipeline: str, transformer: dict, dynamic: bool = True) -> dict:
+    return {
+        "model_index.json": {
+            "_class_name": pipeline, "_diffusers_version": VERSION,
+            "feature_extractor": [None, None], "image_encoder": [None, None],
+            "scheduler": ["diffusers", "FlowMatchEulerDiscreteScheduler"],
+            "text_encoder": ["transformers", "CLIPTextModel"],
+            "text_encoder_2": ["transformers", "T5EncoderModel"],
+            "tokenizer": ["transformers", "CLIPTokenizer"],
+            "tokenizer_2": ["transformers", "T5TokenizerFast"],
+            "transformer": ["diffusers", "FluxTransformer2DModel"],
+            "vae": ["diffusers", "AutoencoderKL"],
+        },
+        "transformer/config.json": transformer, "vae/config.json": FLUX_VAE,
+        "text_encoder/config.json": CLIP_L, "text_encoder_2/config.json": T5_XXL,
+        "tokenizer/tokenizer_config.json": tokenizer("<|endoftext|>"),
+        "tokenizer_2/tokenizer_config.json": T5_TOKENIZER,
+        "scheduler/scheduler_config.json": flow_scheduler(dynamic),
+    }
+
+
+VARIANTS.update({
+    "flux-dev": flux_variant("FluxPipeline", FLUX_TRANSFORMER),
+    "flux-schnell": flux_variant("FluxPipeline", {**FLUX_TRANSFORMER, "guidance_embeds": False},
+                                 dynamic=False),
+    "flux-fill": flux_variant("FluxFillPipeline", {**FLUX_TRANSFORMER, "in_channels": 384,
+                                                   "out_channels": 64}),
+    "flux-kontext": flux_variant("FluxKontextPipeline", FLUX_TRANSFORMER),
+})
+
+
 def main() -> None:
     from artstudio.diffusion.families import variant_names
 

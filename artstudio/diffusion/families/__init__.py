@@ -9,7 +9,10 @@ here loads torch or diffusers.
 
 from __future__ import annotations
 
+from artstudio.diffusion.families.flux import FLUX
 from artstudio.diffusion.families.spec import (
+    ALL_MODES,
+    EDIT,
     MODES,
     FamilySpec,
     FolderConfigs,
@@ -19,7 +22,7 @@ from artstudio.diffusion.families.spec import (
 )
 from artstudio.diffusion.families.stable_diffusion import SD1, SD2, SDXL
 
-FAMILIES: tuple[FamilySpec, ...] = (SD1, SD2, SDXL)
+FAMILIES: tuple[FamilySpec, ...] = (SD1, SD2, SDXL, FLUX)
 
 _BY_NAME = {f.name: f for f in FAMILIES}
 _BY_KIND = {kind: f for f in FAMILIES for kind in f.kinds}
@@ -55,18 +58,33 @@ def ambiguous_kinds() -> tuple[str, ...]:
     return tuple(k for k, f in _BY_KIND.items() if len(f.variants_of(k)) > 1)
 
 
-def default_size(kind: str, prediction: str = "", variant_name: str | None = None) -> int:
-    """The side a model of `kind` was trained at: the chosen variant's, else
-    the one its prediction type names, else the smallest of its kind's
-    (512 for a kind no family knows)."""
+def likely_variant(kind: str, prediction: str = "",
+                   variant_name: str | None = None) -> tuple[FamilySpec, Variant] | None:
+    """The variant a model of `kind` most likely is: the chosen one when it
+    fits, else the one its prediction type names, else the smallest of its
+    kind's; None for a kind no family knows."""
     spec = _BY_KIND.get(kind)
     if spec is None:
-        return 512
+        return None
     if variant_name in _VARIANTS and _VARIANTS[variant_name][0] is spec:
-        return _VARIANTS[variant_name][1].size
+        return _VARIANTS[variant_name]
     candidates = spec.variants_of(kind)
     known = [v for v in candidates if v.prediction == prediction] or candidates
-    return min(v.size for v in known)
+    return spec, min(known, key=lambda v: v.size)
+
+
+def default_size(kind: str, prediction: str = "", variant_name: str | None = None) -> int:
+    """The side a model of `kind` was trained at (512 for a kind no family knows)."""
+    found = likely_variant(kind, prediction, variant_name)
+    return 512 if found is None else found[1].size
+
+
+def defaults_for(kind: str, prediction: str = "",
+                 variant_name: str | None = None) -> dict:
+    """The GenerationParams fields (size, steps, guidance, sampler) a request
+    for such a model starts from; empty for a kind no family knows."""
+    found = likely_variant(kind, prediction, variant_name)
+    return {} if found is None else found[0].defaults(found[1])
 
 
 def recognisers():
@@ -79,6 +97,7 @@ def recognisers():
     return seen
 
 
-__all__ = ["FAMILIES", "MODES", "FamilySpec", "FolderConfigs", "LatentSpace", "Recognised",
-           "Variant", "ambiguous_kinds", "default_size", "family", "family_of_kind",
-           "recognisers", "variant", "variant_names"]
+__all__ = ["ALL_MODES", "EDIT", "FAMILIES", "MODES", "FamilySpec", "FolderConfigs",
+           "LatentSpace", "Recognised", "Variant", "ambiguous_kinds", "default_size",
+           "defaults_for", "family", "family_of_kind", "likely_variant", "recognisers",
+           "variant", "variant_names"]

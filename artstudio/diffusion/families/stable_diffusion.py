@@ -37,8 +37,8 @@ def _cross_attention_dim(shapes: Mapping[str, tuple[int, ...]]) -> int | None:
 def recognise_checkpoint(shapes: Mapping[str, tuple[int, ...]]) -> Recognised | None:
     """(kind, prediction, notes) from an original-layout checkpoint's tensor
     names and shapes; None when the file has no SD UNet."""
-    if not any(k.startswith(UNET) for k in shapes):
-        return None
+    if not any(k.startswith(UNET + "input_blocks.") for k in shapes):
+        return None  # no UNet (other families keep their transformer under the same prefix)
     notes: list[str] = []
     conv_in = shapes.get(UNET + "input_blocks.0.0.weight", ())
     in_channels = conv_in[1] if len(conv_in) == 4 else 4
@@ -156,7 +156,8 @@ SDXL_LATENTS = LatentSpace(
     taesd_names=("taesdxl",),
 )
 _SD = dict(recognise_checkpoint=recognise_checkpoint, recognise_folder=recognise_folder,
-           assemble_single_file=assemble_single_file)
+           assemble_single_file=assemble_single_file,
+           samplers=("euler", "euler_a", "dpmpp_2m", "dpmpp_2m_karras", "ddim", "lcm"))
 _SD_PIPELINES = {"txt2img": "StableDiffusionPipeline",
                  "img2img": "StableDiffusionImg2ImgPipeline",
                  "inpaint": "StableDiffusionInpaintPipeline"}

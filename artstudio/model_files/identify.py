@@ -163,8 +163,8 @@ def identify_file(path: Path) -> ModelInfo:
     except UserFacingError as exc:
         return ModelInfo(path, "invalid", "", "single-file", size, short, notes=(str(exc),))
     part = components.recognise_part(shapes)
-    if part is not None:
-        return _split_part_info(path, size, short, part, shapes)
+    if part is not None and (part.role != components.DIFFUSION or part.missing_slots):
+        return _split_part_info(path, size, short, part)
     kind, prediction, notes = classify_state_keys(shapes)
     override = path.with_suffix("")
     if (override / "model_index.json").is_file():
@@ -180,21 +180,22 @@ def identify_file(path: Path) -> ModelInfo:
                      tuple(notes))
 
 
-def _split_part_info(path: Path, size: int, short: str, part: components.Part,
-                     shapes: Mapping[str, tuple[int, ...]]) -> ModelInfo:
-    """A diffusion model that needs separate encoders or a VAE, or one of those parts.
-    A diffusion model whose file holds everything is left to the family registry."""
+def _split_part_info(path: Path, size: int, short: str,
+                     part: components.Part) -> ModelInfo:
+    """A diffusion model that needs separate encoders or a VAE, or one of those parts."""
     if part.role != components.DIFFUSION:
         return ModelInfo(path, "component", "", "single-file", size, short,
                          notes=(f"a {part.label}, used with a diffusion model", *part.notes),
                          part=part)
-    if not part.missing_slots:
-        kind, prediction, notes = classify_state_keys(shapes)
-        if kind != "unknown":
-            return ModelInfo(path, kind, family_of(kind), "single-file", size, short,
-                             prediction, tuple(notes), part=part)
-    return ModelInfo(path, part.kind, part.family, "split", size, short,
-                     notes=part.notes, part=part)
+    kind, notes = part.kind, list(part.notes)
+    override = path.with_suffix("")
+    if (override / "model_index.json").is_file():  # says Kontext where the tensors cannot
+        folder = identify_diffusers_folder(override, require_weights=False)
+        if folder.family == part.family:
+            kind = folder.kind
+            notes = [f"configured by the folder {override.name}/ beside it"]
+    return ModelInfo(path, kind, part.family, "split", size, short, notes=tuple(notes),
+                     part=part)
 
 
 # ---- diffusers folders ---------------------------------------------------------

@@ -189,3 +189,43 @@ def write_gguf(path: Path, tensors: dict, quant: str = "Q8_0") -> Path:
     writer.write_tensors_to_file()
     writer.close()
     return path
+
+
+def save_split_set(pipe, config_folder: Path, root: Path, name: str = "tiny-flux",
+                   gguf: bool = False) -> Path:
+    """A FLUX.1 pipeline's weights as a ComfyUI split set under root/models, as
+    artists' files come: a bf16 (or Q8_0 GGUF) transformer with the config folder
+    `config_folder` (configs and tokenizers only) beside it, a CLIP-L with
+    ComfyUI's `text_model.` prefix, an fp8 T5 and the `ae` VAE in its original
+    layout. The transformer keeps diffusers' key names: diffusers' converter for
+    Black Forest Labs' layout only handles full-size models. Returns the transformer."""
+    import shutil
+
+    from tiny_pipelines import _clip_l, _vae_key
+
+    models = Path(root) / "models"
+    folder = models / "diffusion_models"
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().clone() for k, v in pipe.transformer.state_dict().items()}
+    if gguf:
+        transformer = write_gguf(folder / f"{name}-Q8_0.gguf", state)
+    else:
+        transformer = folder / f"{name}.safetensors"
+        save_file({k: v.to(torch.bfloat16).contiguous() for k, v in state.items()},
+                  str(transformer))
+    shutil.copytree(config_folder, transformer.with_suffix(""),
+                    ignore=shutil.ignore_patterns("*.safetensors", "*.bin"))
+    (models / "text_encoders").mkdir(parents=True, exist_ok=True)
+    save_file({k: v.detach().contiguous()
+               for k, v in _clip_l(pipe.text_encoder.state_dict(), "").items()},
+              str(models / "text_encoders/clip_l.safetensors"))
+    save_file({k: v.detach().to(torch.float8_e4m3fn).contiguous()
+               for k, v in pipe.text_encoder_2.state_dict().items()
+               if k != "encoder.embed_tokens.weight"},  # tied to shared.weight
+              str(models / "text_encoders/t5xxl_fp8_e4m3fn.safetensors"))
+    n = len(pipe.vae.config.block_out_channels)
+    (models / "vae").mkdir(parents=True, exist_ok=True)
+    save_file({name: value.detach().contiguous() for name, value in
+               (_vae_key(k, v, n) for k, v in pipe.vae.state_dict().items())},
+              str(models / "vae/ae.safetensors"))
+    return transformer

@@ -143,3 +143,24 @@ def load_split_pipeline(found: ComponentSet, config_dir: Path, dtype) -> Any:
     log.info("assembled %s", found.label)
     return pipeline_cls.from_pretrained(str(config_dir), local_files_only=True, dtype=dtype,
                                         **parts)
+
+
+def part_files(found: ComponentSet) -> list[Path]:
+    return [found.transformer, *(p for _kind, p in found.text_encoders),
+            *([found.vae] if found.vae is not None else [])]
+
+
+def load_split_model(path: Path, text_encoders: tuple[str, ...], vae: str | None,
+                     config_dir: Path, device: str, dtype_name: str, dtype,
+                     offload: bool) -> Any:
+    """Assemble the set for the transformer at `path` (named parts first), check
+    that it fits in memory, then load it: every refusal comes before a weight is read."""
+    from artstudio.model_files import memory
+    from artstudio.model_files.component_sets import assemble
+
+    found = assemble(path, text_encoders, vae or None)
+    if not found.complete:
+        raise UserFacingError(found.problem())
+    memory.check_memory(memory.estimate_files(part_files(found), dtype_name), device,
+                        offload=offload)
+    return load_split_pipeline(found, config_dir, dtype)

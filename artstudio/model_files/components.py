@@ -11,8 +11,8 @@ comfy/model_detection.py) and diffusers (loaders/single_file_utils.py
   a guidance embedder (`guidance_in.`) marks dev, its absence schnell; an image input
   384 wide marks Fill (64 latent + 64 masked-image + 256 mask channels), 128 wide
   Depth. Kontext has exactly dev's tensors, so the artist says which.
-* FLUX.2 (`single_stream_modulation.lin.weight`): with a guidance embedder the dev
-  model (Mistral encoder), without it Klein (Qwen3 encoder).
+* FLUX.2 (`single_stream_modulation.lin.weight`): with a guidance embedder or a text
+  input 15360 wide (three Mistral layers) the dev model, else Klein (Qwen3 encoder).
 * SD3 / SD3.5 MMDiT (`joint_blocks.N.context_block.adaLN_modulation.1.bias`): a second
   attention in the image blocks (`x_block.attn2`) marks 3.5 medium, 38 blocks 3.5 large
   (large and large turbo share their tensors), else SD3 medium.
@@ -184,7 +184,7 @@ def _flux2(s: Shapes, inside: tuple[str, ...]) -> Part | None:
                    for k in s)
     text_in = _in_width(s, "txt_in.weight", "context_embedder.weight")
     channels = _latent_channels(_out_width(s, "final_layer.linear.weight", "proj_out.weight"))
-    if guidance:
+    if guidance or text_in == 3 * 5120:  # dev reads three of Mistral Small's 5120-wide layers
         return Part(DIFFUSION, "flux2-dev", "FLUX.2 dev", "flux2",
                     needs=(Slot(LLM), Slot(VAE, channels)), inside=inside,
                     notes=("FLUX.2 dev (with its Mistral text encoder) is not supported; "
@@ -212,10 +212,10 @@ def _sd3(s: Shapes, inside: tuple[str, ...]) -> Part | None:
     channels = _latent_channels(_out_width(s, "final_layer.linear.weight", "proj_out.weight"))
     variants: tuple[str, ...] = ()
     if attn2:
-        kind, label = "sd3.5-medium", "SD3.5 medium"
+        kind, label = "sd35-medium", "SD3.5 medium"
     elif depth >= 38:
-        kind, label = "sd3.5-large", "SD3.5 large"
-        variants = ("sd3.5-large", "sd3.5-large-turbo")
+        kind, label = "sd35-large", "SD3.5 large"
+        variants = ("sd35-large", "sd35-large-turbo")
     else:
         kind, label = "sd3-medium", "SD3 medium"
     needs = (Slot(CLIP_L), Slot(CLIP_G), Slot(T5, text_in, optional=True), Slot(VAE, channels))
@@ -233,7 +233,7 @@ def _z_image(s: Shapes, inside: tuple[str, ...]) -> Part | None:
     text_in = _in_width(s, "cap_embedder.1.weight")
     channels = _latent_channels(_out_width(
         s, "final_layer.linear.weight", "all_final_layer.2-1.linear.weight"))
-    return Part(DIFFUSION, "z-image", "Z-Image", "z-image",
+    return Part(DIFFUSION, "z-image-turbo", "Z-Image", "z-image",
                 needs=(Slot(QWEN3, text_in), Slot(VAE, channels)), inside=inside)
 
 

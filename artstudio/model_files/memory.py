@@ -28,10 +28,11 @@ GB = 1000**3  # the unit file sizes are shown in, as file managers and model pag
 COMPUTE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float8": 1}
 # The working margin: a fixed part (CUDA context, scheduler state, text embeddings)
 # and a part per output pixel per byte of the compute type (latents, attention
-# activations and above all the VAE decode, which dominates at 1 MP). Rough by
-# design: it only has to tell "fits" from "will swap", not budget the last MB.
-MARGIN_FIXED = 1 * 1024**3
-MARGIN_PER_PIXEL = 1024
+# activations and the VAE decode, which VAE tiling bounds). Rough by design and on
+# the low side: it only has to tell "fits" from "will swap", never refuse a model
+# that would have run (SD 1.5 in float32 on an 8 GB computer must pass).
+MARGIN_FIXED = 512 * 1024**2
+MARGIN_PER_PIXEL = 256
 # Bits per weight of the GGUF files suggested as remedies (block scales included).
 GGUF_BITS = {"Q8_0": 8.5, "Q4_K": 4.5}
 

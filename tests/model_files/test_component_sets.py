@@ -103,7 +103,7 @@ def test_sd3_with_its_vae_inside_and_no_t5(tmp_path):
     assert found.complete and found.vae is None and found.inside == ("vae",)
     assert [k for k, _p in found.text_encoders] == ["clip-l", "clip-g"]
     assert found.optional_missing and "T5-XXL" in found.optional_missing[0]
-    assert found.variants == ("sd3.5-large", "sd3.5-large-turbo")
+    assert found.variants == ("sd35-large", "sd35-large-turbo")
 
 
 def test_z_image_takes_the_qwen3_of_its_width(tmp_path):

@@ -26,9 +26,9 @@ def _recognise(path):
     (sp.flux2(), c.DIFFUSION, "flux2-klein", "flux2", 0),
     (sp.flux2(guidance=True), c.DIFFUSION, "flux2-dev", "flux2", 0),
     (sp.sd3(), c.DIFFUSION, "sd3-medium", "sd3", 0),
-    (sp.sd3(attn2=True), c.DIFFUSION, "sd3.5-medium", "sd3", 0),
-    (sp.sd3(depth=38), c.DIFFUSION, "sd3.5-large", "sd3", 0),
-    (sp.z_image(), c.DIFFUSION, "z-image", "z-image", 0),
+    (sp.sd3(attn2=True), c.DIFFUSION, "sd35-medium", "sd3", 0),
+    (sp.sd3(depth=38), c.DIFFUSION, "sd35-large", "sd3", 0),
+    (sp.z_image(), c.DIFFUSION, "z-image-turbo", "z-image", 0),
     (sp.clip(), c.TEXT_ENCODER, "clip-l", "", 24),
     (sp.clip(prefix=""), c.TEXT_ENCODER, "clip-l", "", 24),
     (sp.clip_g(), c.TEXT_ENCODER, "clip-g", "", 24),
@@ -59,7 +59,7 @@ def test_widths_a_diffusion_model_joins_at(tmp_path):
     assert [(s.kind, s.optional) for s in sd3.missing_slots] == [
         ("clip-l", False), ("clip-g", False), ("t5", True)]
     assert _recognise(sp.write(tmp_path / "l.safetensors", sp.sd3(depth=38))).variants == (
-        "sd3.5-large", "sd3.5-large-turbo")
+        "sd35-large", "sd35-large-turbo")
 
 
 def test_not_a_part(tmp_path):
@@ -109,11 +109,11 @@ def test_diffusers_and_transformers_layouts(tmp_path):
                                attention_head_dim=8, num_attention_heads=4,
                                caption_projection_dim=32, joint_attention_dim=32,
                                pooled_projection_dim=64, out_channels=16, pos_embed_max_size=32,
-                               dual_attention_layers=(0,)), "sd3.5-medium"),
+                               dual_attention_layers=(0,)), "sd35-medium"),
         (ZImageTransformer2DModel(all_patch_size=(2,), all_f_patch_size=(1,), in_channels=16,
                                   dim=32, n_layers=1, n_refiner_layers=1, n_heads=2,
                                   n_kv_heads=2, cap_feat_dim=16, axes_dims=[4, 6, 6],
-                                  axes_lens=[64, 32, 32]), "z-image"),
+                                  axes_lens=[64, 32, 32]), "z-image-turbo"),
         (Flux2Transformer2DModel(patch_size=1, in_channels=128, num_layers=1,
                                  num_single_layers=1, attention_head_dim=16,
                                  num_attention_heads=2, joint_attention_dim=48,

@@ -46,7 +46,7 @@ def test_margin_grows_with_the_picture():
 def test_on_the_cpu_ram_decides():
     found = memory.estimate(_flux(), "float32")
     problem = memory.memory_problem(found, "cpu", free_ram=32 * GB)
-    assert problem.startswith("This model needs about 72.8 GB at float32 (67.5 GB of weights")
+    assert problem.startswith("This model needs about 69.1 GB at float32 (67.5 GB of weights")
     assert "only 32.0 GB of memory is free" in problem
     assert "a GGUF of flux1-dev (Q8_0 about 12.6 GB, Q4_K about 6.7 GB)" in problem
     assert "\n" not in problem
@@ -66,11 +66,11 @@ def test_on_a_gpu_offload_is_offered_when_the_largest_part_fits():
     assert "offload" not in small and "GGUF of flux1-dev" in small
 
 
-def test_a_gguf_transformer_on_a_12_gb_card_with_offload():
+def test_a_gguf_transformer_on_a_10_gb_card_with_offload():
     q4 = _table(11_900_000_000, "Q4_K", nbytes=int(11_900_000_000 * 4.5 / 8))
     found = memory.estimate(_flux(q4), "float16")
     assert found.largest.name == "t5xxl_fp16"
-    problem = memory.memory_problem(found, "cuda", offload=True, free_device=12 * GB,
+    problem = memory.memory_problem(found, "cuda", offload=True, free_device=10 * GB,
                                     free_ram=64 * GB)
     assert "with CPU offload cuda must still hold t5xxl_fp16" in problem
     assert "fp8" in problem  # an fp8 T5 would do

@@ -21,6 +21,12 @@ same pixels. The tiny models' VAE halves the size once, not three times, so
 
     python bench/generate_overhead.py                  # 64 px, 20 steps, 12 rounds
     python bench/generate_overhead.py --rounds 5 --steps 10
+    python bench/generate_overhead.py --family flux    # a tiny random FLUX.1 dev folder
+
+With --family flux the model is random_models.save_random_flux's FLUX.1 dev
+(1+1 transformer layers, a 4-block VAE: 64 px is an 8x8 latent, 16 packed
+tokens), the sampler its flow-matching Euler, --cfg its distilled guidance and
+no negative prompt; bare is FluxPipeline.from_pretrained on the same folder.
 """
 
 from __future__ import annotations
@@ -38,28 +44,32 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--cfg", type=float, default=7.0)
     ap.add_argument("--rounds", type=int, default=12)
+    ap.add_argument("--family", choices=("sd1", "flux"), default="sd1")
     args = ap.parse_args()
+    flux = args.family == "flux"
 
     import numpy as np
     import torch
-    from diffusers import EulerAncestralDiscreteScheduler, StableDiffusionPipeline
+    from diffusers import EulerAncestralDiscreteScheduler, FluxPipeline, StableDiffusionPipeline
 
     from artstudio.diffusion import generate as diffusion
     from artstudio.diffusion.params import GenerationParams
     from artstudio.engine import Engine, JobKind, JobState, Lane
     from artstudio.model_files.offline import offline_and_quiet
-    from artstudio.selftest.random_models import save_random_sd1
+    from artstudio.selftest.random_models import save_random_flux, save_random_sd1
 
     offline_and_quiet()
-    prompt, negative, seed = "a red cat", "the dog", 1234
+    prompt, negative, seed = "a red cat", "" if flux else "the dog", 1234
+    sampler = "flow_euler" if flux else "euler_a"
     with tempfile.TemporaryDirectory() as tmp:
-        folder = save_random_sd1(Path(tmp) / "sd1")
+        folder = save_random_flux(Path(tmp) / "flux") if flux else save_random_sd1(
+            Path(tmp) / "sd1")
 
         def params(preview_every: int) -> GenerationParams:
             return GenerationParams(
                 model=str(folder), prompt=prompt, negative_prompt=negative, steps=args.steps,
                 cfg_scale=args.cfg, seed=seed, seed_mode="fixed", width=args.size,
-                height=args.size, scheduler="euler_a", device="cpu", precision="float32",
+                height=args.size, scheduler=sampler, device="cpu", precision="float32",
                 preview_every=preview_every)
 
         engine = Engine()
@@ -79,15 +89,20 @@ def main() -> None:
                 raise SystemExit(f"the app job ended {handle.state}: {handle.error}")
             return np.asarray(handle.result.images[0])
 
-        pipe = StableDiffusionPipeline.from_pretrained(
-            str(folder), local_files_only=True, safety_checker=None, feature_extractor=None,
-            requires_safety_checker=False)
-        pipe.scheduler = EulerAncestralDiscreteScheduler.from_config(pipe.scheduler.config)
+        if flux:
+            pipe = FluxPipeline.from_pretrained(str(folder), local_files_only=True)
+            pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config)
+        else:
+            pipe = StableDiffusionPipeline.from_pretrained(
+                str(folder), local_files_only=True, safety_checker=None,
+                feature_extractor=None, requires_safety_checker=False)
+            pipe.scheduler = EulerAncestralDiscreteScheduler.from_config(pipe.scheduler.config)
         pipe.set_progress_bar_config(disable=True)
+        extra = {} if flux else {"negative_prompt": negative}
 
         def bare():
             with torch.inference_mode():
-                out = pipe(prompt=prompt, negative_prompt=negative,
+                out = pipe(prompt=prompt, **extra,
                            num_inference_steps=args.steps, guidance_scale=args.cfg,
                            generator=torch.Generator("cpu").manual_seed(seed),
                            width=args.size, height=args.size, output_type="np")
@@ -117,7 +132,7 @@ def main() -> None:
           f"app_no_previews/bare={ratio('app-nopv'):.3f} (median of {args.rounds} interleaved "
           f"rounds; median wall: app {med['app'] * 1000:.0f} ms, app without previews "
           f"{med['app-nopv'] * 1000:.0f} ms, bare {med['bare'] * 1000:.0f} ms; "
-          f"{args.size} px, {args.steps} steps, cfg {args.cfg:g}; "
+          f"{args.family}, {args.size} px, {args.steps} steps, guidance {args.cfg:g}; "
           f"previews per app run {previews[0] / args.rounds:.0f}; "
           f"same pixels={same} (max diff {max_diff}))")
 

@@ -22,10 +22,13 @@ from typing import Any
 
 from artstudio.model_files.offline import offline_and_quiet
 from artstudio.selftest.random_models import (
+    FLUX_VARIANTS,
+    build_random_flux,
     text_config,
     tiny_scheduler,
     tiny_vae,
     unet_kwargs,
+    write_tiny_t5_tokenizer,
     write_tiny_tokenizer,
 )
 
@@ -295,78 +298,6 @@ def save_tiny_x4_upscaler(folder: Path, seed: int = 0) -> Path:
 
 # ---- FLUX.1 ------------------------------------------------------------------
 
-FLUX_VARIANTS = ("flux-dev", "flux-schnell", "flux-fill", "flux-kontext")
-_T5_WORDS = ["a", "cat", "dog", "red", "the", "night", "make", "it", "ink", "sketch", "into",
-             "turn", "blue", "sky", "lighthouse", "at", "dusk"]
-
-
-def write_tiny_t5_tokenizer(folder: Path) -> Path:
-    """A T5TokenizerFast over a small Unigram vocabulary, built locally (the
-    Hub's tiny test tokenizers cannot be downloaded here)."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
-    from transformers import T5TokenizerFast
-
-    vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("▁", -2.0)]
-    vocab += [("▁" + w, -3.0) for w in _T5_WORDS]
-    vocab += [(c, -5.0) for c in "abcdefghijklmnopqrstuvwxyz0123456789"]
-    tok = Tokenizer(models.Unigram(vocab, unk_id=2))
-    tok.normalizer = normalizers.Lowercase()
-    tok.pre_tokenizer = pre_tokenizers.Metaspace()
-    tok.decoder = decoders.Metaspace()
-    fast = T5TokenizerFast(tokenizer_object=tok, eos_token="</s>", unk_token="<unk>",
-                           pad_token="<pad>", extra_ids=0, model_max_length=512)
-    fast.save_pretrained(str(folder))
-    return Path(folder)
-
-
-def build_tiny_flux(variant: str, tokenizer_dir: Path, t5_dir: Path, seed: int = 0):
-    """A random FLUX.1 pipeline of `variant` (one of FLUX_VARIANTS) on the CPU in
-    float32: 1+1 transformer layers, 2 heads of 16, a 4-block 16-channel VAE
-    (an 8x downscale, as the real one), CLIP and T5 encoders of width 32."""
-    offline_and_quiet()
-    import torch
-    from diffusers import (
-        AutoencoderKL,
-        FlowMatchEulerDiscreteScheduler,
-        FluxFillPipeline,
-        FluxKontextPipeline,
-        FluxPipeline,
-        FluxTransformer2DModel,
-    )
-    from transformers import CLIPTextModel, CLIPTokenizer, T5Config, T5EncoderModel, T5TokenizerFast
-
-    if variant not in FLUX_VARIANTS:
-        raise ValueError(f"unknown tiny FLUX variant {variant!r}")
-    torch.manual_seed(seed)
-    fill = variant == "flux-fill"
-    transformer = FluxTransformer2DModel(
-        patch_size=1, in_channels=384 if fill else 64, out_channels=64 if fill else None,
-        num_layers=1, num_single_layers=1, attention_head_dim=16, num_attention_heads=2,
-        joint_attention_dim=32, pooled_projection_dim=32, axes_dims_rope=(4, 6, 6),
-        guidance_embeds=variant != "flux-schnell")
-    torch.manual_seed(seed + 1)
-    vae = AutoencoderKL(
-        block_out_channels=(8, 16, 16, 16), in_channels=3, out_channels=3, latent_channels=16,
-        down_block_types=["DownEncoderBlock2D"] * 4, up_block_types=["UpDecoderBlock2D"] * 4,
-        layers_per_block=1, norm_num_groups=8, sample_size=64, use_quant_conv=False,
-        use_post_quant_conv=False, shift_factor=0.1159, scaling_factor=0.3611)
-    torch.manual_seed(seed + 2)
-    text_encoder = CLIPTextModel(text_config("quick_gelu")).eval()
-    torch.manual_seed(seed + 3)
-    text_encoder_2 = T5EncoderModel(T5Config(
-        vocab_size=1000, d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4,
-        dropout_rate=0.0, feed_forward_proj="gated-gelu", is_encoder_decoder=False)).eval()
-    cls = {"flux-fill": FluxFillPipeline, "flux-kontext": FluxKontextPipeline}.get(
-        variant, FluxPipeline)
-    return cls(
-        scheduler=FlowMatchEulerDiscreteScheduler(
-            shift=3.0, use_dynamic_shifting=variant != "flux-schnell", base_shift=0.5,
-            max_shift=1.15, base_image_seq_len=256, max_image_seq_len=4096),
-        vae=vae, text_encoder=text_encoder, text_encoder_2=text_encoder_2,
-        tokenizer=CLIPTokenizer.from_pretrained(str(tokenizer_dir)),
-        tokenizer_2=T5TokenizerFast.from_pretrained(str(t5_dir)), transformer=transformer)
-
-
 def flux_transformer_to_bfl(state: dict) -> dict:
     """A diffusers FLUX transformer's tensors in Black Forest Labs' layout (as
     real flux1-*.safetensors files hold them): the inverse of
@@ -429,7 +360,7 @@ def save_tiny_flux(root: Path, variants: tuple[str, ...] = FLUX_VARIANTS
     t5_dir = write_tiny_t5_tokenizer(root / "t5-tokenizer")
     made: dict[str, dict[str, Path]] = {}
     for variant in variants:
-        pipe = build_tiny_flux(variant, tok_dir, t5_dir)
+        pipe = build_random_flux(variant, tok_dir, t5_dir)
         folder = root / f"diffusers-{variant}"
         pipe.save_pretrained(str(folder), safe_serialization=True)
         single = root / "single" / f"tiny-{variant}.safetensors"

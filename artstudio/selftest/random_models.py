@@ -118,6 +118,89 @@ def save_random_sd1(folder: Path, seed: int = 0) -> Path:
     return folder
 
 
+FLUX_VARIANTS = ("flux-dev", "flux-schnell", "flux-fill", "flux-kontext")
+_T5_WORDS = ["a", "cat", "dog", "red", "the", "night", "make", "it", "ink", "sketch", "into",
+             "turn", "blue", "sky", "lighthouse", "at", "dusk"]
+
+
+def write_tiny_t5_tokenizer(folder: Path) -> Path:
+    """A T5TokenizerFast over a small Unigram vocabulary, built locally (the
+    Hub's tiny test tokenizers cannot be downloaded here)."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
+    from transformers import T5TokenizerFast
+
+    vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("▁", -2.0)]
+    vocab += [("▁" + w, -3.0) for w in _T5_WORDS]
+    vocab += [(c, -5.0) for c in "abcdefghijklmnopqrstuvwxyz0123456789"]
+    tok = Tokenizer(models.Unigram(vocab, unk_id=2))
+    tok.normalizer = normalizers.Lowercase()
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.decoder = decoders.Metaspace()
+    fast = T5TokenizerFast(tokenizer_object=tok, eos_token="</s>", unk_token="<unk>",
+                           pad_token="<pad>", extra_ids=0, model_max_length=512)
+    fast.save_pretrained(str(folder))
+    return Path(folder)
+
+
+def build_random_flux(variant: str, tokenizer_dir: Path, t5_dir: Path, seed: int = 0):
+    """A random FLUX.1 pipeline of `variant` (one of FLUX_VARIANTS) on the CPU in
+    float32: 1+1 transformer layers, 2 heads of 16, a 4-block 16-channel VAE
+    (an 8x downscale, as the real one), CLIP and T5 encoders of width 32."""
+    offline_and_quiet()
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        FlowMatchEulerDiscreteScheduler,
+        FluxFillPipeline,
+        FluxKontextPipeline,
+        FluxPipeline,
+        FluxTransformer2DModel,
+    )
+    from transformers import CLIPTextModel, CLIPTokenizer, T5Config, T5EncoderModel, T5TokenizerFast
+
+    if variant not in FLUX_VARIANTS:
+        raise ValueError(f"unknown random FLUX variant {variant!r}")
+    torch.manual_seed(seed)
+    fill = variant == "flux-fill"
+    transformer = FluxTransformer2DModel(
+        patch_size=1, in_channels=384 if fill else 64, out_channels=64 if fill else None,
+        num_layers=1, num_single_layers=1, attention_head_dim=16, num_attention_heads=2,
+        joint_attention_dim=32, pooled_projection_dim=32, axes_dims_rope=(4, 6, 6),
+        guidance_embeds=variant != "flux-schnell")
+    torch.manual_seed(seed + 1)
+    vae = AutoencoderKL(
+        block_out_channels=(8, 16, 16, 16), in_channels=3, out_channels=3, latent_channels=16,
+        down_block_types=["DownEncoderBlock2D"] * 4, up_block_types=["UpDecoderBlock2D"] * 4,
+        layers_per_block=1, norm_num_groups=8, sample_size=64, use_quant_conv=False,
+        use_post_quant_conv=False, shift_factor=0.1159, scaling_factor=0.3611)
+    torch.manual_seed(seed + 2)
+    text_encoder = CLIPTextModel(text_config("quick_gelu")).eval()
+    torch.manual_seed(seed + 3)
+    text_encoder_2 = T5EncoderModel(T5Config(
+        vocab_size=1000, d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4,
+        dropout_rate=0.0, feed_forward_proj="gated-gelu", is_encoder_decoder=False)).eval()
+    cls = {"flux-fill": FluxFillPipeline, "flux-kontext": FluxKontextPipeline}.get(
+        variant, FluxPipeline)
+    return cls(
+        scheduler=FlowMatchEulerDiscreteScheduler(
+            shift=3.0, use_dynamic_shifting=variant != "flux-schnell", base_shift=0.5,
+            max_shift=1.15, base_image_seq_len=256, max_image_seq_len=4096),
+        vae=vae, text_encoder=text_encoder, text_encoder_2=text_encoder_2,
+        tokenizer=CLIPTokenizer.from_pretrained(str(tokenizer_dir)),
+        tokenizer_2=T5TokenizerFast.from_pretrained(str(t5_dir)), transformer=transformer)
+
+
+@builds_networks
+def save_random_flux(folder: Path, variant: str = "flux-dev", seed: int = 0) -> Path:
+    """Build and save a random FLUX.1 pipeline as a diffusers folder."""
+    folder = Path(folder)
+    clip = write_tiny_tokenizer(folder.with_name(folder.name + "-tokenizer"))
+    t5 = write_tiny_t5_tokenizer(folder.with_name(folder.name + "-t5-tokenizer"))
+    build_random_flux(variant, clip, t5, seed).save_pretrained(str(folder),
+                                                               safe_serialization=True)
+    return folder
+
+
 @builds_networks
 def save_random_compact(path: Path, scale: int = 2, num_feat: int = 8, num_conv: int = 2,
                         seed: int = 0) -> Path:

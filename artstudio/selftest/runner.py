@@ -42,6 +42,7 @@ CAPABILITIES: list[Capability] = [
     Capability("torch", "artstudio.selftest.foundation:check_torch"),
     Capability("document", "artstudio.selftest.foundation:check_document"),
     Capability("diffusion", "artstudio.selftest.diffusion:check_diffusion"),
+    Capability("flux", "artstudio.selftest.diffusion:check_flux"),
     Capability("style", "artstudio.selftest.style:check_style"),
     Capability("batch", "artstudio.selftest.batch:check_batch"),
     Capability("upscale", "artstudio.selftest.upscale:check_upscale"),

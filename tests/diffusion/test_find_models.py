@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from artstudio.diffusion import families
 from artstudio.diffusion.find_models import find_diffusion_models
 from artstudio.diffusion.history import HistoryEntry
 from artstudio.diffusion.params import GenerationParams
@@ -32,13 +33,16 @@ def test_finds_diffusion_models_and_the_sd1_preview_decoder(tiny, tmp_path):
     found = find_diffusion_models([str(folder)])
     assert [info.name for info in found.models] == ["my-sd1"]
     # SD2 shares SD1's latent space, so its decoder too
+    # the other latent spaces (SDXL's, FLUX's 16 channels) have none here
+    others = {f.name: None for f in families.FAMILIES if f.name not in ("sd1", "sd2")}
     assert found.preview_decoders == {"sd1": folder / "taesd", "sd2": folder / "taesd",
-                                      "sdxl": None}
+                                      **others}
 
 
 def test_an_empty_folder_finds_nothing(tmp_path):
     found = find_diffusion_models([str(tmp_path)])
-    assert found.models == [] and found.preview_decoders == {"sd1": None, "sd2": None, "sdxl": None}
+    assert found.models == [] and found.preview_decoders == {
+        f.name: None for f in families.FAMILIES}
 
 
 def test_history_entry_keeps_the_plain_settings_and_seeds():

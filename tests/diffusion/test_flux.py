@@ -212,3 +212,11 @@ def test_a_missing_t5_tokenizer_is_named_with_where_it_was_looked_for(tiny_flux,
     beside = tiny_flux["flux-dev"]["single"].with_suffix("")
     assert load_t5_tokenizer(tmp_path / "shipped", beside.with_suffix(".safetensors"))(
         "a red cat").input_ids[-1] == 1  # </s>
+
+
+def test_the_self_test_generates_with_a_tiny_flux(tmp_path):
+    from artstudio.selftest.diffusion import check_flux
+    from artstudio.selftest.runner import CAPABILITIES
+
+    assert "FLUX.1" in check_flux(tmp_path)
+    assert "flux" in [c.name for c in CAPABILITIES]

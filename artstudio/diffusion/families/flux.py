@@ -227,9 +227,12 @@ def assemble_single_file(state: dict, config_dir: Path, index: dict, variant: Va
         {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
         if prefix else {k: v for k, v in state.items()
                         if not k.startswith(CLIP_PREFIXES + T5_PREFIXES + VAE_PREFIXES)})
-    transformer = FluxTransformer2DModel.from_config(
-        FluxTransformer2DModel.load_config(str(config_dir), subfolder="transformer"))
-    transformer.load_state_dict(weights, strict=True)
+    from accelerate import init_empty_weights
+
+    with init_empty_weights():  # 12 billion numbers: never allocate them twice
+        transformer = FluxTransformer2DModel.from_config(
+            FluxTransformer2DModel.load_config(str(config_dir), subfolder="transformer"))
+    transformer.load_state_dict(weights, strict=True, assign=True)
     common = {"config": str(config_dir), "local_files_only": True, "dtype": dtype}
     return {
         "transformer": transformer.to(dtype),

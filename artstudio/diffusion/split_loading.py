@@ -23,6 +23,7 @@ from typing import Any
 from artstudio.engine.errors import UserFacingError
 from artstudio.model_files import gguf_files, weight_dtypes
 from artstudio.model_files.component_sets import ComponentSet
+from artstudio.model_files.components import EMBEDDED_VAE, VAE
 from artstudio.model_files.tensor_table import is_gguf
 
 log = logging.getLogger(__name__)
@@ -97,17 +98,31 @@ def _model_class(config_dir: Path, subfolder: str):
     return cls
 
 
-def _from_file(cls, path: Path, config_dir: Path, subfolder: str, dtype) -> Any:
-    if is_gguf(path):
-        return gguf_files.load_transformer(cls, path, config_dir, subfolder, dtype)
-    # A state dict, not the path: fp8 and scaled fp8 files are upcast by our loader first.
-    state = weight_dtypes.load_state_dict_as(path, dtype)
+def _from_state(cls, state: dict, name: str, config_dir: Path, subfolder: str, dtype) -> Any:
     try:
         return cls.from_single_file(state, config=str(config_dir), subfolder=subfolder,
                                     torch_dtype=dtype, local_files_only=True)
     except (ValueError, RuntimeError, KeyError) as exc:
-        raise UserFacingError(f"{path.name} does not fit the {subfolder} configuration: "
+        raise UserFacingError(f"{name} does not fit the {subfolder} configuration: "
                               f"{str(exc)[:200]}") from exc
+
+
+def _from_file(cls, path: Path, config_dir: Path, subfolder: str, dtype) -> Any:
+    if is_gguf(path):
+        return gguf_files.load_transformer(cls, path, config_dir, subfolder, dtype)
+    # A state dict, not the path: fp8 and scaled fp8 files are upcast by our loader first.
+    return _from_state(cls, weight_dtypes.load_state_dict_as(path, dtype), path.name,
+                       config_dir, subfolder, dtype)
+
+
+def _vae_taken_out(path: Path, dtype) -> tuple[dict, dict]:
+    """(the diffusion model's tensors, the VAE's) of a file that holds both
+    (SD3.5's files from Stability, some FLUX ones), each without its prefix."""
+    state = weight_dtypes.load_state_dict_as(path, dtype)
+    vae: dict = {}
+    for prefix in EMBEDDED_VAE:
+        vae.update({k[len(prefix):]: state.pop(k) for k in list(state) if k.startswith(prefix)})
+    return state, vae
 
 
 def load_split_pipeline(found: ComponentSet, config_dir: Path, dtype) -> Any:
@@ -118,9 +133,23 @@ def load_split_pipeline(found: ComponentSet, config_dir: Path, dtype) -> Any:
         raise UserFacingError(found.problem())
     index = json.loads((config_dir / "model_index.json").read_text(encoding="utf-8"))
     pipeline_cls = getattr(diffusers, index["_class_name"])
-    parts: dict[str, Any] = {
-        "transformer": _from_file(_model_class(config_dir, "transformer"), found.transformer,
-                                  config_dir, "transformer", dtype)}
+    transformer_cls = _model_class(config_dir, "transformer")
+    parts: dict[str, Any] = {}
+    name = found.transformer.name
+    if found.vae is None and VAE in found.inside and not is_gguf(found.transformer):
+        weights, vae_weights = _vae_taken_out(found.transformer, dtype)
+        parts["transformer"] = _from_state(transformer_cls, weights, name, config_dir,
+                                           "transformer", dtype)
+        del weights
+        parts["vae"] = _from_state(_model_class(config_dir, "vae"), vae_weights, name,
+                                   config_dir, "vae", dtype)
+    elif found.vae is None:
+        raise UserFacingError(f"{name} has no VAE beside it or inside it.")
+    else:
+        parts["transformer"] = _from_file(transformer_cls, found.transformer, config_dir,
+                                          "transformer", dtype)
+        parts["vae"] = _from_file(_model_class(config_dir, "vae"), found.vae, config_dir,
+                                  "vae", dtype)
     encoder_slots = [s for s in index if s in _TEXT_ENCODER_NAMES]
     given = dict(found.text_encoders)
     kinds = [kind for kind, _path in found.text_encoders]
@@ -134,12 +163,6 @@ def load_split_pipeline(found: ComponentSet, config_dir: Path, dtype) -> Any:
             parts[slot], parts[tokenizer] = None, None
         else:
             parts[slot] = build_text_encoder(config_dir, slot, given[kind], dtype)
-    if found.vae is not None:
-        parts["vae"] = _from_file(_model_class(config_dir, "vae"), found.vae, config_dir,
-                                  "vae", dtype)
-    else:
-        raise UserFacingError(f"{found.transformer.name} holds its VAE inside; load it as a "
-                              "single file.")
     log.info("assembled %s", found.label)
     return pipeline_cls.from_pretrained(str(config_dir), local_files_only=True, dtype=dtype,
                                         **parts)

@@ -90,3 +90,26 @@ def test_too_little_memory_is_refused_before_a_weight_is_read(flux_dev, tmp_path
                         lambda *a, **k: pytest.fail("loaded although it cannot fit"))
     with pytest.raises(NotEnoughMemory):
         loading.load_model(folder.parent / "single" / "tiny-flux-dev.safetensors", device="cpu")
+
+
+def test_a_transformer_file_holding_its_vae(flux_dev, tmp_path):
+    """As Stability's SD3.5 files and some FLUX ones come: the VAE inside, encoders apart."""
+    from safetensors.torch import load_file, save_file
+
+    pipe, folder = flux_dev
+    transformer = save_split_set(pipe, folder, tmp_path)
+    ae = tmp_path / "models/vae/ae.safetensors"
+    both = {**load_file(str(transformer)),
+            **{"vae." + k: v for k, v in load_file(str(ae)).items()}}
+    save_file(both, str(transformer))
+    ae.unlink()
+    found = assemble(transformer)
+    assert found.complete and found.vae is None and found.inside == ("vae",)
+    assert found.label == "FLUX.1 dev: tiny-flux + t5xxl_fp8_e4m3fn + clip_l"
+    loaded = load_split_pipeline(found, transformer.with_suffix(""), torch.float32)
+    with torch.no_grad():
+        for p in pipe.transformer.parameters():
+            p.copy_(p.to(torch.bfloat16).float())
+        for p in pipe.text_encoder_2.parameters():
+            p.copy_(p.to(torch.float8_e4m3fn).float())
+    assert abs(_generate(loaded) - _generate(pipe)).max() < 1e-5

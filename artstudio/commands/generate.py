@@ -8,6 +8,8 @@ outpainting without a window, writing PNGs that carry their parameters.
         --init photo.png --mask door-mask.png --only-masked
     artstudio generate --model flux1-kontext-dev.safetensors --variant flux-kontext \\
         --mode edit --init photo.png --prompt "make it night" --guidance 2.5
+    artstudio generate --model ComfyUI/models/diffusion_models/flux1-dev.safetensors \\
+        --prompt "a lighthouse at dusk"   # clip_l, t5xxl and ae found beside it
 
 Steps, guidance and sampler default to the model family's (Stable Diffusion:
 20 steps, CFG 7, Euler a; FLUX.1 dev: 28 steps, guidance 3.5; schnell: 4 steps).
@@ -47,8 +49,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = __doc__.split("\n\n", 1)[1]
     parser.add_argument("--model", required=True, metavar="PATH_OR_REPO",
-                        help="a diffusers folder, a single-file checkpoint (.safetensors), or a "
-                             "Hugging Face repo id already downloaded (artstudio download)")
+                        help="a diffusers folder, a single-file checkpoint (.safetensors), the "
+                             "diffusion model of a split set (ComfyUI's diffusion_models or "
+                             "unet, .safetensors or .gguf), or a Hugging Face repo id already "
+                             "downloaded (artstudio download)")
+    parser.add_argument("--text-encoder", action="append", default=[], metavar="FILE",
+                        help="a split model's text encoder (repeatable; default: found in "
+                             "ComfyUI's text_encoders or clip folder)")
+    parser.add_argument("--vae", metavar="FILE",
+                        help="a split model's VAE (default: found in ComfyUI's vae folder)")
     parser.add_argument("--prompt", default="", help="what to paint")
     parser.add_argument("--negative", default="", metavar="TEXT", help="what to avoid")
     parser.add_argument("--steps", type=int, default=None, metavar="N",
@@ -151,6 +160,24 @@ def usable_model(model: Path):
     return info
 
 
+def split_parts(info, text_encoders: list[str], vae: str | None) -> None:
+    """A split model's parts, found or named, refused before any work when one is
+    missing or belongs to another model; parts named for a whole model are refused."""
+    if info.format != "split":
+        if text_encoders or vae:
+            raise ValueError(f"--text-encoder and --vae are for a split model's diffusion-model "
+                             f"file; {info.path.name} holds its own")
+        return
+    from artstudio.model_files.component_sets import assemble
+
+    for path in [*text_encoders, *([vae] if vae else [])]:
+        if not Path(path).is_file():
+            raise ValueError(f"{path} is not a file")
+    found = assemble(info.path, text_encoders, vae)
+    if not found.complete:
+        raise ValueError(found.problem())
+
+
 def check_mode(args: argparse.Namespace) -> None:
     """Refuse a --mode the other arguments do not make."""
     inferred = ("outpaint" if args.outpaint and any(args.outpaint) else "inpaint" if args.mask
@@ -192,6 +219,7 @@ def build_params(args: argparse.Namespace):
     check_mode(args)
     _check_out(args.out, args.count, args.overwrite)
     info = usable_model(args.model)
+    split_parts(info, args.text_encoder, args.vae)
     spec = families.family_of_kind(info.kind)
     check_sides(args.width, args.height, spec.latent.size_multiple if spec else 8)
     settings = load_settings()[0]
@@ -221,6 +249,7 @@ def build_params(args: argparse.Namespace):
         scheduler=args.scheduler or family.get("scheduler", "euler_a"),
         init_image=init, strength=args.strength, mask=mask, only_masked=args.only_masked,
         outpaint=args.outpaint, variant=variant, edit=args.mode == "edit",
+        text_encoders=tuple(str(p) for p in args.text_encoder), vae=args.vae,
         device=args.device, preview_every=0,
     )
     check_params(params)  # a value out of range is a bad argument, refused before loading

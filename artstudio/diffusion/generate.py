@@ -155,7 +155,7 @@ def run(params: GenerationParams, progress, cancel: CancelToken) -> GenerationRe
     check_params(params)
     progress(0, 1, "Loading the model")
     model = get_model(params.model, params.variant, params.device, params.precision,
-                      params.cpu_offload)
+                      params.cpu_offload, params.text_encoders, params.vae)
     cancel.raise_if_cancelled()
     width, height, note = round_size(params.width, params.height,
                                      model.family_spec.latent.size_multiple)

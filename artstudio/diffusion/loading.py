@@ -260,8 +260,10 @@ def _wants_offload(device: DeviceChoice, setting: str) -> bool:
 
 @builds_networks
 def load_model(path: str | os.PathLike, variant: str | None = None, device: str = "auto",
-               precision: str = "auto", cpu_offload: str = "auto") -> LoadedModel:
-    """Load a model without caching (see `get_model`)."""
+               precision: str = "auto", cpu_offload: str = "auto",
+               text_encoders: tuple[str, ...] = (), vae: str | None = None) -> LoadedModel:
+    """Load a model without caching (see `get_model`). `text_encoders` and `vae`
+    name a split model's parts instead of the ones found beside it."""
     offline_and_quiet()
     path = Path(path)
     info = identify(path)
@@ -270,9 +272,20 @@ def load_model(path: str | os.PathLike, variant: str | None = None, device: str 
     chosen = resolve_variant(info, variant)
     choice = choose_device(device, precision)
     dtype = choice.torch_dtype
+    offload = _wants_offload(choice, cpu_offload)
     if info.format == "diffusers":
         pipe = _load_diffusers_folder(info, chosen, dtype)
+    elif info.format == "split":
+        from artstudio.diffusion.split_loading import load_split_model
+
+        pipe = load_split_model(path, tuple(text_encoders), vae, _config_dir_for(path, chosen),
+                                choice.device, choice.dtype, dtype, offload)
     else:
+        if path.suffix.lower() in safe_load.SAFETENSORS_SUFFIXES:  # a header to estimate from
+            from artstudio.model_files import memory
+
+            memory.check_memory(memory.estimate_files([path], choice.dtype), choice.device,
+                                offload=offload)
         pipe = _load_single_file(info, chosen, dtype)
     spec, chosen_variant = families.variant(chosen)
     if chosen_variant.inpaint and not chosen_variant.pipeline and (
@@ -283,7 +296,6 @@ def load_model(path: str | os.PathLike, variant: str | None = None, device: str 
         # A variant the file cannot tell from another (a Kontext single file
         # has dev's tensors): the same modules under the variant's class.
         pipe = _pipeline_class(chosen_variant.pipeline)(**pipe.components)
-    offload = _wants_offload(choice, cpu_offload)
     if offload:
         pipe.enable_model_cpu_offload(device=choice.torch_device)
     elif choice.device != "cpu":  # loaded on the CPU already
@@ -295,13 +307,16 @@ def load_model(path: str | os.PathLike, variant: str | None = None, device: str 
 
 
 def get_model(path: str | os.PathLike, variant: str | None = None, device: str = "auto",
-              precision: str = "auto", cpu_offload: str = "auto") -> LoadedModel:
-    """A cached LoadedModel, keyed by (path, variant, device, dtype)."""
+              precision: str = "auto", cpu_offload: str = "auto",
+              text_encoders: tuple[str, ...] = (), vae: str | None = None) -> LoadedModel:
+    """A cached LoadedModel, keyed by (path, variant, device, dtype, named parts)."""
     choice = choose_device(device, precision)
     key = ("diffusion", str(Path(path).resolve()), variant or "", choice.device, choice.dtype,
-           cpu_offload)
+           cpu_offload, tuple(str(Path(p).resolve()) for p in text_encoders),
+           str(Path(vae).resolve()) if vae else "")
     return shared_cache().get(
-        key, lambda: load_model(path, variant, device, precision, cpu_offload),
+        key, lambda: load_model(path, variant, device, precision, cpu_offload,
+                                tuple(text_encoders), vae),
         size_of=lambda m: estimate_size(m.pipe))
 
 

@@ -45,6 +45,9 @@ class GenerationParams:
     outpaint: tuple[int, int, int, int] | None = None  # pixels added left, top, right, bottom
     edit: bool = False  # init_image changed as the prompt instructs (FLUX.1 Kontext)
     variant: str | None = None  # config variant when detection cannot tell (SD2)
+    # A split model's parts named instead of those found beside it (see component_sets).
+    text_encoders: tuple[str, ...] = ()
+    vae: str | None = None
     device: str = "auto"
     precision: str = "auto"
     cpu_offload: str = "auto"  # "auto" (CUDA < 6 GB), "on" or "off"

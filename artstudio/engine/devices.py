@@ -123,10 +123,27 @@ def free_memory_bytes(device: str = "cpu") -> int:
 
         limit = torch.mps.recommended_max_memory()
         return int(max(0, limit - torch.mps.current_allocated_memory()))
+    available = meminfo_available()
+    if available is not None:
+        return available
     try:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return 4 * 1024**3
+
+
+def meminfo_available(path: str = "/proc/meminfo") -> int | None:
+    """Linux's MemAvailable: free pages plus the page cache it can drop. Free
+    pages alone (SC_AVPHYS_PAGES) drop to near nothing once a few model files
+    have been read, and would refuse a model the machine can hold."""
+    try:
+        with open(path, encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def total_memory_bytes() -> int:

@@ -23,27 +23,35 @@ from pathlib import Path
 from artstudio.diffusion import families
 from artstudio.engine.errors import UserFacingError
 from artstudio.engine.file_kinds import not_regular_reason
-from artstudio.model_files import safe_load
+from artstudio.model_files import components, safe_load, tensor_table
+from artstudio.model_files.component_sets import ComponentSet
 
 log = logging.getLogger(__name__)
 
-MODEL_SUFFIXES = safe_load.SAFETENSORS_SUFFIXES + safe_load.PICKLE_SUFFIXES
+MODEL_SUFFIXES = (safe_load.SAFETENSORS_SUFFIXES + tensor_table.GGUF_SUFFIXES
+                  + safe_load.PICKLE_SUFFIXES)
 
 
 @dataclass(frozen=True)
 class ModelInfo:
     path: Path
-    kind: str  # a family's kind ("sd1-inpaint", "sdxl-base", ...), "upscaler", "unknown", "invalid"
+    # a family's kind ("sd1-inpaint", "sdxl-base", "flux-dev" ...), "upscaler", "component"
+    # (a text encoder or VAE of a split model), "unknown", "invalid"
+    kind: str
     family: str  # a family's name, "upscaler", or "" when unknown
-    format: str  # "diffusers" or "single-file"
+    # "diffusers", "single-file", or "split": a diffusion model whose encoders or VAE
+    # are separate files (see component_sets)
+    format: str
     size: int  # bytes on disk (whole folder for diffusers)
     short_hash: str  # 12 hex digits, fast: see quick_hash
     prediction: str = ""  # "epsilon", "v_prediction" or "" when the file cannot tell
     notes: tuple[str, ...] = field(default_factory=tuple)
+    part: components.Part | None = None  # what a split part is, from its tensors
+    components: ComponentSet | None = None  # a split model's parts, when a scan assembled them
 
     @property
     def name(self) -> str:
-        return self.path.stem if self.format == "single-file" else self.path.name
+        return self.path.name if self.format == "diffusers" else self.path.stem
 
     @property
     def is_diffusion(self) -> bool:
@@ -153,9 +161,15 @@ def identify_file(path: Path) -> ModelInfo:
     except OSError as exc:
         return ModelInfo(path, "invalid", "", "single-file", 0, "", notes=(str(exc),))
     try:
-        shapes = safe_load.read_keys_and_shapes(path)
+        if path.suffix.lower() in safe_load.PICKLE_SUFFIXES:
+            shapes = safe_load.read_keys_and_shapes(path)
+        else:
+            shapes = tensor_table.shapes_of(tensor_table.read_tensor_table(path))
     except UserFacingError as exc:
         return ModelInfo(path, "invalid", "", "single-file", size, short, notes=(str(exc),))
+    part = components.recognise_part(shapes)
+    if part is not None and (part.role != components.DIFFUSION or part.missing_slots):
+        return _split_part_info(path, size, short, part)
     kind, prediction, notes = classify_state_keys(shapes)
     override = path.with_suffix("")
     if (override / "model_index.json").is_file():
@@ -172,6 +186,24 @@ def identify_file(path: Path) -> ModelInfo:
         notes.append(f"prediction type from {yaml_path.name}")
     return ModelInfo(path, kind, family_of(kind), "single-file", size, short, prediction,
                      tuple(notes))
+
+
+def _split_part_info(path: Path, size: int, short: str,
+                     part: components.Part) -> ModelInfo:
+    """A diffusion model that needs separate encoders or a VAE, or one of those parts."""
+    if part.role != components.DIFFUSION:
+        return ModelInfo(path, "component", "", "single-file", size, short,
+                         notes=(f"a {part.label}, used with a diffusion model", *part.notes),
+                         part=part)
+    kind, notes = part.kind, list(part.notes)
+    override = path.with_suffix("")
+    if (override / "model_index.json").is_file():  # says Kontext where the tensors cannot
+        folder = identify_diffusers_folder(override, require_weights=False)
+        if folder.family == part.family:
+            kind = folder.kind
+            notes = [f"configured by the folder {override.name}/ beside it"]
+    return ModelInfo(path, kind, part.family, "split", size, short, notes=tuple(notes),
+                     part=part)
 
 
 # ---- diffusers folders ---------------------------------------------------------

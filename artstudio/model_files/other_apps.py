@@ -12,7 +12,8 @@ from artstudio.model_files.folder_check import holds_models
 
 # (app, install folder relative to the home folder, model folders inside it)
 _A1111 = ("models/Stable-diffusion", "models/ESRGAN", "models/RealESRGAN")
-_COMFY = ("models/checkpoints", "models/diffusion_models", "models/upscale_models")
+_COMFY = ("models/checkpoints", "models/diffusion_models", "models/unet",
+          "models/upscale_models")
 INSTALLS = (
     ("AUTOMATIC1111", "stable-diffusion-webui", _A1111),
     ("AUTOMATIC1111", "sd.webui/webui", _A1111),  # the Windows one-click package

@@ -1,14 +1,18 @@
 """Finding models in the folders artists keep: the app's models folder,
 AUTOMATIC1111 and ComfyUI installs, and the Hugging Face cache. Every file is
-identified by reading it (see identify), so a scan never trusts a name."""
+identified by reading it (see identify), so a scan never trusts a name. A
+diffusion model kept apart from its text encoders and VAE (ComfyUI's
+models/diffusion_models) is listed with the set assembled from its sibling
+folders (component_sets), saying what is missing where nothing fits."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from artstudio.model_files import safe_load
+from artstudio.model_files import component_sets, safe_load
 from artstudio.model_files.identify import (
     MODEL_SUFFIXES,
     ModelInfo,
@@ -19,7 +23,9 @@ from artstudio.model_files.identify import (
 # Where model managers keep their files, relative to an install's root.
 KNOWN_SUBFOLDERS = ("models/Stable-diffusion", "models/ESRGAN", "models/RealESRGAN",
                     "models/checkpoints", "models/upscale_models", "models/diffusers",
-                    "Stable-diffusion", "ESRGAN", "checkpoints", "upscale_models")
+                    "models/diffusion_models", "models/unet",
+                    "Stable-diffusion", "ESRGAN", "checkpoints", "upscale_models",
+                    "diffusion_models", "unet")
 
 
 def hf_hub_cache() -> Path:
@@ -53,6 +59,15 @@ def _hub_snapshots(root: Path) -> list[Path]:
     return found
 
 
+def with_components(info: ModelInfo) -> ModelInfo:
+    """A split diffusion model with its parts assembled from the sibling folders."""
+    if info.format != "split" or info.components is not None:
+        return info
+    found = component_sets.assemble(info.path)
+    return dataclasses.replace(info, components=found,
+                               notes=(*info.notes, *found.missing, *found.optional_missing))
+
+
 def scan(roots: Iterable[str | os.PathLike], max_depth: int = 3) -> list[ModelInfo]:
     """Every model under `roots`, deduplicated by resolved path. Config folders
     beside a checkpoint (same stem) are not listed as models of their own."""
@@ -63,7 +78,7 @@ def scan(roots: Iterable[str | os.PathLike], max_depth: int = 3) -> list[ModelIn
         key = info.path.resolve()
         if key not in seen:
             seen.add(key)
-            results.append(info)
+            results.append(with_components(info))
 
     def walk(folder: Path, depth: int) -> None:
         if (folder / "model_index.json").is_file():

@@ -281,11 +281,6 @@ def load_model(path: str | os.PathLike, variant: str | None = None, device: str 
         pipe = load_split_model(path, tuple(text_encoders), vae, _config_dir_for(path, chosen),
                                 choice.device, choice.dtype, dtype, offload)
     else:
-        if path.suffix.lower() in safe_load.SAFETENSORS_SUFFIXES:  # a header to estimate from
-            from artstudio.model_files import memory
-
-            memory.check_memory(memory.estimate_files([path], choice.dtype), choice.device,
-                                offload=offload)
         pipe = _load_single_file(info, chosen, dtype)
     spec, chosen_variant = families.variant(chosen)
     if chosen_variant.inpaint and not chosen_variant.pipeline and (

@@ -1,0 +1,144 @@
+"""The Interpolate panel end to end through the engine with a tiny random
+model: a strip of frames fills as they arrive, a frame goes to the canvas as
+a layer, the whole journey becomes layers or an exported file."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from artstudio.document.create import new_document
+from artstudio.engine import JobState
+from artstudio.model_files.identify import identify
+
+FRAMES = 5
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory):
+    from tiny_pipelines import save_tiny_models
+
+    return save_tiny_models(tmp_path_factory.mktemp("models"), kinds=("sd1",))
+
+
+@pytest.fixture
+def panel(studio, tiny_models, qtbot):
+    window = studio.window
+    window.generate_panel.set_models([identify(tiny_models["sd1"]["diffusers"])])
+    window.documents.set_document(new_document(64, 64))
+    generate = window.generate_panel
+    generate.steps.setValue(2)
+    generate.sampler.setCurrentIndex(generate.sampler.findData("euler"))
+    panel = window.interpolation_panel
+    panel.prompts.setPlainText("a lighthouse at dusk")
+    panel.seeds.setText("3, 9")
+    panel.frames.setValue(FRAMES)
+    return panel
+
+
+def run_journey(panel, qtbot, state=JobState.DONE):
+    handle = panel.start()
+    assert handle is not None, panel.status.text()
+    qtbot.waitUntil(lambda: handle.state.finished, timeout=120000)
+    assert handle.state is state, handle.error
+    qtbot.waitUntil(lambda: panel._job is None, timeout=5000)
+    return handle
+
+
+def test_seed_journey_fills_the_strip_and_a_click_makes_a_layer(panel, qtbot):
+    arrivals = []
+    panel._relay.arrived.connect(lambda store, position, thumb: arrivals.append(position))
+    run_journey(panel, qtbot)
+    qtbot.waitUntil(lambda: panel.strip.count() == FRAMES, timeout=5000)
+    assert arrivals == list(range(FRAMES))  # one by one, in order, as they were made
+    assert len(panel.store) == FRAMES
+    assert "5 frames" in panel.status.text()
+
+    doc = panel.doc
+    before = len(doc.layers)
+    item = panel.strip.item(2)
+    rect = panel.strip.visualItemRect(item)
+    from PySide6.QtCore import Qt
+
+    qtbot.mouseClick(panel.strip.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert len(doc.layers) == before + 1
+    layer = doc.active_layer
+    frame = panel.store.frame(2)
+    assert (layer.x, layer.y, layer.width, layer.height) == (0, 0, 64, 64)
+    assert np.array_equal(layer.pixels[..., :3], np.asarray(frame.image))
+    assert (layer.pixels[..., 3] == 255).all()
+    assert layer.generation["interpolation"]["frame"] == 2
+    assert doc.undo_label == "Journey frame as layer"
+    doc.undo()
+    assert len(doc.layers) == before
+
+
+def test_all_frames_as_layers_adds_the_sequence_in_one_step(panel, qtbot):
+    run_journey(panel, qtbot)
+    doc = panel.doc
+    before = len(doc.layers)
+    layers = panel.all_to_canvas()
+    assert len(doc.layers) == before + FRAMES
+    assert [layer.name for layer in doc.layers[-FRAMES:]] == [
+        f"Journey frame {i:03d}" for i in range(1, FRAMES + 1)]
+    for i, layer in enumerate(layers):
+        assert np.array_equal(layer.pixels[..., :3], np.asarray(panel.store.frame(i).image))
+    assert doc.undo_label == "Journey frames as layers"
+    doc.undo()
+    assert len(doc.layers) == before
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".webp"])
+def test_export_writes_a_file_with_every_frame(panel, qtbot, tmp_path, suffix):
+    run_journey(panel, qtbot)
+    out = tmp_path / f"journey{suffix}"
+    handle = panel.export_to(out)
+    qtbot.waitUntil(lambda: handle.state.finished, timeout=60000)
+    assert handle.state is JobState.DONE, handle.error
+    qtbot.waitUntil(lambda: panel._export is None, timeout=5000)
+    with Image.open(out) as image:
+        assert image.n_frames == FRAMES
+        assert image.size == (64, 64)
+    assert f"Exported {out.name}: {FRAMES} frames" in panel.status.text()
+
+
+def test_one_keyframe_is_refused_with_one_line(panel, qtbot):
+    panel.seeds.setText("3")
+    assert panel.start() is None
+    text = panel.status.text()
+    assert "at least two keyframes" in text and "\n" not in text
+    assert panel._job is None and panel.store is None
+    panel.seeds.setText("3, x")
+    assert panel.start() is None
+    assert "“x” is not a seed" in panel.status.text()
+
+
+def test_cancelled_journey_keeps_its_frames_and_its_export_says_so(panel, qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+
+    generate = panel.generate
+    generate.sampler.setCurrentIndex(generate.sampler.findData("euler_a"))
+    assert panel.sampler_note.isVisibleTo(panel)
+    assert "Euler a" in panel.sampler_note.text() and "deterministic" in panel.sampler_note.text()
+    panel.frames.setValue(12)
+
+    def cancel_after_first(store, position, thumb):  # on the worker, as the frame is handed on
+        if position == 0:
+            panel._job.cancel()
+
+    panel._relay.arrived.connect(cancel_after_first, Qt.ConnectionType.DirectConnection)
+    run_journey(panel, qtbot, state=JobState.CANCELLED)
+    qtbot.waitUntil(lambda: panel.strip.count() == 1, timeout=5000)
+    assert panel.store.cancelled and len(panel.store) == 1
+    assert "1 of 12 frames made, and kept" in panel.status.text()
+    assert panel.store.frame(0).params["scheduler"] == "euler"  # Euler a's counterpart
+
+    out = tmp_path / "cut.gif"
+    handle = panel.export_to(out)
+    qtbot.waitUntil(lambda: handle.state.finished, timeout=60000)
+    assert handle.state is JobState.DONE, handle.error
+    qtbot.waitUntil(lambda: panel._export is None, timeout=5000)
+    with Image.open(out) as image:
+        assert image.n_frames == 1
+    assert "holds 1 of 12 frames" in panel.status.text()

@@ -94,6 +94,7 @@ class InterpolationPanel(QWidget):
         self.store: FrameStore | None = None  # the newest journey's frames
         self._job: JobHandle | None = None
         self._export: JobHandle | None = None
+        self._eta, self._progress_message = "", ""  # of the running journey
         self._relay = _FrameRelay(self)
         self._relay.arrived.connect(self._frame_arrived, Qt.ConnectionType.QueuedConnection)
 
@@ -242,8 +243,10 @@ class InterpolationPanel(QWidget):
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
-        layout.addWidget(self.status)
+        # the status below the strip: a message of a new length must not move the frames
+        # under the pointer
         layout.addWidget(self.strip, 1)
+        layout.addWidget(self.status)
         layout.addLayout(frames_row)
         layout.addLayout(export_row)
 
@@ -419,6 +422,9 @@ class InterpolationPanel(QWidget):
             thumb.thumbnail((THUMB, THUMB))
             relay.arrived.emit(store, position, thumb)
 
+        old = self.store
+        if old is not None and not self._exporting():
+            old.close()  # its frames are in no view any more
         self.store = store
         self.strip.clear()
         self._frames_shown()
@@ -448,6 +454,8 @@ class InterpolationPanel(QWidget):
                         "canvas as a layer")
         self.strip.addItem(item)
         self._frames_shown()
+        if self._job is not None:
+            self._show_running()
 
     def _job_changed(self, event: JobEvent) -> None:
         job = self._job
@@ -460,8 +468,9 @@ class InterpolationPanel(QWidget):
             if p.total > 0:
                 self.progress.setRange(0, p.total)
                 self.progress.setValue(p.step)
-            eta = f", about {event.eta_seconds:.0f} s left" if event.eta_seconds else ""
-            self.status.setText(f"{p.message or 'Working'}{eta}")
+            self._eta = f", about {event.eta_seconds:.0f} s left" if event.eta_seconds else ""
+            self._progress_message = p.message or "Working"
+            self._show_running()
         elif event.state.finished:
             self.progress.setRange(0, 1)
             self.progress.setValue(1 if event.state is JobState.DONE else 0)
@@ -469,8 +478,16 @@ class InterpolationPanel(QWidget):
             self.start_button.setEnabled(True)
             self.cancel_button.setEnabled(False)
 
+    def _show_running(self) -> None:
+        """The frames made so far (the strip's count: progress events are
+        rate-limited, frames are not), or what the job is doing before the first."""
+        store = self.store
+        made = f"{len(store)} of {store.planned} frames made" if store and len(store) else ""
+        self.status.setText(f"{made or self._progress_message}{self._eta}")
+
     def _finished(self, store: FrameStore, result) -> None:
-        notes = " ".join(result.notes)
+        # the sampler's note is shown above already
+        notes = " ".join(n for n in result.notes if n != self.sampler_note.text())
         text = f"{len(store)} frames: click one to add it to the canvas. {notes}".strip()
         self.status.setText(text)
         self.note.emit(f"Journey done: {len(store)} frames")
@@ -543,8 +560,17 @@ class InterpolationPanel(QWidget):
         self.status.setText(f"Exporting {store.describe()} to {Path(path).name}…")
         self._export = self.runner.run(run_export, job, title=f"Export {Path(path).name}",
                                        kind=JobKind.FILE, lane=Lane.POOL,
-                                       on_done=self._exported, on_failed=self._failed)
+                                       on_done=self._exported, on_failed=self._export_failed,
+                                       on_cancelled=lambda _r: self._export_failed("Cancelled"))
         return self._export
+
+    def _exporting(self) -> bool:
+        export = self._export
+        return export is not None and not export.state.finished
+
+    def _export_failed(self, message: str) -> None:
+        self._export = None
+        self.status.setText(message)
 
     def _exported(self, report) -> None:
         self._export = None

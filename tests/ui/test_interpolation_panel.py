@@ -25,6 +25,13 @@ def tiny_models(tmp_path_factory):
 @pytest.fixture
 def panel(studio, tiny_models, qtbot):
     window = studio.window
+
+    def startup_scan_done():  # else its empty list of models could replace the tiny one
+        scans = [r for r in studio.engine.jobs() if r.title == "Find models"]
+        return (not studio._probe_timer.isActive() and all(r.state.finished for r in scans)
+                and not {r.id for r in scans} & set(window.runner._callbacks))
+
+    qtbot.waitUntil(startup_scan_done, timeout=60000)
     window.generate_panel.set_models([identify(tiny_models["sd1"]["diffusers"])])
     window.documents.set_document(new_document(64, 64))
     generate = window.generate_panel
@@ -88,6 +95,13 @@ def test_all_frames_as_layers_adds_the_sequence_in_one_step(panel, qtbot):
     doc.undo()
     assert len(doc.layers) == before
 
+    first = panel.store.folder
+    panel.seeds.setText("4, 5")
+    run_journey(panel, qtbot)  # a new journey replaces the strip; the old frames leave the disk
+    assert not first.exists()
+    qtbot.waitUntil(lambda: panel.strip.count() == FRAMES, timeout=5000)
+    assert panel.store.frame(0).params["seed"] == 4
+
 
 @pytest.mark.parametrize("suffix", [".gif", ".webp"])
 def test_export_writes_a_file_with_every_frame(panel, qtbot, tmp_path, suffix):
@@ -142,3 +156,24 @@ def test_cancelled_journey_keeps_its_frames_and_its_export_says_so(panel, qtbot,
     with Image.open(out) as image:
         assert image.n_frames == 1
     assert "holds 1 of 12 frames" in panel.status.text()
+
+
+def test_picture_morph_from_a_layer_to_a_file_of_another_size(panel, qtbot, tmp_path):
+    doc = panel.doc
+    red = np.zeros((64, 64, 4), np.uint8)
+    red[..., 0], red[..., 3] = 220, 255
+    doc.add_layer(red, name="Red")
+    blue = tmp_path / "blue.png"
+    Image.new("RGB", (48, 80), (20, 40, 230)).save(blue)
+    panel.kind.setCurrentIndex(panel.kind.findData("morph"))
+    combo = panel.pictures["a"]
+    combo.setCurrentIndex(combo.findText("Layer: Red"))
+    panel.add_picture_file("b", blue)
+    panel.frames.setValue(3)
+    run_journey(panel, qtbot)
+    qtbot.waitUntil(lambda: panel.strip.count() == 3, timeout=5000)
+    assert "The second picture (48x80) was fitted to 64x64" in panel.status.text()
+    first, last = (np.asarray(panel.store.frame(i).image).astype(int) for i in (0, 2))
+    # the VAE's idea of each picture: the first reddest, the last bluest
+    assert first[..., 0].mean() - first[..., 2].mean() > last[..., 0].mean() - last[..., 2].mean()
+    assert panel.store.frame(1).params["mode"] == "morph"

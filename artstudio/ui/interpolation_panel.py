@@ -477,6 +477,7 @@ class InterpolationPanel(QWidget):
             self._job = None
             self.start_button.setEnabled(True)
             self.cancel_button.setEnabled(False)
+            self._frames_shown()
 
     def _show_running(self) -> None:
         """The frames made so far (the strip's count: progress events are
@@ -505,7 +506,7 @@ class InterpolationPanel(QWidget):
     def _frames_shown(self) -> None:
         has = self.store is not None and self.strip.count() > 0
         self.all_button.setEnabled(has and self.doc is not None)
-        self.export_button.setEnabled(has)
+        self.export_button.setEnabled(has and self._job is None)
 
     # ---- frames to the document -----------------------------------------------
     def send_to_canvas(self, position: int):
@@ -552,6 +553,10 @@ class InterpolationPanel(QWidget):
         """Write the frames made so far to `path` (a folder, .gif, .webp or
         .mp4) on the pool; the status says what was written."""
         store = self.store
+        if self._job is not None:  # the file would look complete without being so
+            self.status.setText("The journey is still being made: export it when it is done, "
+                                "or cancel it and export the frames it made")
+            return None
         if store is None or not len(store):
             self.status.setText("There are no frames to export yet")
             return None

@@ -44,9 +44,11 @@ def panel(studio, tiny_models, qtbot):
     return panel
 
 
-def run_journey(panel, qtbot, state=JobState.DONE):
+def run_journey(panel, qtbot, state=JobState.DONE, while_running=None):
     handle = panel.start()
     assert handle is not None, panel.status.text()
+    if while_running is not None:
+        while_running()
     qtbot.waitUntil(lambda: handle.state.finished, timeout=120000)
     assert handle.state is state, handle.error
     qtbot.waitUntil(lambda: panel._job is None, timeout=5000)
@@ -105,8 +107,15 @@ def test_all_frames_as_layers_adds_the_sequence_in_one_step(panel, qtbot):
 
 @pytest.mark.parametrize("suffix", [".gif", ".webp"])
 def test_export_writes_a_file_with_every_frame(panel, qtbot, tmp_path, suffix):
-    run_journey(panel, qtbot)
     out = tmp_path / f"journey{suffix}"
+
+    def export_too_early():  # a file of half a journey would look complete
+        assert panel.export_to(out) is None
+        assert "still being made" in panel.status.text()
+        assert not panel.export_button.isEnabled()
+
+    run_journey(panel, qtbot, while_running=export_too_early)
+    assert panel.export_button.isEnabled()
     handle = panel.export_to(out)
     qtbot.waitUntil(lambda: handle.state.finished, timeout=60000)
     assert handle.state is JobState.DONE, handle.error
@@ -177,3 +186,29 @@ def test_picture_morph_from_a_layer_to_a_file_of_another_size(panel, qtbot, tmp_
     # the VAE's idea of each picture: the first reddest, the last bluest
     assert first[..., 0].mean() - first[..., 2].mean() > last[..., 0].mean() - last[..., 2].mean()
     assert panel.store.frame(1).params["mode"] == "morph"
+
+
+def test_staged_results_become_keyframes_and_morph_pictures(panel, qtbot):
+    from artstudio.diffusion.results import Candidate, ResultTarget
+    from artstudio.document.staleness import DocumentMark
+
+    target = ResultTarget("txt2img", panel.doc.rect, DocumentMark.of(panel.doc))
+    tray = panel.generate.results
+    for seed, prompt in ((11, "a fox"), (12, "a whale")):
+        tray.add(Candidate(Image.new("RGB", (64, 64), (seed, 0, 0)), {"prompt": prompt},
+                           target, seed))
+    panel.seeds.clear()
+    panel.prompts.clear()
+    panel.keyframes_from_results()
+    assert panel.seeds.text() == "11, 12"
+    assert panel.prompts.toPlainText() == "a fox\na whale"
+    plan, _even = panel.build_plan()
+    assert [(k.seed, k.prompt) for k in plan.keyframes] == [(11, "a fox"), (12, "a whale")]
+    assert plan.generation.scheduler == "euler" and plan.generation.steps == 2
+    assert (plan.generation.width, plan.generation.height) == (64, 64)
+    texts = [panel.pictures["b"].itemText(i) for i in range(panel.pictures["b"].count())]
+    assert "Result 2: seed 12" in texts
+    panel.kind.setCurrentIndex(panel.kind.findData("morph"))
+    combo = panel.pictures["b"]
+    combo.setCurrentIndex(combo.findText("Result 2: seed 12"))
+    assert panel._picture("b").getpixel((0, 0)) == (12, 0, 0)

@@ -74,6 +74,14 @@ EXPORTS = {  # the export combo: label -> the file dialog's filter and the suffi
 PICTURE_SIDES = ("a", "b")
 
 
+def _same_picture(a, b) -> bool:
+    """Do two picture choices name the same picture? A staged result by
+    identity: comparing results would compare their pixels."""
+    if a is None or b is None or a[0] != b[0]:
+        return False
+    return a[1] is b[1] if a[0] == "result" else a[1] == b[1]
+
+
 class _FrameRelay(QObject):
     """Frames made on the worker, as thumbnails queued to the GUI thread."""
 
@@ -336,7 +344,8 @@ class InterpolationPanel(QWidget):
             combo.clear()
             for text, data in entries + files:
                 combo.addItem(text, data)
-            index = next((i for i in range(combo.count()) if combo.itemData(i) == current), -1)
+            index = next((i for i in range(combo.count())
+                          if _same_picture(combo.itemData(i), current)), -1)
             if index < 0 and side == "b" and combo.count() > 1:
                 index = 1  # a morph starts from one picture and ends at another
             combo.setCurrentIndex(max(0, index) if combo.count() else -1)

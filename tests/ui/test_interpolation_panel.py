@@ -212,3 +212,6 @@ def test_staged_results_become_keyframes_and_morph_pictures(panel, qtbot):
     combo = panel.pictures["b"]
     combo.setCurrentIndex(combo.findText("Result 2: seed 12"))
     assert panel._picture("b").getpixel((0, 0)) == (12, 0, 0)
+    panel.doc.add_layer(name="Sketch")  # the lists are filled again; the choice stays
+    assert combo.currentText() == "Result 2: seed 12"
+    assert panel.pictures["a"].findText("Layer: Sketch") >= 0

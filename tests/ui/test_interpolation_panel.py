@@ -215,3 +215,17 @@ def test_staged_results_become_keyframes_and_morph_pictures(panel, qtbot):
     panel.doc.add_layer(name="Sketch")  # the lists are filled again; the choice stays
     assert combo.currentText() == "Result 2: seed 12"
     assert panel.pictures["a"].findText("Layer: Sketch") >= 0
+
+
+def test_a_longer_message_does_not_move_the_frames(panel, studio, qtbot):
+    """The strip stays where the artist sees it when the status grows to
+    several lines (a click meant for one frame must not land on another)."""
+    window = studio.window
+    window.show()
+    qtbot.waitExposed(window)
+    window.interpolation_dock.raise_()
+    qtbot.waitUntil(lambda: panel.strip.isVisible(), timeout=5000)
+    top = panel.strip.mapTo(panel, panel.strip.rect().topLeft()).y()
+    panel.status.setText("A note long enough to wrap over several lines of the panel. " * 6)
+    qtbot.wait(50)  # the layout is redone on the next turn of the event loop
+    assert panel.strip.mapTo(panel, panel.strip.rect().topLeft()).y() == top

@@ -164,7 +164,6 @@ class InterpolationPanel(QWidget):
         length_row.addWidget(self.frames)
         length_row.addWidget(self.by_duration)
         length_row.addWidget(self.duration)
-        length_row.addWidget(self.fps)
         self.ease = QComboBox()
         for name in EASINGS:
             self.ease.addItem(name.replace("-", " ").capitalize(), name)
@@ -192,6 +191,8 @@ class InterpolationPanel(QWidget):
         form.addRow("To", picture_rows["b"])
         form.addRow("Clean-up", self.strength)
         form.addRow("Frames", length_row)
+        # a row of its own: the panel must not be wider than the Generate panel it sits with
+        form.addRow("Frame rate", self.fps)
         form.addRow("Easing", options_row)
         form.addRow(self.loop)
         form.addRow(self.settings_label)
@@ -240,10 +241,10 @@ class InterpolationPanel(QWidget):
         frames_row = QHBoxLayout()
         frames_row.addWidget(self.all_button)
         frames_row.addStretch(1)
+        frames_row.addWidget(self.repeat)
+        frames_row.addWidget(self.pingpong)
         export_row = QHBoxLayout()
         export_row.addWidget(self.export_format, 1)
-        export_row.addWidget(self.repeat)
-        export_row.addWidget(self.pingpong)
         export_row.addWidget(self.export_button)
 
         layout = QVBoxLayout(self)

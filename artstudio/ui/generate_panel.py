@@ -10,6 +10,7 @@ a staging tray: the artist applies one as a layer, discards, or reruns.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -657,12 +658,7 @@ class GeneratePanel(QWidget):
                                  method=self.erase_method.currentData())
             return params, ResultTarget(mode, frame, origin,
                                         made_from=contributing_uids(doc, frame))
-        info = self.model.currentData()
-        if info is None:
-            raise RequestRefused("Choose a model first (Rescan looks in the model folders again)")
-        variant = self._variant_for(info)
-        if variant == "":
-            raise RequestRefused("Generation needs the model's variant: choose one")
+        shared = self.model_params()
         if mode == MODE_TXT2IMG and not self.prompt.toPlainText().strip():
             raise RequestRefused("Text to image needs a prompt")
         if mode == MODE_EDIT and not self.prompt.toPlainText().strip():
@@ -679,25 +675,38 @@ class GeneratePanel(QWidget):
             width, height = doc.width, doc.height
         if mode in (MODE_IMG2IMG, MODE_INPAINT, MODE_OUTPAINT, MODE_EDIT):
             init = rgba_over_white(picture)
-        s = self.settings
-        params = GenerationParams(
-            model=str(info.path), prompt=self.prompt.toPlainText().strip(),
-            negative_prompt=self.negative.toPlainText().strip(), steps=self.steps.value(),
-            cfg_scale=self.cfg.value(),
+        params = replace(
+            shared, prompt=self.prompt.toPlainText().strip(),
             seed=None if self.seed.value() < 0 else int(self.seed.value()),
             seed_mode=self.seed_mode.currentData(), width=width, height=height,
-            count=self.count.value(), scheduler=self.sampler.currentData(), init_image=init,
-            strength=self.strength.value(),
+            count=self.count.value(), init_image=init, strength=self.strength.value(),
             mask=Image.fromarray(mask, "L") if mode == MODE_INPAINT else None,
             mask_blur=self.mask_blur.value(), mask_padding=self.padding.value(),
-            only_masked=self.only_masked.isChecked(), outpaint=outpaint, variant=variant,
+            only_masked=self.only_masked.isChecked(), outpaint=outpaint,
             edit=mode == MODE_EDIT,
-            device=s.device, precision=s.precision, cpu_offload=s.cpu_offload,
-            preview_decoder=self._preview_decoder(info),
         )
         made_from = () if mode == MODE_TXT2IMG else contributing_uids(doc, frame)
         return params, ResultTarget(mode, frame, origin, outpaint, made_from,
                                     fill_frame=self.match_frame.isChecked())
+
+    def model_params(self) -> GenerationParams:
+        """What every generation from these settings shares: the model and its
+        variant, negative prompt, steps, CFG, sampler, the size the size fields
+        show, the device. RequestRefused says why there is none yet."""
+        info = self.model.currentData()
+        if info is None:
+            raise RequestRefused("Choose a model first (Rescan looks in the model folders again)")
+        variant = self._variant_for(info)
+        if variant == "":
+            raise RequestRefused("Generation needs the model's variant: choose one")
+        s = self.settings
+        return GenerationParams(
+            model=str(info.path), negative_prompt=self.negative.toPlainText().strip(),
+            steps=self.steps.value(), cfg_scale=self.cfg.value(),
+            width=self.width_box.value(), height=self.height_box.value(),
+            scheduler=self.sampler.currentData(), variant=variant, device=s.device,
+            precision=s.precision, cpu_offload=s.cpu_offload,
+            preview_decoder=self._preview_decoder(info))
 
     def _preview_decoder(self, info) -> str | None:
         folder = self.taesd.get(info.family)

@@ -39,6 +39,7 @@ from artstudio.ui.dialogs import SizeDialog
 from artstudio.ui.document_controller import DocumentController
 from artstudio.ui.engine_bridge import EngineBridge
 from artstudio.ui.generate_panel import GeneratePanel
+from artstudio.ui.interpolation_panel import InterpolationPanel
 from artstudio.ui.job_runner import JobRunner
 from artstudio.ui.jobs_panel import JobsPanel
 from artstudio.ui.layers_panel import LayersPanel
@@ -100,6 +101,11 @@ class MainWindow(QMainWindow):
         self.style_dock = self._add_dock("Style", self.style_panel,
                                          Qt.DockWidgetArea.LeftDockWidgetArea)
         self.tabifyDockWidget(self.generate_dock, self.style_dock)
+        self.interpolation_panel = InterpolationPanel(settings, self.runner, self.generate_panel)
+        self.interpolation_dock = self._add_dock("Interpolate", self.interpolation_panel,
+                                                 Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.tabifyDockWidget(self.style_dock, self.interpolation_dock)
+        self.interpolation_panel.note.connect(self.show_note)
         for panel in (self.generate_panel, self.style_panel):
             panel.attach_preview(self.canvas.result_preview)
         self.generate_panel.note.connect(self.show_note)
@@ -185,8 +191,8 @@ class MainWindow(QMainWindow):
         self._action(view_menu, "&Fit to Window", c.fit_to_window, "Ctrl+0")
         self._action(view_menu, "&Actual Pixels (100 %)", c.actual_size, "Ctrl+1")
         view_menu.addSeparator()
-        for dock in (self.generate_dock, self.style_dock, self.layers_dock, self.brush_dock,
-                     self.jobs_dock):
+        for dock in (self.generate_dock, self.style_dock, self.interpolation_dock,
+                     self.layers_dock, self.brush_dock, self.jobs_dock):
             view_menu.addAction(dock.toggleViewAction())
         self.toggle_panels_action = self._action(view_menu, "Hide &Panels", self.toggle_panels,
                                                  "Tab", doc_only=False)
@@ -249,6 +255,7 @@ class MainWindow(QMainWindow):
         self.layers_panel.set_document(doc)
         self.generate_panel.set_document(doc)
         self.style_panel.set_document(doc)
+        self.interpolation_panel.set_document(doc)
         for action in self._doc_actions:
             action.setEnabled(doc is not None)
         if self._watched is not None:

@@ -50,9 +50,9 @@ ENCODER_LABELS = {
     CLIP_L: "CLIP-L", CLIP_G: "CLIP-G (OpenCLIP bigG)", CLIP_H: "CLIP-H (OpenCLIP ViT-H)",
     T5: "T5-XXL", QWEN3: "Qwen3", QWEN25: "Qwen2.5", LLM: "Llama/Mistral-type language model",
 }
-# The prefixes under which an all-in-one file embeds its parts (SD3's and FLUX's).
+# The prefixes under which an all-in-one file embeds its parts (SD3's, FLUX's, Z-Image's).
 EMBEDDED_ENCODERS = {"text_encoders.clip_l.": CLIP_L, "text_encoders.clip_g.": CLIP_G,
-                     "text_encoders.t5xxl.": T5}
+                     "text_encoders.t5xxl.": T5, "text_encoders.qwen3_4b.": QWEN3}
 EMBEDDED_VAE = ("first_stage_model.", "vae.")
 
 

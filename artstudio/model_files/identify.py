@@ -168,7 +168,9 @@ def identify_file(path: Path) -> ModelInfo:
     except UserFacingError as exc:
         return ModelInfo(path, "invalid", "", "single-file", size, short, notes=(str(exc),))
     part = components.recognise_part(shapes)
-    if part is not None and (part.role != components.DIFFUSION or part.missing_slots):
+    # an all-in-one file lacking only an optional part (SD3 without T5) is the family's to load
+    if part is not None and (part.role != components.DIFFUSION
+                             or any(not slot.optional for slot in part.missing_slots)):
         return _split_part_info(path, size, short, part)
     kind, prediction, notes = classify_state_keys(shapes)
     override = path.with_suffix("")

@@ -120,8 +120,9 @@ def test_a_transformer_file_alone_says_what_it_needs(klein, tmp_path):
     path = tmp_path / "klein.safetensors"
     save_file(state, str(path))
     assert identify(path).kind == "flux2-klein"
-    with pytest.raises(UserFacingError, match="split components"):
+    with pytest.raises(UserFacingError, match="No Qwen3 text encoder .* was found") as caught:
         load_model(path, "flux2-klein", device="cpu")
+    assert f"looked in {tmp_path}" in str(caught.value)  # where it looked, for the artist
 
 
 def test_shipped_klein_config_is_the_4b_model():

@@ -120,7 +120,7 @@ def test_a_transformer_file_alone_says_what_it_needs(klein, tmp_path):
     path = tmp_path / "klein.safetensors"
     save_file(state, str(path))
     assert identify(path).kind == "flux2-klein"
-    with pytest.raises(UserFacingError, match="No Qwen3 text encoder .* was found") as caught:
+    with pytest.raises(UserFacingError, match=r"No Qwen3 text encoder .* was found") as caught:
         load_model(path, "flux2-klein", device="cpu")
     assert f"looked in {tmp_path}" in str(caught.value)  # where it looked, for the artist
 

@@ -7,13 +7,14 @@ import json
 
 import numpy as np
 import pytest
+from family_helpers import generate as _generate
+from family_helpers import noise as _noise
+from family_helpers import pixels as _pixels
 from PIL import Image
 
 from artstudio.diffusion import families
-from artstudio.diffusion.generate import run
 from artstudio.diffusion.loading import load_model, shipped_configs_dir
 from artstudio.diffusion.params import GenerationParams
-from artstudio.engine.cancel import CancelToken
 from artstudio.engine.errors import UserFacingError
 from artstudio.model_files.identify import classify_state_keys, identify
 
@@ -30,19 +31,6 @@ def _params(model, **kw) -> GenerationParams:
                 device="cpu", cfg_scale=1.0, scheduler="flow_euler", preview_every=0)
     base.update(kw)
     return GenerationParams(**base)
-
-
-def _generate(p: GenerationParams):
-    return run(p, lambda *a, **k: None, CancelToken())
-
-
-def _noise(w=64, h=64, seed=0) -> Image.Image:
-    rng = np.random.default_rng(seed)
-    return Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), "RGB")
-
-
-def _pixels(image) -> np.ndarray:
-    return np.asarray(image).astype(int)
 
 
 def test_the_folder_says_it_is_the_distilled_klein(klein):

@@ -10,7 +10,9 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from PIL import Image
+from family_helpers import generate as _generate
+from family_helpers import noise as _noise
+from family_helpers import pixels as _pixels
 
 from artstudio.diffusion import families
 from artstudio.diffusion.generate import run
@@ -37,19 +39,6 @@ def _params(model, name="sd35-medium", **kw) -> GenerationParams:
                 preview_every=0)
     base.update(kw)
     return GenerationParams(**base)
-
-
-def _generate(p: GenerationParams):
-    return run(p, lambda *a, **k: None, CancelToken())
-
-
-def _noise(w=64, h=64, seed=0) -> Image.Image:
-    rng = np.random.default_rng(seed)
-    return Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), "RGB")
-
-
-def _pixels(image) -> np.ndarray:
-    return np.asarray(image).astype(int)
 
 
 # ---- recognising the files ------------------------------------------------------------

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QTabWidget,
@@ -62,6 +61,7 @@ from artstudio.engine import JobEvent, JobHandle, JobKind, JobState, Lane, Reque
 from artstudio.engine.jobs import waiting_text
 from artstudio.settings import Settings, remember_folder, save_settings, start_folder
 from artstudio.ui.images import pil_to_pixmap, rgba_over_white
+from artstudio.ui.job_controls import job_controls
 from artstudio.ui.job_runner import JobRunner
 from artstudio.ui.result_preview import CanvasPreview, candidate_rect
 
@@ -244,19 +244,9 @@ class GeneratePanel(QWidget):
         form.addRow("Erase with", self.erase_method)
         self._form = form
 
-        self.generate_button = QPushButton("Generate")
-        self.generate_button.setObjectName("generateButton")
+        self.generate_button, self.cancel_button, buttons, self.progress = job_controls(
+            "Generate", "generateButton", self.generate, self.cancel)
         self.generate_button.setDefault(True)
-        self.generate_button.clicked.connect(self.generate)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.generate_button, 1)
-        buttons.addWidget(self.cancel_button)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
         self.preview = QLabel("")
         self.preview.setObjectName("generationPreview")
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)

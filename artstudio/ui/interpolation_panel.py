@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -59,6 +58,7 @@ from artstudio.interpolation.samplers import journey_sampler
 from artstudio.settings import Settings, remember_folder, start_folder
 from artstudio.ui.generate_panel import GeneratePanel
 from artstudio.ui.images import pil_to_pixmap, rgba_over_white
+from artstudio.ui.job_controls import job_controls
 from artstudio.ui.job_runner import JobRunner
 
 log = logging.getLogger(__name__)
@@ -199,18 +199,8 @@ class InterpolationPanel(QWidget):
         form.addRow(self.sampler_note)
         self._form = form
 
-        self.start_button = QPushButton("Make journey")
-        self.start_button.setObjectName("journeyButton")
-        self.start_button.clicked.connect(self.start)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.start_button, 1)
-        buttons.addWidget(self.cancel_button)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
+        self.start_button, self.cancel_button, buttons, self.progress = job_controls(
+            "Make journey", "journeyButton", self.start, self.cancel)
         self.status = QLabel("")
         self.status.setObjectName("journeyStatus")
         self.status.setWordWrap(True)

@@ -83,3 +83,17 @@ def test_mode_pipelines_keep_the_model_in_its_precision(tiny):
         assert pipe.unet is model.pipe.unet
     assert model.pipe.unet.dtype == torch.bfloat16
     assert model.pipe.text_encoder_2.dtype == torch.bfloat16
+
+
+def test_an_all_in_one_file_missing_a_part_is_refused_by_name(tmp_path):
+    from artstudio.diffusion.families.embedded_parts import require_embedded
+    from artstudio.engine.errors import UserFacingError
+
+    state = {"text_encoders.clip_l.x": 0, "model.diffusion_model.y": 0}
+    parts = (("VAE", "first_stage_model."), ("CLIP-L", "text_encoders.clip_l."),
+             ("CLIP-G", "text_encoders.clip_g."))
+    with pytest.raises(UserFacingError) as caught:
+        require_embedded(state, tmp_path / "sd35.safetensors", parts, "SD3", "encoders and VAE")
+    assert str(caught.value).startswith("sd35.safetensors has no VAE or CLIP-G inside; choose")
+    require_embedded({**state, "first_stage_model.z": 0, "text_encoders.clip_g.w": 0},
+                     tmp_path / "sd35.safetensors", parts, "SD3", "encoders and VAE")

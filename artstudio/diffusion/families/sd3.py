@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from artstudio.diffusion.families.embedded_parts import require_embedded
 from artstudio.diffusion.families.spec import (
     FamilySpec,
     FolderConfigs,
@@ -27,7 +28,6 @@ from artstudio.diffusion.families.spec import (
     Recognised,
     Variant,
 )
-from artstudio.engine.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
@@ -129,13 +129,8 @@ def assemble_single_file(state: dict, config_dir: Path, index: dict, variant: Va
 
     from artstudio.diffusion.clip_vocab import load_tokenizer
 
-    missing = [what for what, prefix in (("VAE", "first_stage_model."), ("CLIP-L", CLIP_L),
-                                         ("CLIP-G", CLIP_G))
-               if not any(k.startswith(prefix) for k in state)]
-    if missing:
-        raise UserFacingError(
-            f"{checkpoint.name} has no {' or '.join(missing)} inside; choose an all-in-one "
-            "SD3 file (one that includes its CLIP encoders and VAE).")
+    require_embedded(state, checkpoint, (("VAE", "first_stage_model."), ("CLIP-L", CLIP_L),
+                                         ("CLIP-G", CLIP_G)), "SD3", "CLIP encoders and VAE")
     common = {"config": str(config_dir), "local_files_only": True, "torch_dtype": dtype}
     parts: dict[str, Any] = {
         "transformer": SD3Transformer2DModel.from_single_file(state, subfolder="transformer",

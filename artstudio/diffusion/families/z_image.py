@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from artstudio.diffusion.families.embedded_parts import require_embedded
 from artstudio.diffusion.families.flux import FLUX_LATENTS
 from artstudio.diffusion.families.spec import (
     FamilySpec,
@@ -93,13 +94,9 @@ def assemble_single_file(state: dict, config_dir: Path, index: dict, variant: Va
                          checkpoint: Path) -> dict[str, Any]:
     from diffusers import AutoencoderKL, ZImageTransformer2DModel
 
-    missing = [what for what, prefix in (("VAE", "first_stage_model."),
-                                         ("Qwen3 text encoder", QWEN))
-               if not any(k.startswith(prefix) for k in state)]
-    if missing:
-        raise UserFacingError(
-            f"{checkpoint.name} has no {' or '.join(missing)} inside; choose an all-in-one "
-            "Z-Image file (one that includes its text encoder and VAE).")
+    require_embedded(state, checkpoint, (("VAE", "first_stage_model."),
+                                         ("Qwen3 text encoder", QWEN)),
+                     "Z-Image", "text encoder and VAE")
     common = {"config": str(config_dir), "local_files_only": True, "torch_dtype": dtype}
     tokenizer = _qwen_tokenizer(config_dir, checkpoint)
     # diffusers' Z-Image converter takes every key it is given: hand it the transformer's only

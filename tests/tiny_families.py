@@ -16,8 +16,9 @@ joint_blocks.*`, `first_stage_model.*`, `text_encoders.clip_l|clip_g|t5xxl.*`).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
+
+from tiny_pipelines import save_both_layouts
 
 from artstudio.model_files.offline import offline_and_quiet
 from artstudio.selftest.random_models import text_config, write_tiny_tokenizer
@@ -208,7 +209,6 @@ def save_tiny_sd3_models(root: Path) -> dict[str, dict[str, Path]]:
     """Each SD3 kind as a diffusers folder and as an all-in-one single file
     with a config folder of the same stem beside it; plus "sd35-medium-no-t5"
     (no T5 at all, in both layouts). {kind: {"diffusers": dir, "single": file}}."""
-    from safetensors.torch import save_file
 
     root = Path(root)
     clip_tok = write_tiny_tokenizer(root / "clip-tokenizer")
@@ -218,14 +218,7 @@ def save_tiny_sd3_models(root: Path) -> dict[str, dict[str, Path]]:
                            ("sd35-large", "sd35-large", t5_tok),
                            ("sd35-medium-no-t5", "sd35-medium", None)):
         pipe = build_tiny_sd3(kind, clip_tok, t5)
-        folder = root / f"diffusers-{name}"
-        pipe.save_pretrained(str(folder), safe_serialization=True)
-        single = root / "single" / f"tiny-{name}.safetensors"
-        single.parent.mkdir(parents=True, exist_ok=True)
-        save_file(sd3_original_state_dict(pipe), str(single))
-        shutil.copytree(folder, single.with_suffix(""), ignore=shutil.ignore_patterns(
-            "*.safetensors", "*.bin", "*.ckpt"))
-        made[name] = {"diffusers": folder, "single": single}
+        made[name] = save_both_layouts(pipe, root, name, sd3_original_state_dict(pipe))
     return made
 
 
@@ -322,18 +315,10 @@ def z_image_original_state_dict(pipe) -> dict:
 def save_tiny_z_image(root: Path) -> dict[str, Path]:
     """A tiny Z-Image as a diffusers folder and as an all-in-one single file
     with its config folder beside it: {"diffusers": dir, "single": file}."""
-    from safetensors.torch import save_file
 
     root = Path(root)
     pipe = build_tiny_z_image(write_tiny_qwen_tokenizer(root / "qwen-tokenizer"))
-    folder = root / "diffusers-z-image"
-    pipe.save_pretrained(str(folder), safe_serialization=True)
-    single = root / "single" / "tiny-z-image.safetensors"
-    single.parent.mkdir(parents=True, exist_ok=True)
-    save_file(z_image_original_state_dict(pipe), str(single))
-    shutil.copytree(folder, single.with_suffix(""), ignore=shutil.ignore_patterns(
-        "*.safetensors", "*.bin", "*.ckpt"))
-    return {"diffusers": folder, "single": single}
+    return save_both_layouts(pipe, root, "z-image", z_image_original_state_dict(pipe))
 
 
 # ---- FLUX.2 Klein -------------------------------------------------------------------------

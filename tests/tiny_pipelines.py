@@ -231,27 +231,34 @@ def to_original_state_dict(pipe) -> dict:
     return {k: v.detach().contiguous() for k, v in out.items()}
 
 
+def save_both_layouts(pipe, root: Path, name: str, single_state: dict) -> dict[str, Path]:
+    """`pipe` as the diffusers folder root/diffusers-NAME and `single_state` as
+    the single file root/single/tiny-NAME.safetensors, with a config folder of
+    the same stem beside it (how a user overrides detection, and how the
+    offline single-file loader finds configs for shapes no shipped config has)."""
+    from safetensors.torch import save_file
+
+    folder = root / f"diffusers-{name}"
+    pipe.save_pretrained(str(folder), safe_serialization=True)
+    single = root / "single" / f"tiny-{name}.safetensors"
+    single.parent.mkdir(parents=True, exist_ok=True)
+    save_file(single_state, str(single))
+    shutil.copytree(folder, single.with_suffix(""), ignore=shutil.ignore_patterns(
+        "*.safetensors", "*.bin", "*.ckpt"))
+    return {"diffusers": folder, "single": single}
+
+
 def save_tiny_models(root: Path, kinds: tuple[str, ...] = TINY_KINDS) -> dict[str, dict[str, Path]]:
     """Build and save each kind as a diffusers folder and as a single .safetensors
     file with a config folder of the same stem beside it (how a user overrides
     detection, and how the offline single-file loader finds configs for shapes
     no shipped config has). Returns {kind: {"diffusers": dir, "single": file}}."""
-    from safetensors.torch import save_file
-
     root = Path(root)
     tok_dir = write_tiny_tokenizer(root / "tokenizer")
     made: dict[str, dict[str, Path]] = {}
     for kind in kinds:
         pipe = build_tiny_pipeline(kind, tok_dir)
-        folder = root / f"diffusers-{kind}"
-        pipe.save_pretrained(str(folder), safe_serialization=True)
-        single = root / "single" / f"tiny-{kind}.safetensors"
-        single.parent.mkdir(parents=True, exist_ok=True)
-        save_file(to_original_state_dict(pipe), str(single))
-        config_dir = single.with_suffix("")
-        shutil.copytree(folder, config_dir, ignore=shutil.ignore_patterns(
-            "*.safetensors", "*.bin", "*.ckpt"))
-        made[kind] = {"diffusers": folder, "single": single}
+        made[kind] = save_both_layouts(pipe, root, kind, to_original_state_dict(pipe))
     return made
 
 
@@ -353,20 +360,11 @@ def save_tiny_flux(root: Path, variants: tuple[str, ...] = FLUX_VARIANTS
                    ) -> dict[str, dict[str, Path]]:
     """Each FLUX variant as a diffusers folder and as an all-in-one single
     file with its config folder (same stem) beside it."""
-    from safetensors.torch import save_file
-
     root = Path(root)
     tok_dir = write_tiny_tokenizer(root / "tokenizer")
     t5_dir = write_tiny_t5_tokenizer(root / "t5-tokenizer")
     made: dict[str, dict[str, Path]] = {}
     for variant in variants:
         pipe = build_random_flux(variant, tok_dir, t5_dir)
-        folder = root / f"diffusers-{variant}"
-        pipe.save_pretrained(str(folder), safe_serialization=True)
-        single = root / "single" / f"tiny-{variant}.safetensors"
-        single.parent.mkdir(parents=True, exist_ok=True)
-        save_file(flux_single_file_state(pipe), str(single))
-        shutil.copytree(folder, single.with_suffix(""), ignore=shutil.ignore_patterns(
-            "*.safetensors", "*.bin"))
-        made[variant] = {"diffusers": folder, "single": single}
+        made[variant] = save_both_layouts(pipe, root, variant, flux_single_file_state(pipe))
     return made

@@ -12,7 +12,8 @@ import numpy as np
 from artstudio.diffusion.generate import image_metadata
 from artstudio.diffusion.loading import LoadedModel, pipeline_for
 from artstudio.diffusion.sampling import decode_latents, denoise
-from artstudio.interpolation.maths import lerp, slerp
+from artstudio.interpolation import embedding_mix
+from artstudio.interpolation.maths import slerp
 
 
 def fit_pictures(a, b, width: int, height: int) -> tuple[Any, Any, list[str]]:
@@ -53,7 +54,8 @@ def encode_picture(model: LoadedModel, image) -> Any:
         shape = (1, len(mean), 1, 1)
         return (lat - torch.tensor(mean).view(shape).to(lat)) * cfg.scaling_factor / \
             torch.tensor(std).view(shape).to(lat)
-    return lat * cfg.scaling_factor
+    # FLUX's, SD3's and Z-Image's VAEs also shift their latents (decode adds it back)
+    return (lat - (getattr(cfg, "shift_factor", None) or 0.0)) * cfg.scaling_factor
 
 
 class Morph:
@@ -80,19 +82,30 @@ class Morph:
         mixed = torch.cat([slerp(self.latents[p.a], self.latents[p.b], p.t) for p in batch])
         if self.embeds is None:
             return decode_latents(self.model, mixed)
-        dtype = self.embeds[self.keys[0].prompt]["prompt_embeds"].dtype
-        embeds = []
-        for p in batch:
-            ea, eb = self.embeds[self.keys[p.a].prompt], self.embeds[self.keys[p.b].prompt]
-            embeds.append({k: lerp(ea[k], eb[k], p.t) for k in ea})
-        overrides: dict[str, Any] = {k: torch.cat([e[k] for e in embeds]) for k in embeds[0]}
+        dtype = embedding_mix.dtype_of(self.embeds[self.keys[0].prompt])
+        overrides: dict[str, Any] = embedding_mix.stack([
+            embedding_mix.mix(self.embeds[self.keys[p.a].prompt],
+                              self.embeds[self.keys[p.b].prompt], p.t) for p in batch])
         # every frame gets the same added noise, so frames differ only by their pictures' mix
-        overrides.update(image=mixed.to(dtype), generator=[
+        overrides.update(image=self._as_pipeline_image(mixed, dtype), generator=[
             torch.Generator("cpu").manual_seed(int(self.keys[0].seed)) for _ in batch])
         lat = denoise(self.model, "img2img", replace(self.params, prompt=self.keys[0].prompt),
                       self.keys[0].seed, self.stream.width, self.stream.height, reporter,
                       overrides=overrides)
         return None if lat is None else decode_latents(self.model, lat)
+
+    def _as_pipeline_image(self, mixed, dtype):
+        """The mixed latents as the image-to-image pipeline's `image`: as they
+        are where its image processor passes latents through, else decoded to
+        pictures that it encodes again (Z-Image's resizes anything it is given)."""
+        processor = getattr(pipeline_for(self.model, "img2img"), "image_processor", None)
+        takes_latents = getattr(getattr(processor, "config", None), "vae_latent_channels",
+                                None) == mixed.shape[1]
+        if takes_latents:
+            return mixed.to(dtype)
+        from PIL import Image
+
+        return [Image.fromarray(a, "RGB") for a in decode_latents(self.model, mixed)]
 
     def params_of(self, place):
         from artstudio.interpolation.travel import journey_metadata

@@ -12,6 +12,7 @@ embeddings; a batch that runs out of memory is halved and tried again.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -22,9 +23,10 @@ from artstudio.diffusion.loading import LoadedModel, get_model, pipeline_for
 from artstudio.diffusion.params import round_size
 from artstudio.diffusion.sampling import StepReporter, decode_latents, denoise, to_pil
 from artstudio.engine.cancel import Cancelled, CancelToken
+from artstudio.interpolation import embedding_mix
 from artstudio.interpolation.frames import Frame
 from artstudio.interpolation.journey import FramePlace, JourneyPlan, check_plan, places
-from artstudio.interpolation.maths import lerp, slerp
+from artstudio.interpolation.maths import slerp
 from artstudio.interpolation.samplers import journey_sampler
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,8 @@ def encode(model: LoadedModel, pipe, prompt: str, negative: str, cfg: float) -> 
             getattr(pipe, spec.denoiser).config, "time_cond_proj_dim", None) is None
     if spec.negative_prompt:
         kwargs["negative_prompt"] = negative or None
+    takes = inspect.signature(pipe.encode_prompt).parameters
+    kwargs = {k: v for k, v in kwargs.items() if k in takes}  # Z-Image's has no batch size
     with torch.inference_mode():
         outputs = pipe.encode_prompt(**kwargs)
     return {n: v for n, v in zip(spec.prompt_outputs, outputs, strict=True)
@@ -212,7 +216,7 @@ class _Travel(_Maker):
         g = self.plan.generation
         self.embeds = {p: encode(model, self.pipe, p, g.negative_prompt, g.cfg_scale)
                        for p in dict.fromkeys(k.prompt for k in self.keys)}
-        dtype = self.embeds[self.keys[0].prompt]["prompt_embeds"].dtype
+        dtype = embedding_mix.dtype_of(self.embeds[self.keys[0].prompt])
         self.noise = {s: initial_noise(model, self.pipe, s, stream.width, stream.height, dtype)
                       for s in dict.fromkeys(k.seed for k in self.keys)}
         self.params = replace(g, scheduler=stream.sampler, seed_mode="fixed", count=1)
@@ -221,8 +225,7 @@ class _Travel(_Maker):
         import torch
 
         latents = torch.cat([self._latents(p) for p in batch])
-        embeds = [self._embeds(p) for p in batch]
-        overrides: dict[str, Any] = {k: torch.cat([e[k] for e in embeds]) for k in embeds[0]}
+        overrides: dict[str, Any] = embedding_mix.stack([self._embeds(p) for p in batch])
         shape = tuple(self.noise[self.keys[0].seed].shape)
         overrides.update(latents=self.model.family_spec.latent.pack(latents),
                          generator=[step_generator(self._step_seed(p), shape) for p in batch])
@@ -240,7 +243,7 @@ class _Travel(_Maker):
 
     def _embeds(self, place: FramePlace) -> dict[str, Any]:
         ea, eb = self.embeds[self.keys[place.a].prompt], self.embeds[self.keys[place.b].prompt]
-        return {k: lerp(ea[k], eb[k], place.t) for k in ea}
+        return embedding_mix.mix(ea, eb, place.t)
 
     def params_of(self, place):
         a, b = self.keys[place.a], self.keys[place.b]

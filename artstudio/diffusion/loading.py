@@ -258,6 +258,16 @@ def _wants_offload(device: DeviceChoice, setting: str) -> bool:
     return total < LOW_VRAM_BYTES
 
 
+def _check_fits(path: Path, choice: DeviceChoice, offload: bool) -> None:
+    """NotEnoughMemory before a weight is read, from the files' headers."""
+    from artstudio.model_files import memory
+
+    files = memory.model_weight_files(path)
+    if files:
+        memory.check_memory(memory.estimate_files(files, choice.dtype), choice.device,
+                            offload=offload)
+
+
 @builds_networks
 def load_model(path: str | os.PathLike, variant: str | None = None, device: str = "auto",
                precision: str = "auto", cpu_offload: str = "auto",
@@ -273,6 +283,8 @@ def load_model(path: str | os.PathLike, variant: str | None = None, device: str 
     choice = choose_device(device, precision)
     dtype = choice.torch_dtype
     offload = _wants_offload(choice, cpu_offload)
+    if info.format != "split":  # a split set checks its own parts as it assembles them
+        _check_fits(path, choice, offload)
     if info.format == "diffusers":
         pipe = _load_diffusers_folder(info, chosen, dtype)
     elif info.format == "split":

@@ -92,6 +92,21 @@ def estimate_files(paths: Sequence[str | os.PathLike], dtype: str,
     return estimate({Path(p).stem: read_tensor_table(p) for p in paths}, dtype, pixels)
 
 
+def model_weight_files(path: str | os.PathLike) -> list[Path]:
+    """The weight files a model loads from: an all-in-one file itself, or a
+    diffusers folder's safetensors in each part's folder (its fp16 copies only
+    where a part has nothing else, as the loader chooses)."""
+    path = Path(path)
+    if path.is_file():
+        return [path]
+    files: list[Path] = []
+    for part in sorted(p for p in path.iterdir() if p.is_dir()):
+        weights = sorted(part.glob("*.safetensors"))
+        plain = [f for f in weights if ".fp16." not in f.name]
+        files.extend(plain or weights)
+    return files
+
+
 def _gb(n: int) -> str:
     return f"{n / GB:.1f} GB"
 

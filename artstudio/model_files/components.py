@@ -37,6 +37,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+DEV_OR_KONTEXT = "FLUX.1 dev and Kontext have the same tensors: say which it is"
+
 DIFFUSION = "diffusion-model"
 TEXT_ENCODER = "text-encoder"
 VAE = "vae"
@@ -170,7 +172,7 @@ def _flux1(s: Shapes, inside: tuple[str, ...]) -> Part | None:
     else:
         kind, label = "flux-dev", "FLUX.1 dev"
         variants = ("flux-dev", "flux-kontext")
-        notes.append("FLUX.1 dev and Kontext have the same tensors: say which it is")
+        notes.append(DEV_OR_KONTEXT)
     needs = (Slot(CLIP_L, pooled_in), Slot(T5, text_in), Slot(VAE, channels))
     return Part(DIFFUSION, kind, label, "flux", variants=variants, needs=needs,
                 inside=inside, notes=tuple(notes))

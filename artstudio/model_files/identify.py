@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from artstudio.diffusion import families
+from artstudio.diffusion.families.flux import KONTEXT_NOTE
 from artstudio.engine.errors import UserFacingError
 from artstudio.engine.file_kinds import not_regular_reason
 from artstudio.model_files import components, safe_load, tensor_table
@@ -74,6 +75,21 @@ _YAML_PREDICTION_KINDS = frozenset(
 # SDXL fine-tunes that predict velocity (NoobAI-XL V-Pred and its merges)
 _NAMED_VPRED_KINDS = frozenset({"sdxl-base"})
 _VPRED_NAME = re.compile(r"v[-_ ]?pred", re.IGNORECASE)
+# Variants whose tensors are another's, told apart by the names they are shipped
+# under (BFL's flux1-kontext-dev, ComfyUI's flux1-dev-kontext_fp8_scaled)
+# (the pattern, the kind it names, the notes it answers)
+_NAMED_KINDS = {"flux-dev": (re.compile(r"kontext", re.IGNORECASE), "flux-kontext",
+                             (KONTEXT_NOTE, components.DEV_OR_KONTEXT))}
+
+
+def _kind_from_name(kind: str, stem: str, notes: list[str]) -> str:
+    named = _NAMED_KINDS.get(kind)
+    if named is None or not named[0].search(stem):
+        return kind
+    _pattern, named_kind, answered = named
+    notes[:] = [n for n in notes if n not in answered]
+    notes.append(f"{named_kind}, from the file name")
+    return named_kind
 
 
 def family_of(kind: str) -> str:
@@ -179,6 +195,7 @@ def identify_file(path: Path) -> ModelInfo:
         if folder.is_diffusion:
             notes.append(f"configured by the folder {override.name}/ beside it")
             kind, prediction = folder.kind, folder.prediction or prediction
+    kind = _kind_from_name(kind, path.stem, notes)
     if kind in _NAMED_VPRED_KINDS and prediction == "epsilon" and _VPRED_NAME.search(path.stem):
         prediction = "v_prediction"  # v-pred merges often lose the marker key but keep the name
         notes.append("v-prediction, from the file name")
@@ -198,6 +215,7 @@ def _split_part_info(path: Path, size: int, short: str,
                          notes=(f"a {part.label}, used with a diffusion model", *part.notes),
                          part=part)
     kind, notes = part.kind, list(part.notes)
+    kind = _kind_from_name(kind, path.stem, notes)
     override = path.with_suffix("")
     if (override / "model_index.json").is_file():  # says Kontext where the tensors cannot
         folder = identify_diffusers_folder(override, require_weights=False)

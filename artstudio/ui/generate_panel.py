@@ -359,7 +359,7 @@ class GeneratePanel(QWidget):
             if not mask[rect.intersect(self.doc.rect).slices()].any():
                 return
             self._mask_painted = True
-            if self.mode.currentData() == MODE_TXT2IMG:
+            if self.mode.currentData() == MODE_TXT2IMG and self._mode_enabled(MODE_INPAINT):
                 self.mode.setCurrentIndex(self.mode.findData(MODE_INPAINT))
                 self.status.setText("Mask painted: the mode is now Inpaint "
                                     "(choose Text to image in Mode to go back)")
@@ -493,6 +493,7 @@ class GeneratePanel(QWidget):
             if self.mode.currentIndex() == edit_at:
                 self.mode.setCurrentIndex(self.mode.findData(MODE_IMG2IMG))
             self.mode.removeItem(edit_at)
+        self._limit_modes(variant)
         self.negative.setEnabled(spec.negative_prompt)
         self.negative.setToolTip("" if spec.negative_prompt else
                                  NO_NEGATIVE_TIP.format(family=spec.label))
@@ -503,6 +504,31 @@ class GeneratePanel(QWidget):
         if wanted != self._family_defaults:
             self._family_defaults = wanted
             self.apply_settings(wanted)
+
+    def _mode_enabled(self, mode: str) -> bool:
+        index = self.mode.findData(mode)
+        return index >= 0 and self.mode.model().item(index).isEnabled()
+
+    def _limit_modes(self, variant) -> None:
+        """Grey the modes the chosen model cannot run, its reason as their
+        tooltip, and move off one: to Edit from image to image where the
+        model edits instead (Kontext), else to the first mode it can run."""
+        items = self.mode.model()
+        for i in range(self.mode.count()):
+            mode = self.mode.itemData(i)
+            if mode in (MODE_ERASE, MODE_EDIT):  # Erase needs no model; Edit is added by need
+                continue
+            can = mode in variant.modes
+            items.item(i).setEnabled(can)
+            tip = "" if can else variant.only_note or f"{variant.label} cannot do this."
+            self.mode.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
+        current = self.mode.currentData()
+        if self._mode_enabled(current):
+            return
+        wanted = MODE_EDIT if current == MODE_IMG2IMG and self._mode_enabled(MODE_EDIT) else \
+            next(self.mode.itemData(i) for i in range(self.mode.count())
+                 if items.item(i).isEnabled())
+        self.mode.setCurrentIndex(self.mode.findData(wanted))
 
     def _mode_changed(self) -> None:
         mode = self.mode.currentData()
@@ -551,7 +577,7 @@ class GeneratePanel(QWidget):
         combos = ((self.mode, "mode"), (self.seed_mode, "seed_mode"))
         for combo, key in combos:
             index = combo.findData(settings.get(key))
-            if index >= 0:
+            if index >= 0 and combo.model().item(index).isEnabled():
                 combo.setCurrentIndex(index)
         for box, key in ((self.count, "count"), (self.mask_blur, "mask_blur"),
                          (self.padding, "mask_padding")):

@@ -58,3 +58,26 @@ def test_edit_lands_in_the_tray_at_the_frame(panel, studio, qtbot):
     outside = np.ones(after.shape[:2], bool)
     outside[16:64, 16:80] = False
     assert np.array_equal(after[outside], before[outside])  # only the frame changed
+
+
+def enabled(panel, mode):
+    return panel.mode.model().item(panel.mode.findData(mode)).isEnabled()
+
+
+def test_kontext_greys_the_modes_it_cannot_run_and_says_why(panel):
+    from PySide6.QtCore import Qt
+
+    assert enabled(panel, "txt2img") and enabled(panel, "edit") and enabled(panel, "erase")
+    for mode in ("img2img", "inpaint", "outpaint"):
+        assert not enabled(panel, mode)
+        tip = panel.mode.itemData(panel.mode.findData(mode), Qt.ItemDataRole.ToolTipRole)
+        assert "Kontext" in tip and "Edit" in tip
+    panel.model.setCurrentIndex(1)  # schnell runs every mode
+    assert all(enabled(panel, m) for m in ("img2img", "inpaint", "outpaint"))
+    panel.mode.setCurrentIndex(panel.mode.findData("img2img"))
+    panel.model.setCurrentIndex(0)  # back to Kontext: image to image becomes its Edit
+    assert panel.mode.currentData() == "edit"
+    panel.mode.setCurrentIndex(panel.mode.findData("txt2img"))
+    panel.doc.mask[10:20, 10:20] = 255
+    panel._mask_changed(Rect(10, 10, 10, 10))
+    assert panel.mode.currentData() == "txt2img"  # a mask does not move Kontext to Inpaint

@@ -248,6 +248,26 @@ def assemble(transformer: str | os.PathLike, text_encoders: Iterable[str | os.Pa
         notes=model.notes)
 
 
+@dataclass(frozen=True)
+class PartChoice:
+    """One slot of a split set as the artist chooses it: the file in use first,
+    then the other files that fit."""
+
+    slot: str  # the slot kind: an encoder kind or "vae"
+    label: str  # "T5-XXL", "VAE"
+    options: tuple[Path, ...]
+
+
+def part_choices(found: ComponentSet) -> list[PartChoice]:
+    """Each separate part of `found` with what could take its place, in the
+    order the label reads them (the big encoder first, the VAE last)."""
+    slots = [*_label_order(found.text_encoders),
+             *([(VAE, found.vae)] if found.vae is not None else [])]
+    return [PartChoice(kind, "VAE" if kind == VAE else components.ENCODER_LABELS.get(kind, kind),
+                       (path, *found.alternatives_for(kind)))
+            for kind, path in slots]
+
+
 def _label_order(encoders: tuple[tuple[str, Path], ...]) -> list[tuple[str, Path]]:
     """The artist reads the big encoder first ("flux1-dev + t5xxl_fp16 + clip_l + ae")."""
     return sorted(encoders, key=lambda item: item[0].startswith("clip"))

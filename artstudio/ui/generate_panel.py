@@ -63,6 +63,7 @@ from artstudio.settings import Settings, remember_folder, save_settings, start_f
 from artstudio.ui.images import pil_to_pixmap, rgba_over_white
 from artstudio.ui.job_controls import job_controls
 from artstudio.ui.job_runner import JobRunner
+from artstudio.ui.model_parts import ModelParts
 from artstudio.ui.result_preview import CanvasPreview, candidate_rect
 
 log = logging.getLogger(__name__)
@@ -226,6 +227,8 @@ class GeneratePanel(QWidget):
 
         form = QFormLayout()
         form.addRow("Model", model_row)
+        self.parts = ModelParts()  # a split model's encoders and VAE, when it has them
+        form.addRow("Parts", self.parts)
         form.addRow("Mode", self.mode)
         form.addRow(self.prompt)
         form.addRow(self.negative)
@@ -243,6 +246,7 @@ class GeneratePanel(QWidget):
         form.addRow("Extend", self.outpaint_widget)
         form.addRow("Erase with", self.erase_method)
         self._form = form
+        form.setRowVisible(self.parts, False)
 
         self.generate_button, self.cancel_button, buttons, self.progress = job_controls(
             "Generate", "generateButton", self.generate, self.cancel)
@@ -481,6 +485,7 @@ class GeneratePanel(QWidget):
         from artstudio.diffusion import families
 
         info = self.model.currentData()
+        self._find_parts(info)
         found = info is not None and families.likely_variant(
             info.kind, info.prediction, self.settings.model_variants.get(info.short_hash))
         if not found:
@@ -504,6 +509,30 @@ class GeneratePanel(QWidget):
         if wanted != self._family_defaults:
             self._family_defaults = wanted
             self.apply_settings(wanted)
+
+    def _find_parts(self, info) -> None:
+        """A split model's parts, assembled off the GUI thread (it reads the
+        headers of the files in the sibling folders)."""
+        split = info is not None and info.format == "split"
+        self._form.setRowVisible(self.parts, split)
+        if not split:
+            self.parts.clear()
+            return
+        if self.parts.model_path == info.path:
+            return
+        from artstudio.model_files.component_sets import assemble
+
+        self.parts.show_problem(info.path, "Looking for its parts…")
+        self.runner.run(lambda path, _progress, _cancel: assemble(path), info.path,
+                        title="Find the model's parts",
+                        kind=JobKind.INTERNAL, lane=Lane.POOL,
+                        on_done=lambda found: self._parts_found(info.path, found),
+                        on_failed=lambda message: self.parts.show_problem(info.path, message))
+
+    def _parts_found(self, path, found) -> None:
+        current = self.model.currentData()
+        if current is not None and current.path == path:  # not another model by now
+            self.parts.show_set(found)
 
     def _mode_enabled(self, mode: str) -> bool:
         index = self.mode.findData(mode)
@@ -716,8 +745,11 @@ class GeneratePanel(QWidget):
         if variant == "":
             raise RequestRefused("Generation needs the model's variant: choose one")
         s = self.settings
+        parts = self.parts.model_path == info.path
         return GenerationParams(
             model=str(info.path), negative_prompt=self.negative.toPlainText().strip(),
+            text_encoders=self.parts.text_encoders() if parts else (),
+            vae=self.parts.vae() if parts else None,
             steps=self.steps.value(), cfg_scale=self.cfg.value(),
             width=self.width_box.value(), height=self.height_box.value(),
             scheduler=self.sampler.currentData(), variant=variant, device=s.device,

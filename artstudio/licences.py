@@ -30,15 +30,20 @@ def _builtin_upscalers() -> list[BundledFile]:
             for name, entry in sorted(manifest.get("models", {}).items())]
 
 
-def _clip_merges() -> list[BundledFile]:
-    """The rows of clip_bpe/README.md's table: | file | bytes | sha256 | licence |."""
-    try:
-        lines = (data_folder("clip_bpe") / "README.md").read_text("utf-8").splitlines()
-    except OSError:
-        return []
-    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines
-            if line.startswith("| ") and ".gz" in line]
-    return [BundledFile(row[0], "CLIP's tokenizer merges", row[-1]) for row in rows]
+def _vocabularies() -> list[BundledFile]:
+    """The rows of the tables in clip_bpe/ and text_tokenizers/ README.md:
+    | file | ... | licence |, one per shipped .gz file."""
+    found = []
+    for folder, what in (("clip_bpe", "CLIP's tokenizer merges"),
+                         ("text_tokenizers", "T5's and Qwen's tokenizer vocabularies")):
+        try:
+            lines = (data_folder(folder) / "README.md").read_text("utf-8").splitlines()
+        except OSError:
+            continue
+        rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines
+                if line.startswith("| ") and ".gz" in line]
+        found += [BundledFile(row[0], what, row[-1]) for row in rows]
+    return found
 
 
 def _style_networks() -> list[BundledFile]:
@@ -51,4 +56,4 @@ def _style_networks() -> list[BundledFile]:
 
 
 def bundled_files() -> list[BundledFile]:
-    return [*_builtin_upscalers(), *_style_networks(), *_clip_merges()]
+    return [*_builtin_upscalers(), *_style_networks(), *_vocabularies()]

@@ -17,6 +17,7 @@ DATA_FOLDERS: dict[str, str] = {
     "models": "the built-in upscalers and their manifest (trained by tools/train_upscaler.py)",
     "diffusion_configs": "config folders per diffusion variant, so single files load offline",
     "clip_bpe": "CLIP's byte-pair merges, from which the tokenizer's vocabulary is built",
+    "text_tokenizers": "T5's and Qwen's tokenizer vocabularies, for FLUX, SD3, Z-Image, Klein",
     "icons": "the application icon",
 }
 

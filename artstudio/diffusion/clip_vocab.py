@@ -29,7 +29,7 @@ def shipped_bpe() -> Path:
     return data_folder("clip_bpe") / BPE_FILE
 
 
-def _byte_symbols() -> list[str]:
+def byte_symbols() -> list[str]:
     """CLIP/GPT-2's printable stand-ins for the 256 byte values, in vocab order."""
     printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1),
                  *range(ord("®"), ord("ÿ") + 1)]
@@ -47,7 +47,7 @@ def build_vocab(bpe_file: Path, folder: Path) -> Path:
     """Write vocab.json and merges.txt for CLIPTokenizer into `folder`."""
     lines = gzip.decompress(bpe_file.read_bytes()).decode("utf-8").split("\n")
     merges = lines[1:MERGES + 1]
-    symbols = _byte_symbols()
+    symbols = byte_symbols()
     tokens = symbols + [s + "</w>" for s in symbols]
     tokens += ["".join(m.split()) for m in merges]
     tokens += ["<|startoftext|>", "<|endoftext|>"]

@@ -20,6 +20,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from artstudio.diffusion import text_tokenizers
 from artstudio.engine.errors import UserFacingError
 from artstudio.model_files import gguf_files, weight_dtypes
 from artstudio.model_files.component_sets import ComponentSet
@@ -163,6 +164,11 @@ def load_split_pipeline(found: ComponentSet, config_dir: Path, dtype) -> Any:
             parts[slot], parts[tokenizer] = None, None
         else:
             parts[slot] = build_text_encoder(config_dir, slot, given[kind], dtype)
+    for name in _TOKENIZER_NAMES:  # a shipped config folder holds only their settings
+        if name in index and parts.get(name, True) is not None:
+            shipped = text_tokenizers.load_for_config(config_dir, name, found.transformer)
+            if shipped is not None:
+                parts[name] = shipped
     log.info("assembled %s", found.label)
     return pipeline_cls.from_pretrained(str(config_dir), local_files_only=True, dtype=dtype,
                                         **parts)

@@ -203,9 +203,16 @@ def test_pack_and_unpack_match_the_pipeline():
 
 
 def test_a_missing_t5_tokenizer_is_named_with_where_it_was_looked_for(tiny_flux, tmp_path):
+    """The shipped T5 vocabulary serves the published encoder; one it does not
+    fit (the tiny T5 has 64 rows) needs its own, and the refusal says where."""
+    import json
+
     from artstudio.diffusion.families.flux import load_t5_tokenizer
 
     checkpoint = tmp_path / "flux1-dev.safetensors"
+    (tmp_path / "shipped" / "text_encoder_2").mkdir(parents=True)
+    (tmp_path / "shipped" / "text_encoder_2" / "config.json").write_text(
+        json.dumps({"vocab_size": 64}))
     with pytest.raises(UserFacingError, match="T5 tokenizer") as refused:
         load_t5_tokenizer(tmp_path / "shipped", checkpoint)
     assert "flux1-dev/" in str(refused.value) and "shipped" in str(refused.value)

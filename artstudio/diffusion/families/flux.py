@@ -265,19 +265,24 @@ def _t5_folders(config_dir: Path, checkpoint: Path) -> list[Path]:
 
 def load_t5_tokenizer(config_dir: Path, checkpoint: Path):
     """FLUX.1's T5 tokenizer from the first folder holding its vocabulary: the
-    config folder, one beside the checkpoint, or a Hugging Face cache snapshot.
-    Artstudio does not ship that vocabulary yet (see diffusion_configs/README.md),
-    so a missing one is named with where it was looked for."""
+    config folder, one beside the checkpoint, a Hugging Face cache snapshot,
+    else the one Artstudio ships (text_tokenizers)."""
     from transformers import T5TokenizerFast
+
+    from artstudio.diffusion import text_tokenizers
 
     folders = _t5_folders(config_dir, checkpoint)
     for folder in folders:
         if any((folder / name).is_file() for name in T5_VOCAB_FILES):
             return T5TokenizerFast.from_pretrained(str(folder), local_files_only=True)
+    shipped = text_tokenizers.load_t5(encoder_config=config_dir / "text_encoder_2")
+    if shipped is not None:
+        return shipped
     raise UserFacingError(
         f"{checkpoint.name} needs the T5 tokenizer (tokenizer_2/spiece.model or "
         f"tokenizer.json), found in none of: {', '.join(str(f) for f in folders[:2])} or the "
-        "Hugging Face cache (black-forest-labs/FLUX.1-dev). Put the tokenizer_2 folder of a "
+        "Hugging Face cache (black-forest-labs/FLUX.1-dev), and the one Artstudio ships does "
+        "not fit this file's T5. Put the tokenizer_2 folder of a "
         f"FLUX.1 diffusers download in {checkpoint.with_suffix('').name}/ beside the file.")
 
 

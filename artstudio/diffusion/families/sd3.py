@@ -97,8 +97,7 @@ def folder_load_kwargs(folder: Path, index: Mapping[str, Any]) -> dict[str, Any]
 
 def _t5_tokenizer(config_dir: Path, checkpoint: Path):
     """T5's SentencePiece tokenizer from the config folder, beside the file or
-    in the Hugging Face cache; None when there is none (it cannot be built
-    from anything Artstudio ships)."""
+    in the Hugging Face cache, else the one Artstudio ships; None without any."""
     from transformers import T5TokenizerFast
 
     from artstudio.model_files.scan import hf_hub_cache
@@ -112,7 +111,9 @@ def _t5_tokenizer(config_dir: Path, checkpoint: Path):
     for folder in candidates:
         if (folder / "tokenizer.json").is_file() or (folder / "spiece.model").is_file():
             return T5TokenizerFast.from_pretrained(str(folder), local_files_only=True)
-    return None
+    from artstudio.diffusion import text_tokenizers
+
+    return text_tokenizers.load_t5(encoder_config=config_dir / "text_encoder_3")
 
 
 def assemble_single_file(state: dict, config_dir: Path, index: dict, variant: Variant, dtype,

@@ -53,8 +53,8 @@ def recognise_folder(configs: FolderConfigs) -> Recognised | None:
 
 def _qwen_tokenizer(config_dir: Path, checkpoint: Path):
     """Qwen's byte-level BPE tokenizer from the config folder, a `tokenizer/`
-    folder beside the file, or the Hugging Face cache (Z-Image or Qwen3
-    repositories). Artstudio cannot ship or build it (150k tokens)."""
+    folder beside the file, the Hugging Face cache (Z-Image or Qwen3
+    repositories), else the one Artstudio ships (text_tokenizers)."""
     from transformers import AutoTokenizer
 
     from artstudio.model_files.scan import hf_hub_cache
@@ -68,6 +68,11 @@ def _qwen_tokenizer(config_dir: Path, checkpoint: Path):
     for folder in candidates:
         if (folder / "tokenizer.json").is_file() or (folder / "vocab.json").is_file():
             return AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    from artstudio.diffusion import text_tokenizers
+
+    shipped = text_tokenizers.load_qwen(config_dir / "text_encoder")
+    if shipped is not None:
+        return shipped
     raise UserFacingError(
         "Z-Image's Qwen tokenizer (tokenizer.json) was not found and Artstudio cannot download "
         f"it. Put a 'tokenizer' folder with it beside {checkpoint.name}, or keep the Z-Image "

@@ -1,0 +1,42 @@
+"""The live job: image-to-image of the frame at the model's own size.
+
+A frame larger (or smaller) than the model was trained for is scaled so its
+longer side is the model's, worked there and scaled back to the frame, as
+inpainting's "only the masked area" does, so a big canvas stays as quick to
+follow as a small one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from artstudio.diffusion import generate
+from artstudio.diffusion.loading import get_model
+from artstudio.diffusion.masking import fit_to_resolution, to_rgb_array
+from artstudio.diffusion.params import GenerationParams, GenerationResult, check_params
+from artstudio.diffusion.sampling import to_pil
+from artstudio.engine.cancel import CancelToken
+
+
+def _resize(image, size: tuple[int, int]):
+    from PIL import Image
+
+    return image if image.size == size else image.resize(size, Image.Resampling.LANCZOS)
+
+
+def live_run(params: GenerationParams, progress, cancel: CancelToken) -> GenerationResult:
+    """One live picture of `params.init_image`, returned at its size."""
+    check_params(params)
+    progress(0, 1, "Loading the model")
+    model = get_model(params.model, params.variant, params.device, params.precision,
+                      params.cpu_offload, params.text_encoders, params.vae)
+    cancel.raise_if_cancelled()
+    picture = to_pil(to_rgb_array(params.init_image))
+    frame_size = picture.size
+    work = fit_to_resolution(*frame_size, model.native_size,
+                             model.family_spec.latent.size_multiple)
+    # The model cache hands the same loaded model to generate.run: no second load.
+    result = generate.run(replace(params, init_image=_resize(picture, work), width=work[0],
+                                  height=work[1], count=1), progress, cancel)
+    result.images = [_resize(image.convert("RGB"), frame_size) for image in result.images]
+    return result

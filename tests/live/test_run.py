@@ -1,0 +1,37 @@
+"""The live job works at the model's size and hands back the frame's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from artstudio.diffusion.params import GenerationParams
+from artstudio.engine import CancelToken, UserFacingError
+from artstudio.live.run import live_run
+
+
+@pytest.fixture(scope="module")
+def tiny_sd1(tmp_path_factory):
+    from tiny_pipelines import save_tiny_models
+
+    return save_tiny_models(tmp_path_factory.mktemp("live-run"), kinds=("sd1",))["sd1"]
+
+
+def test_a_frame_larger_than_the_model_is_worked_at_its_size_and_scaled_back(tiny_sd1):
+    frame = Image.fromarray(np.full((120, 200, 3), 90, np.uint8), "RGB")
+    params = GenerationParams(model=str(tiny_sd1["diffusers"]), prompt="a field", steps=2,
+                              strength=0.5, init_image=frame, device="cpu")
+    result = live_run(params, lambda *a, **k: None, CancelToken())
+    assert result.images[0].size == (200, 120)
+    info = result.infos[0]
+    assert max(info.width, info.height) == 64  # the tiny model's own size
+
+
+def test_a_model_that_cannot_load_fails_with_a_message(tmp_path):
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(b"not a model at all")
+    params = GenerationParams(model=str(broken), init_image=Image.new("RGB", (64, 64)),
+                              device="cpu")
+    with pytest.raises(UserFacingError, match="broken"):
+        live_run(params, lambda *a, **k: None, CancelToken())

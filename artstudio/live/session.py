@@ -79,7 +79,8 @@ class LiveSession:
                  on_result: Callable[[LiveResult], None],
                  on_paused: Callable[[str], None] | None = None, *, seed: int | None = None,
                  run: Callable = live_run):
-        self._submit, self._snapshot, self._run_fn = submit, snapshot, run
+        self._submit, self._snapshot = submit, snapshot
+        self.run_fn = run  # the job function (a bench or a test may wrap it)
         self._on_result, self._on_paused = on_result, on_paused or (lambda _message: None)
         self._lock = threading.RLock()
         self.seed = secrets.randbelow(MAX_SEED + 1) if seed is None else int(seed)
@@ -171,7 +172,7 @@ class LiveSession:
         params = replace(run.request.params, seed=self.seed, seed_mode="fixed", count=1)
         request = replace(run.request, params=params)
         run.request = request
-        handle = self._submit(self._run_fn, params, f"Live: {params.prompt[:30]}",
+        handle = self._submit(self.run_fn, params, f"Live: {params.prompt[:30]}",
                               lambda state, result, error: self._finished(run, state, result,
                                                                           error))
         run.handle = handle

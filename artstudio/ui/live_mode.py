@@ -24,7 +24,6 @@ from artstudio.engine import JobKind, JobState, Lane, RequestRefused
 from artstudio.live.few_step import LiveSettings, live_settings
 from artstudio.live.frame_watch import FrameWatcher
 from artstudio.live.session import LiveRequest, LiveResult, LiveSession
-from artstudio.ui.images import rgba_over_white
 
 EDIT_PAUSE_MS = 600  # a prompt being typed runs once the typing pauses
 LIVE_MODE = "img2img"  # a live result applies like an image-to-image one: at the frame
@@ -151,7 +150,7 @@ class LiveControls(QWidget):
         live = self.live_settings()
         params = replace(
             base, prompt=panel.prompt.toPlainText().strip(), width=frame.w, height=frame.h,
-            init_image=rgba_over_white(doc.composite(frame)), preview_every=0,
+            init_image=doc.composite(frame), preview_every=0,  # a copy; the job flattens it
             steps=live.steps, strength=live.strength or panel.strength.value(),
             cfg_scale=base.cfg_scale if live.cfg_scale is None else live.cfg_scale,
             scheduler=live.scheduler or base.scheduler)

@@ -35,3 +35,17 @@ def test_a_model_that_cannot_load_fails_with_a_message(tmp_path):
                               device="cpu")
     with pytest.raises(UserFacingError, match="broken"):
         live_run(params, lambda *a, **k: None, CancelToken())
+
+
+def test_on_the_cpu_a_run_leaves_a_core_and_gives_it_back(monkeypatch):
+    import torch
+
+    from artstudio.live import run
+
+    monkeypatch.setattr(run, "_cores", lambda: 4)
+    before = torch.get_num_threads()
+    with run.leave_a_core("cpu"):
+        assert torch.get_num_threads() == 3
+    assert torch.get_num_threads() == before
+    with run.leave_a_core("cuda"):
+        assert torch.get_num_threads() == before

@@ -12,7 +12,7 @@ for its content or newer (median, p95), runs started / cancelled / finished
 and finished-but-stale (goal 0), the worst canvas update while live (goal
 < 16 ms) and model loads (goal 1).
 
-    python bench/live.py [--strokes 50] [--seed 1] [--no-live]
+    python bench/live.py [--strokes 50] [--seed 1] [--pauses 0.1 1.2] [--no-live]
 
 --no-live paints the same strokes with Live off: the canvas figures to compare.
 """
@@ -53,6 +53,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strokes", type=int, default=50)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--pauses", type=float, nargs=2, default=(0.1, 1.2),
+                        metavar=("MIN", "MAX"), help="seconds between strokes")
     parser.add_argument("--no-live", action="store_true", help="the same strokes, Live off")
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="live-bench-")
@@ -133,7 +135,7 @@ def main() -> None:
         send(QMouseEvent.Type.MouseButtonRelease, x, y)
         release_ms.append((time.perf_counter() - t) * 1000)
         ends.append((time.monotonic(), live.session.revision))
-        wait(app, rng.uniform(0.1, 1.2))
+        wait(app, rng.uniform(*args.pauses))
     deadline = time.monotonic() + 60
     while (live.session.busy or live.session.pending) and time.monotonic() < deadline:
         wait(app, 0.01)

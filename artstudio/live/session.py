@@ -148,9 +148,6 @@ class LiveSession:
         with self._lock:
             return self._pending is not None
 
-    def is_current(self, revision: int) -> bool:
-        return revision == self.revision
-
     # ---- scheduling --------------------------------------------------------
     def _schedule_locked(self, run: _Run) -> None:
         if self._running is None:

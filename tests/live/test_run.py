@@ -49,3 +49,10 @@ def test_on_the_cpu_a_run_leaves_a_core_and_gives_it_back(monkeypatch):
     assert torch.get_num_threads() == before
     with run.leave_a_core("cuda"):
         assert torch.get_num_threads() == before
+
+
+def test_the_model_sees_a_transparent_canvas_as_white():
+    from artstudio.document.compose import over_white
+
+    rgba = np.array([[[10, 20, 30, 0], [10, 20, 30, 255], [0, 0, 0, 128]]], np.uint8)
+    assert over_white(rgba).tolist() == [[[255, 255, 255], [10, 20, 30], [127, 127, 127]]]

@@ -248,3 +248,12 @@ class Compositor:
         self.last_recomputed = rects
         self.pixels_recomputed += sum(r.area for r in rects)
         return self._image
+
+
+def over_white(rgba: np.ndarray) -> np.ndarray:
+    """Straight RGBA uint8 flattened over white, as RGB uint8: what a model
+    sees of a transparent canvas. Integer arithmetic (exact rounding), a few
+    times quicker than floats on a frame-sized picture."""
+    alpha = rgba[..., 3:4].astype(np.uint16)
+    rgb = rgba[..., :3].astype(np.uint16) * alpha + 255 * (255 - alpha) + 127
+    return (rgb // 255).astype(np.uint8)

@@ -63,6 +63,7 @@ from artstudio.settings import Settings, remember_folder, save_settings, start_f
 from artstudio.ui.images import pil_to_pixmap, rgba_over_white
 from artstudio.ui.job_controls import job_controls
 from artstudio.ui.job_runner import JobRunner
+from artstudio.ui.live_mode import LiveControls
 from artstudio.ui.model_parts import ModelParts
 from artstudio.ui.result_preview import CanvasPreview, candidate_rect
 
@@ -323,6 +324,8 @@ class GeneratePanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(form)
         layout.addLayout(buttons)
+        self.live = LiveControls(self)  # the Live toggle: the frame regenerates as you paint
+        layout.addWidget(self.live)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.add_found_button)
@@ -348,6 +351,7 @@ class GeneratePanel(QWidget):
             doc.events.size_changed.connect(self._frame_changed)
             doc.events.mask_changed.connect(self._mask_changed)
         self.generate_button.setEnabled(doc is not None)
+        self.live.set_document(doc)
         self._hide_preview()
         # A document that comes with a mask already had its first stroke.
         self._mask_painted = doc is not None and bool(doc.mask.any())

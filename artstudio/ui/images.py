@@ -9,6 +9,8 @@ from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 
+from artstudio.document.compose import over_white
+
 
 def pil_to_pixmap(image: Any, size: int | None = None) -> QPixmap:
     """A PIL image or an HxWx3/4 uint8 array as a QPixmap (copied)."""
@@ -27,9 +29,7 @@ def pil_to_pixmap(image: Any, size: int | None = None) -> QPixmap:
 
 def rgba_over_white(rgba: np.ndarray) -> Image.Image:
     """What the model sees of a transparent canvas: the picture over white."""
-    alpha = rgba[..., 3:4].astype(np.float32) / 255
-    rgb = rgba[..., :3].astype(np.float32) * alpha + 255 * (1 - alpha)
-    return Image.fromarray(np.clip(rgb + 0.5, 0, 255).astype(np.uint8), "RGB")
+    return Image.fromarray(over_white(rgba), "RGB")
 
 
 def qimage_to_rgba(image: QImage) -> np.ndarray:

@@ -43,6 +43,7 @@ from artstudio.ui.interpolation_panel import InterpolationPanel
 from artstudio.ui.job_runner import JobRunner
 from artstudio.ui.jobs_panel import JobsPanel
 from artstudio.ui.layers_panel import LayersPanel
+from artstudio.ui.live_view import LiveView
 from artstudio.ui.style_panel import StylePanel
 from artstudio.ui.tool_panel import BrushPanel, ToolBox
 
@@ -108,6 +109,13 @@ class MainWindow(QMainWindow):
         self.interpolation_panel.note.connect(self.show_note)
         for panel in (self.generate_panel, self.style_panel):
             panel.attach_preview(self.canvas.result_preview)
+        self.live_view = LiveView(self.generate_panel.live)
+        self.live_dock = self._add_dock("Live", self.live_view,
+                                        Qt.DockWidgetArea.RightDockWidgetArea)
+        self.live_view.attach_preview(self.canvas.result_preview)
+        self.live_view.note.connect(self.show_note)
+        self.generate_panel.live.went_live.connect(lambda on: on and self.live_dock.show())
+        self.live_dock.hide()  # until Live is turned on
         self.generate_panel.note.connect(self.show_note)
         self.generate_dock.raise_()
         self.brush_dock.raise_()

@@ -586,8 +586,12 @@ class GeneratePanel(QWidget):
         if not settings:
             self.status.setText(f"{path.name} carries no generation settings")
             return False
+        from artstudio.diffusion.lora_restore import restore
+
+        settings, missing = restore(settings)  # LoRAs and embeddings: found here, or named
         self.apply_settings(settings)
-        self.status.setText(f"Settings restored from {path.name}")
+        missing_text = f". Not restored: {'; '.join(missing)}" if missing else ""
+        self.status.setText(f"Settings restored from {path.name}{missing_text}")
         return True
 
     def dragEnterEvent(self, event) -> None:

@@ -212,7 +212,12 @@ def find_loras(roots: Iterable[Path] | None = None, max_depth: int = 3) -> list[
     return sorted(found.values(), key=lambda i: i.name.lower())
 
 
-_LORA_TAG = re.compile(r"<lora:([^:>]+)(?::([^:>]*))?(?::[^>]*)?>", re.IGNORECASE)
+def find_loras_job(extra: Iterable[str] = (), progress=None, cancel=None) -> list[LoraInfo]:
+    """find_loras in the LoRA folders and `extra`, in the engine's job shape."""
+    return find_loras(lora_roots(extra))
+
+
+LORA_TAG = re.compile(r"<lora:([^:>]+)(?::([^:>]*))?(?::[^>]*)?>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -225,7 +230,7 @@ def split_lora_tags(prompt: str) -> tuple[str, list[LoraRequest]]:
     """A1111's `<lora:name:weight>` tags taken out of a prompt: the prompt
     without them, and the requests in order (a later tag for the same LoRA wins)."""
     requests: dict[str, LoraRequest] = {}
-    for match in _LORA_TAG.finditer(prompt):
+    for match in LORA_TAG.finditer(prompt):
         name, weight = match.group(1).strip(), (match.group(2) or "1").strip()
         try:
             value = float(weight)
@@ -233,7 +238,7 @@ def split_lora_tags(prompt: str) -> tuple[str, list[LoraRequest]]:
             raise UserFacingError(f"<lora:{name}:{weight}> has a weight that is not a "
                                   "number.") from None
         requests[name] = LoraRequest(name, value)
-    text = " ".join(_LORA_TAG.sub(" ", prompt).split())
+    text = " ".join(LORA_TAG.sub(" ", prompt).split())
     return text.replace(" ,", ","), list(requests.values())
 
 

@@ -63,6 +63,7 @@ from artstudio.settings import Settings, remember_folder, save_settings, start_f
 from artstudio.ui.images import pil_to_pixmap, rgba_over_white
 from artstudio.ui.job_controls import job_controls
 from artstudio.ui.job_runner import JobRunner
+from artstudio.ui.lora_list import LoraList
 from artstudio.ui.result_preview import CanvasPreview, candidate_rect
 
 log = logging.getLogger(__name__)
@@ -229,6 +230,8 @@ class GeneratePanel(QWidget):
         form.addRow("Mode", self.mode)
         form.addRow(self.prompt)
         form.addRow(self.negative)
+        self.lora_list = LoraList(self.prompt)  # in sync with the prompt's <lora:> tags
+        form.addRow("LoRAs", self.lora_list)
         form.addRow("Preset", self.preset)
         form.addRow("Steps", self.steps)
         form.addRow("CFG scale", self.cfg)
@@ -386,6 +389,7 @@ class GeneratePanel(QWidget):
         self.runner.run(find_diffusion_models, list(self.settings.model_folders),
                         title="Find models", kind=JobKind.INTERNAL, lane=Lane.POOL,
                         on_done=self._models_scanned, on_failed=self.status.setText)
+        self.lora_list.refresh(self.runner)
 
     def _models_scanned(self, found) -> None:
         self.taesd = found.preview_decoders
@@ -494,6 +498,7 @@ class GeneratePanel(QWidget):
                 self.mode.setCurrentIndex(self.mode.findData(MODE_IMG2IMG))
             self.mode.removeItem(edit_at)
         self.negative.setEnabled(spec.negative_prompt)
+        self.lora_list.set_family(spec.name)
         self.negative.setToolTip("" if spec.negative_prompt else
                                  NO_NEGATIVE_TIP.format(family=spec.label))
         self.cfg.setToolTip("The guidance the model takes in (it runs no CFG)"

@@ -55,8 +55,8 @@ def test_lora_flags_tags_and_embeddings_make_the_pictures_they_say(setup, capsys
     s = setup
     assert _generate(s, "base.png") == 0
     assert _generate(s, "file.png", "--lora", f"{s['file']}:0.9") == 0
-    assert _generate(s, "tag.png", prompt="a red cat <lora:inkfox:0.9>",
-                     *["--lora", f"{s['file']}:0.2"]) == 0  # the prompt's tag wins
+    assert _generate(s, "tag.png", "--lora", f"{s['file']}:0.2",
+                     prompt="a red cat <lora:inkfox:0.9>") == 0  # the prompt's tag wins
     assert _generate(s, "named.png", "--lora", "inkfox", "--embeddings", str(s["emb"]),
                      prompt="a red cat chalky") == 0
     base, file_, tag = (_pixels(s["out"] / n) for n in ("base.png", "file.png", "tag.png"))

@@ -104,6 +104,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a folder (files named by seed) or, for one image, a .png")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace --out FILE.png when it exists (default: refuse)")
+    _add_lora_arguments(parser)
+
+
+def _lora_choice(value: str) -> tuple[str, float]:
+    """FILE_OR_NAME[:WEIGHT]; a colon not followed by a number is part of the name."""
+    name, colon, weight = value.rpartition(":")
+    if colon:
+        try:
+            return name, float(weight)
+        except ValueError:
+            pass
+    return value, 1.0
+
+
+def _add_lora_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lora", action="append", default=[], type=_lora_choice,
+                        metavar="FILE_OR_NAME[:WEIGHT]",
+                        help="apply a LoRA (a .safetensors file, or a name found in models/Lora, "
+                             "models/LyCORIS or models/loras) with this weight (default 1); "
+                             "repeatable. <lora:name:weight> in --prompt works too "
+                             "(artstudio loras lists them)")
+    parser.add_argument("--embeddings", action="append", default=[], type=Path, metavar="DIR",
+                        help="a folder of textual-inversion embeddings, used by file name in "
+                             "--prompt and --negative (models/embeddings is always searched)")
+
+
+def _lora_fields(args: argparse.Namespace) -> dict:
+    return {"loras": tuple(args.lora), "embedding_dirs": tuple(str(d) for d in args.embeddings)}
+
+
+def check_loras(params, spec) -> None:
+    """The LoRAs and embeddings asked for, found and fitting the model, before any work."""
+    from artstudio.diffusion import prompt_extras
+
+    if spec is not None:
+        prompt_extras.check_files(prompt_extras.resolve(params, spec.name,
+                                                        spec.negative_prompt))
 
 
 def load_picture(path: Path, max_megapixels: float, grey: bool = False):
@@ -250,9 +287,10 @@ def build_params(args: argparse.Namespace):
         init_image=init, strength=args.strength, mask=mask, only_masked=args.only_masked,
         outpaint=args.outpaint, variant=variant, edit=args.mode == "edit",
         text_encoders=tuple(str(p) for p in args.text_encoder), vae=args.vae,
-        device=args.device, preview_every=0,
+        device=args.device, preview_every=0, **_lora_fields(args),
     )
     check_params(params)  # a value out of range is a bad argument, refused before loading
+    check_loras(params, spec)
     return params
 
 

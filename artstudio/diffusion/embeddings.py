@@ -5,6 +5,8 @@ negative prompt as in A1111 (`models/embeddings`), for SD 1.x/2.x and SDXL
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import re
 import weakref
@@ -55,7 +57,24 @@ def used_in(texts: Iterable[str], known: dict[str, Embedding]) -> list[Embedding
     return [e for name, e in known.items() if name in words]
 
 
-def _vectors(embedding: Embedding) -> dict:
+def embedding_hash(path: Path) -> str:
+    """A1111's `TI hashes` value: sha256 of the whole file, first 10 hex digits."""
+    stat = Path(path).stat()
+    return _file_hash(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _file_hash(path: str, _size: int, _mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:10]
+
+
+def read_vectors(embedding: Embedding) -> dict:
+    """The file's tensors through the safe loaders (a pickle that needs more
+    than weights is refused with the reason)."""
     path = embedding.path
     if path.suffix.lower() == ".safetensors":
         return safe_load.load_state_dict(path)
@@ -76,7 +95,7 @@ def load_embeddings(pipe, family: str, embeddings: Iterable[Embedding]) -> list[
     for embedding in embeddings:
         if embedding.name in loaded:
             continue
-        state = _vectors(embedding)
+        state = read_vectors(embedding)
         try:
             if family == "sdxl":
                 if not {"clip_l", "clip_g"} <= set(state):

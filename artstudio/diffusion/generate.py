@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from artstudio.diffusion import masking, metadata, previews
+from artstudio.diffusion import masking, metadata, previews, prompt_extras
 from artstudio.diffusion.loading import LoadedModel, get_model
 from artstudio.diffusion.params import (
     GenerationParams,
@@ -157,9 +157,11 @@ def run(params: GenerationParams, progress, cancel: CancelToken) -> GenerationRe
     model = get_model(params.model, params.variant, params.device, params.precision,
                       params.cpu_offload, params.text_encoders, params.vae)
     cancel.raise_if_cancelled()
+    extras = prompt_extras.resolve(params, model.family, model.family_spec.negative_prompt)
     width, height, note = round_size(params.width, params.height,
                                      model.family_spec.latent.size_multiple)
     notes = [note] if note else []
+    notes += extras.notes
     per_image = effective_steps(params.steps, params.strength, params.mode)
     if model.is_inpaint_model and params.mode == "txt2img":
         per_image = params.steps
@@ -171,14 +173,15 @@ def run(params: GenerationParams, progress, cancel: CancelToken) -> GenerationRe
         message = f"Image {index + 1} of {params.count}" if params.count > 1 else ""
         reporter = StepReporter(progress, cancel, model.family, index * per_image, total,
                                  params.preview_every, message, decoder)
-        made = _generate_one(model, params, seed, reporter, width, height)
+        made = _generate_one(model, extras.params, seed, reporter, width, height)
         if made is None:
             raise Cancelled()
         arr, extra, repaint = made
         h, w = arr.shape[:2]
         images.append(to_pil(arr))
         repaints.append(repaint)
-        infos.append(ImageInfo(seed, w, h, image_metadata(params, model, seed, w, h, extra)))
+        infos.append(ImageInfo(seed, w, h, image_metadata(params, model, seed, w, h,
+                                                          {**extra, **extras.metadata})))
     progress(total, total, "Done")
     return GenerationResult(images=images, infos=infos, notes=notes, repaints=repaints)
 

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from artstudio import paths
+from artstudio.diffusion import lora_restore
 from artstudio.diffusion.params import GenerationParams, params_dict
 from artstudio.document import Rect
 
@@ -47,6 +48,8 @@ class HistoryEntry:
         settings = {k: v for k, v in params_dict(params).items()
                     if isinstance(v, str | int | float | bool | type(None))}
         settings["mode"] = params.mode
+        if params.loras:
+            settings["loras"] = [[str(name), float(weight)] for name, weight in params.loras]
         if params.outpaint:
             settings["outpaint"] = [int(v) for v in params.outpaint]
         if frame is not None:
@@ -137,8 +140,7 @@ def restore_plan(entry: HistoryEntry, canvas: Rect | None, frame: Rect | None,
     """How to make `entry`'s images again on a canvas of rect `canvas` whose
     frame is `frame` now (None for both: no document open), choosing among
     the model files in `models`."""
-    settings = dict(entry.settings)
-    missing: list[str] = []
+    settings, missing = lora_restore.restore(entry.settings)
     if "mode" not in settings:
         missing.append("the mode (not recorded by this older entry)")
     count = int(settings.get("count", 1) or 1)

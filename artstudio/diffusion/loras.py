@@ -8,6 +8,7 @@ metadata come from the safetensors header.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -156,10 +157,24 @@ def identify_lora(path: str | os.PathLike) -> LoraInfo:
                     trigger_words(path, metadata), tuple(notes))
 
 
+def _file_key(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return str(path.resolve()), stat.st_size, stat.st_mtime_ns
+
+
 def lora_hash(path: Path) -> str:
     """A1111's short LoRA hash: sha256 of the tensor data after the header
-    (the "addnet" hash), first 12 hex digits, so PNGs made there match here."""
+    (the "addnet" hash), first 12 hex digits, so PNGs made there match here.
+    Remembered per file while it is unchanged: every generation names its
+    LoRAs' adapters by it, and hashing a 150 MB file each time would cost more
+    than switching the weights."""
+    return _tensor_data_hash(_file_key(Path(path)))
+
+
+@functools.lru_cache(maxsize=512)
+def _tensor_data_hash(key: tuple[str, int, int]) -> str:
     h = hashlib.sha256()
+    path = Path(key[0])
     with path.open("rb") as f:
         (length,) = struct.unpack("<Q", f.read(8))
         f.seek(8 + length)
@@ -197,7 +212,12 @@ def find_loras(roots: Iterable[Path] | None = None, max_depth: int = 3) -> list[
     return sorted(found.values(), key=lambda i: i.name.lower())
 
 
-_LORA_TAG = re.compile(r"<lora:([^:>]+)(?::([^:>]*))?(?::[^>]*)?>", re.IGNORECASE)
+def find_loras_job(extra: Iterable[str] = (), progress=None, cancel=None) -> list[LoraInfo]:
+    """find_loras in the LoRA folders and `extra`, in the engine's job shape."""
+    return find_loras(lora_roots(extra))
+
+
+LORA_TAG = re.compile(r"<lora:([^:>]+)(?::([^:>]*))?(?::[^>]*)?>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -210,7 +230,7 @@ def split_lora_tags(prompt: str) -> tuple[str, list[LoraRequest]]:
     """A1111's `<lora:name:weight>` tags taken out of a prompt: the prompt
     without them, and the requests in order (a later tag for the same LoRA wins)."""
     requests: dict[str, LoraRequest] = {}
-    for match in _LORA_TAG.finditer(prompt):
+    for match in LORA_TAG.finditer(prompt):
         name, weight = match.group(1).strip(), (match.group(2) or "1").strip()
         try:
             value = float(weight)
@@ -218,7 +238,7 @@ def split_lora_tags(prompt: str) -> tuple[str, list[LoraRequest]]:
             raise UserFacingError(f"<lora:{name}:{weight}> has a weight that is not a "
                                   "number.") from None
         requests[name] = LoraRequest(name, value)
-    text = " ".join(_LORA_TAG.sub(" ", prompt).split())
+    text = " ".join(LORA_TAG.sub(" ", prompt).split())
     return text.replace(" ,", ","), list(requests.values())
 
 
@@ -233,3 +253,19 @@ def resolve_request(request: LoraRequest, known: Iterable[LoraInfo]) -> LoraInfo
             return info
     raise UserFacingError(f"The LoRA “{request.name}” was not found in the LoRA folders "
                           "(models/Lora, models/LyCORIS, models/loras).")
+
+
+MAX_WEIGHT = 10.0  # A1111 takes any number; past this a LoRA only breaks the picture
+
+
+def check_fields(requested: Iterable[tuple[str, float]], embedding_dirs: Iterable[str]) -> None:
+    """GenerationParams' LoRA and embedding fields, checked before any model loads."""
+    for name, weight in requested:
+        if not str(name).strip():
+            raise UserFacingError("A LoRA was chosen without a name or file.")
+        if not isinstance(weight, int | float) or not -MAX_WEIGHT <= weight <= MAX_WEIGHT:
+            raise UserFacingError(f"The LoRA {name}'s weight must be a number between "
+                                  f"{-MAX_WEIGHT:g} and {MAX_WEIGHT:g}, not {weight}.")
+    for folder in embedding_dirs:
+        if not Path(folder).is_dir():
+            raise UserFacingError(f"The embeddings folder {folder} does not exist.")

@@ -12,7 +12,9 @@ Two chunks per image:
   mask settings...), the source of truth when we read our own files back.
 
 `read_settings` turns either chunk (ours first) back into GenerationParams
-fields, for "drop a PNG to restore its settings".
+fields, for "drop a PNG to restore its settings"; the LoRAs and embeddings it
+used come back as `lora_files` / `embedding_files` ({"name", "hash", ...}),
+for lora_restore to find.
 """
 
 from __future__ import annotations
@@ -62,6 +64,9 @@ def a1111_text(meta: dict[str, Any]) -> str:
         pairs.append(("Denoising strength", _fmt_number(float(meta["strength"]))))
     if meta.get("mode") in ("inpaint", "outpaint"):
         pairs.append(("Mask blur", str(meta.get("mask_blur", 0))))
+    for key, label in (("loras", "Lora hashes"), ("embeddings", "TI hashes")):
+        # A1111's way: "name: hash, name: hash", the LoRAs' weights in the prompt's tags
+        pairs.append((label, ", ".join(f"{e['name']}: {e['hash']}" for e in meta.get(key, []))))
     pairs.append(("Version", f"Artstudio {meta.get('app_version', '')}".strip()))
     lines.append(", ".join(f"{k}: {_quote(v)}" for k, v in pairs if v != ""))
     return "\n".join(lines)
@@ -153,6 +158,12 @@ def settings_from_a1111(text: str) -> dict[str, Any]:
         out["model_name"] = raw.pop("Model")
     if "Model hash" in raw:
         out["model_hash"] = raw.pop("Model hash")
+    for label, key in (("Lora hashes", "lora_files"), ("TI hashes", "embedding_files")):
+        if label in raw:
+            out[key] = [{"name": name.strip(), "hash": digest.strip()}
+                        for name, _, digest in (e.rpartition(":") for e in
+                                                raw.pop(label).split(","))
+                        if name.strip()]
     out["extra"] = raw
     return out
 
@@ -169,6 +180,9 @@ def settings_from_json(text: str) -> dict[str, Any]:
         out["cfg_scale"] = data["guidance"]
     if isinstance(out.get("outpaint"), list):
         out["outpaint"] = tuple(out["outpaint"])
+    for ours, theirs in (("lora_files", "loras"), ("embedding_files", "embeddings")):
+        if isinstance(data.get(theirs), list):
+            out[ours] = [e for e in data[theirs] if isinstance(e, dict) and e.get("name")]
     model = data.get("model") or {}
     for ours, theirs in (("model_name", "name"), ("model_hash", "hash"), ("model_path", "path")):
         if model.get(theirs):

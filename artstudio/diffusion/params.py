@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from artstudio.diffusion import metadata, schedulers
+from artstudio.diffusion import loras, metadata, schedulers
 from artstudio.engine.errors import UserFacingError
 
 SEED_MODES = ("increment", "fixed", "random")
@@ -48,6 +48,9 @@ class GenerationParams:
     # A split model's parts named instead of those found beside it (see component_sets).
     text_encoders: tuple[str, ...] = ()
     vae: str | None = None
+    # LoRAs as (file or name, weight), joined by the prompt's <lora:name:w> tags; embedding folders
+    loras: tuple[tuple[str, float], ...] = ()
+    embedding_dirs: tuple[str, ...] = ()
     device: str = "auto"
     precision: str = "auto"
     cpu_offload: str = "auto"  # "auto" (CUDA < 6 GB), "on" or "off"
@@ -129,6 +132,7 @@ def check_params(p: GenerationParams) -> None:
         raise UserFacingError("Edit needs a picture and an instruction (\"make it night\").")
     if p.outpaint and any(v < 0 for v in p.outpaint):
         raise UserFacingError("Outpainting sizes must not be negative.")
+    loras.check_fields(p.loras, p.embedding_dirs)
 
 
 def seeds_for(p: GenerationParams) -> list[int]:

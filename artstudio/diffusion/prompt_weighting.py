@@ -30,6 +30,12 @@ def uses_syntax(prompt: str) -> bool:
     return bool(re.search(r"[()\[\]]|\bBREAK\b", prompt)) or len(prompt.split()) > 60
 
 
+def has_weights(prompt: str) -> bool:
+    """Whether a prompt gives a word a weight or uses BREAK (plain brackets
+    are ordinary text for the families that read no weights)."""
+    return bool(_WEIGHTED.search(prompt) or re.search(r"\bBREAK\b", prompt))
+
+
 def to_compel(text: str) -> str:
     """One A1111 segment (no BREAK) in compel's syntax: `(a:1.3)` -> `(a)1.3`,
     `(a)` -> `(a)1.1`, `[a]` -> `(a)0.909`; nesting multiplies in both."""
@@ -56,9 +62,30 @@ def segments(prompt: str) -> list[str]:
 
 def _compel_for(pipe, family: str):
     from compel.convenience_wrappers import CompelForSD, CompelForSDXL
+    from compel.diffusers_textual_inversion_manager import DiffusersTextualInversionManager
 
-    wrapper = CompelForSDXL if family == "sdxl" else CompelForSD
-    return wrapper(pipe, device=pipe._execution_device)
+    if family == "sdxl":  # compel's manager expands tokens through the first tokenizer only
+        return CompelForSDXL(pipe, device=pipe._execution_device)
+    # the manager spells a multi-vector embedding's word as its tokens, as the pipeline does
+    return CompelForSD(pipe, DiffusersTextualInversionManager(pipe),
+                       device=pipe._execution_device)
+
+
+def too_long(pipe, text: str) -> bool:
+    """Whether `text` holds more tokens than the pipeline's encoder reads in
+    one pass (77 for CLIP): the pipeline would cut the rest off."""
+    tokenizer = getattr(pipe, "tokenizer", None)
+    if tokenizer is None or not text:
+        return False
+    return len(tokenizer(text).input_ids) > tokenizer.model_max_length
+
+
+def needed(pipe, family: str, prompt: str, negative: str) -> bool:
+    """Whether the prompts go through compel: weights, BREAK, or more tokens
+    than one pass; plain prompts keep the pipeline's own encoder."""
+    if family not in WEIGHTED_FAMILIES:
+        return False
+    return any(uses_syntax(t) or too_long(pipe, t) for t in (prompt, negative))
 
 
 def _encode(compel, prompt: str):
@@ -90,6 +117,7 @@ def prompt_overrides(pipe, family: str, prompt: str, negative: str,
         raise UserFacingError("Prompt weights and BREAK work with Stable Diffusion 1.x, 2.x "
                               "and SDXL models; this model reads the prompt as plain text.")
     compel = _compel_for(pipe, family)
+    negative_text = negative
     with torch.inference_mode():
         embeds, pooled = _encode(compel, prompt)
         out: dict[str, Any] = {"prompt_embeds": embeds}
@@ -97,6 +125,11 @@ def prompt_overrides(pipe, family: str, prompt: str, negative: str,
             out["pooled_prompt_embeds"] = pooled
         if guided:
             negative, negative_pooled = _encode(compel, negative or "")
+            if family == "sdxl" and not negative_text and getattr(
+                    pipe.config, "force_zeros_for_empty_prompt", False):
+                # SDXL's pipeline conditions an empty negative prompt on zeros
+                negative, negative_pooled = torch.zeros_like(negative), torch.zeros_like(
+                    negative_pooled)
             length = max(embeds.shape[1], negative.shape[1])
             out.update(prompt_embeds=_padded(compel, embeds, length),
                        negative_prompt_embeds=_padded(compel, negative, length))

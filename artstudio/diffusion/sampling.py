@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from artstudio.diffusion import previews, schedulers
+from artstudio.diffusion import previews, prompt_extras, schedulers
 from artstudio.diffusion.loading import LoadedModel, pipeline_for
 from artstudio.diffusion.params import GenerationParams
 from artstudio.engine.cancel import Cancelled, CancelToken
@@ -127,6 +127,7 @@ def denoise(model: LoadedModel, mode: str, p: GenerationParams, seed: int, width
         kwargs["mask_image"] = Image.new("L", (image.shape[1], image.shape[0]), 255)
     if mode == "img2img" and "width" not in takes:
         kwargs.pop("width"), kwargs.pop("height")  # SD's takes the picture's size; FLUX's asks
+    overrides = prompt_extras.condition(model, pipe, p, overrides)  # LoRAs, embeddings, weights
     if overrides:
         if "prompt_embeds" in overrides:
             kwargs.pop("prompt"), kwargs.pop("negative_prompt", None)

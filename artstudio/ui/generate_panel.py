@@ -64,6 +64,7 @@ from artstudio.ui.images import pil_to_pixmap, rgba_over_white
 from artstudio.ui.job_controls import job_controls
 from artstudio.ui.job_runner import JobRunner
 from artstudio.ui.live_mode import LiveControls
+from artstudio.ui.lora_list import LoraList
 from artstudio.ui.model_parts import ModelParts
 from artstudio.ui.result_preview import CanvasPreview, candidate_rect
 
@@ -233,6 +234,8 @@ class GeneratePanel(QWidget):
         form.addRow("Mode", self.mode)
         form.addRow(self.prompt)
         form.addRow(self.negative)
+        self.lora_list = LoraList(self.prompt)  # in sync with the prompt's <lora:> tags
+        form.addRow("LoRAs", self.lora_list)
         form.addRow("Preset", self.preset)
         form.addRow("Steps", self.steps)
         form.addRow("CFG scale", self.cfg)
@@ -394,6 +397,7 @@ class GeneratePanel(QWidget):
         self.runner.run(find_diffusion_models, list(self.settings.model_folders),
                         title="Find models", kind=JobKind.INTERNAL, lane=Lane.POOL,
                         on_done=self._models_scanned, on_failed=self.status.setText)
+        self.lora_list.refresh(self.runner)
 
     def _models_scanned(self, found) -> None:
         self.taesd = found.preview_decoders
@@ -504,6 +508,7 @@ class GeneratePanel(QWidget):
             self.mode.removeItem(edit_at)
         self._limit_modes(variant)
         self.negative.setEnabled(spec.negative_prompt)
+        self.lora_list.set_family(spec.name)
         self.negative.setToolTip("" if spec.negative_prompt else
                                  NO_NEGATIVE_TIP.format(family=spec.label))
         self.cfg.setToolTip("The guidance the model takes in (it runs no CFG)"
@@ -645,8 +650,12 @@ class GeneratePanel(QWidget):
         if not settings:
             self.status.setText(f"{path.name} carries no generation settings")
             return False
+        from artstudio.diffusion.lora_restore import restore
+
+        settings, missing = restore(settings)  # LoRAs and embeddings: found here, or named
         self.apply_settings(settings)
-        self.status.setText(f"Settings restored from {path.name}")
+        missing_text = f". Not restored: {'; '.join(missing)}" if missing else ""
+        self.status.setText(f"Settings restored from {path.name}{missing_text}")
         return True
 
     def dragEnterEvent(self, event) -> None:

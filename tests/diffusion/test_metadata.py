@@ -54,7 +54,7 @@ def test_parses_a_real_a1111_string_with_extra_fields():
     assert s["strength"] == 0.45
     assert s["model_name"] == "v1-5-pruned-emaonly" and s["model_hash"] == "6ce0161689"
     assert s["extra"]["Clip skip"] == "2"
-    assert s["extra"]["Lora hashes"] == "detail: 62d4aa4ef4e3"
+    assert s["lora_files"] == [{"name": "detail", "hash": "62d4aa4ef4e3"}]  # for lora_restore
     assert s["extra"]["Version"] == "v1.10.1"
 
 

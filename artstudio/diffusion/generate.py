@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from artstudio.control import apply as control_apply
 from artstudio.diffusion import masking, metadata, previews
 from artstudio.diffusion.loading import LoadedModel, get_model
 from artstudio.diffusion.params import (
@@ -86,6 +87,7 @@ def _generate_one(model: LoadedModel, p: GenerationParams, seed: int, reporter: 
         new_area = masking.added_area(original.shape[:2], left, top, ow, oh)
         oh, ow = original.shape[:2]
         extra = {"outpaint": [left, top, right, bottom]}
+        p = control_apply.extended(p, left, top, right, bottom)
         only_masked = False
     else:
         mask = masking.to_mask_array(p.mask, (ow, oh))
@@ -101,6 +103,7 @@ def _generate_one(model: LoadedModel, p: GenerationParams, seed: int, reporter: 
         region_mask = mask[box.top:box.bottom, box.left:box.right]
         ww, wh = masking.fit_to_resolution(box.width, box.height, model.native_size, multiple)
         extra["crop"] = [box.left, box.top, box.right, box.bottom]
+        p = control_apply.cropped(p, box)
     else:
         box, region, region_mask = None, original, mask
         ww, wh = _work_size(ow, oh, max(width, ow) if mode == "outpaint" else width,
@@ -146,6 +149,8 @@ def image_metadata(p: GenerationParams, model: LoadedModel, seed: int, width: in
     if p.mode in ("inpaint", "outpaint"):
         meta.update(mask_blur=p.mask_blur, mask_padding=p.mask_padding,
                     only_masked=p.only_masked)
+    if p.controls:
+        meta["controls"] = control_apply.describe(p.controls)
     meta.update(extra)
     return meta
 
@@ -160,6 +165,10 @@ def run(params: GenerationParams, progress, cancel: CancelToken) -> GenerationRe
     width, height, note = round_size(params.width, params.height,
                                      model.family_spec.latent.size_multiple)
     notes = [note] if note else []
+    frame = masking.to_rgb_array(params.init_image).shape[1::-1] if (
+        params.init_image is not None) else (width, height)
+    params, control_notes = control_apply.prepare(params, model, tuple(frame))
+    notes += control_notes
     per_image = effective_steps(params.steps, params.strength, params.mode)
     if model.is_inpaint_model and params.mode == "txt2img":
         per_image = params.steps

@@ -24,6 +24,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from artstudio.commands import control_options
+
 
 def _outpaint(value: str) -> tuple[int, int, int, int]:
     parts = [p.strip() for p in value.split(",")]
@@ -104,6 +106,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a folder (files named by seed) or, for one image, a .png")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace --out FILE.png when it exists (default: refuse)")
+    control_options.add_arguments(parser)
 
 
 def load_picture(path: Path, max_megapixels: float, grey: bool = False):
@@ -251,6 +254,7 @@ def build_params(args: argparse.Namespace):
         outpaint=args.outpaint, variant=variant, edit=args.mode == "edit",
         text_encoders=tuple(str(p) for p in args.text_encoder), vae=args.vae,
         device=args.device, preview_every=0,
+        controls=control_options.controls(args, info, settings),
     )
     check_params(params)  # a value out of range is a bad argument, refused before loading
     return params

@@ -64,13 +64,16 @@ def controlnet_for(control: ControlSpec, family: str, cross: int,
     return info
 
 
-def prepare(p, model, frame: tuple[int, int]):
+def prepare(p, model, size: tuple[int, int]):
     """`p` with each control's ControlNet chosen and checked, and its control
-    image made (preprocessed, or the layer as it is) at the picture's size
-    `frame` (width, height); a control of another size is scaled, with a note.
-    Returns (params, notes)."""
+    image made (preprocessed, or the layer as it is) at the picture's size:
+    the init image's, else `size` (width, height). A control of another size
+    is scaled, with a note. Returns (params, notes)."""
     if not p.controls:
         return p, []
+    from artstudio.diffusion.masking import to_rgb_array
+
+    frame = to_rgb_array(p.init_image).shape[1::-1] if p.init_image is not None else size
     if model.family not in ARCHITECTURE_OF_FAMILY:
         raise UserFacingError(f"Control layers work with Stable Diffusion 1.x, 2 and XL models "
                               f"so far, not with {model.family_spec.label}.")

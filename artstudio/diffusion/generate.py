@@ -165,9 +165,7 @@ def run(params: GenerationParams, progress, cancel: CancelToken) -> GenerationRe
     width, height, note = round_size(params.width, params.height,
                                      model.family_spec.latent.size_multiple)
     notes = [note] if note else []
-    frame = masking.to_rgb_array(params.init_image).shape[1::-1] if (
-        params.init_image is not None) else (width, height)
-    params, control_notes = control_apply.prepare(params, model, tuple(frame))
+    params, control_notes = control_apply.prepare(params, model, (width, height))
     notes += control_notes
     per_image = effective_steps(params.steps, params.strength, params.mode)
     if model.is_inpaint_model and params.mode == "txt2img":

@@ -1,0 +1,106 @@
+"""The control options of `artstudio generate`:
+
+    --control KIND:IMAGE[:MODEL][:STRENGTH]   (repeatable)
+    --control-preprocess / --no-control-preprocess
+
+turned into GenerationParams.controls, every refusal (an unknown kind, a
+missing image, a ControlNet of another family, none in the library) a
+ValueError with one line, before any model loads."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+_DRIVE = re.compile(r"^[A-Za-z]$")  # "C" of a Windows path split at its colon
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from artstudio.control.kinds import KINDS
+
+    parser.add_argument(
+        "--control", action="append", default=[], metavar="KIND:IMAGE[:MODEL][:STRENGTH]",
+        help=f"guide the picture with IMAGE (repeatable; several stack). KIND: "
+             f"{', '.join(KINDS)}; MODEL: a ControlNet file or folder (default: one for KIND "
+             "and the model's family from the ControlNet folders); STRENGTH 0-2 (default 1)")
+    parser.add_argument(
+        "--control-preprocess", action=argparse.BooleanOptionalAction, default=True,
+        help="make each control image from IMAGE with KIND's preprocessor (default); "
+             "--no-control-preprocess takes IMAGE as the control image as it is")
+
+
+def split_value(value: str) -> tuple[str, str, str, float]:
+    """KIND:IMAGE[:MODEL][:STRENGTH] -> (kind, image, model, strength)."""
+    parts: list[str] = []
+    for piece in value.split(":"):
+        if parts and _DRIVE.match(parts[-1]) and piece.startswith(("\\", "/")) and len(parts) > 1:
+            parts[-1] += ":" + piece  # C:\drawings\sketch.png
+        else:
+            parts.append(piece)
+    strength = 1.0
+    if len(parts) >= 3:
+        try:
+            strength = float(parts[-1])
+            parts.pop()
+        except ValueError:
+            pass
+    if len(parts) not in (2, 3) or not all(parts):
+        raise ValueError(f"--control {value}: give KIND:IMAGE, KIND:IMAGE:MODEL or "
+                         "KIND:IMAGE:MODEL:STRENGTH")
+    return parts[0], parts[1], parts[2] if len(parts) == 3 else "", strength
+
+
+def _model_text_width(model: Path) -> int:
+    """The model's cross-attention width where a diffusers folder says it
+    (0 otherwise: its family decides then)."""
+    import json
+
+    try:
+        config = json.loads((Path(model) / "unet" / "config.json").read_text(encoding="utf-8"))
+        return int(config.get("cross_attention_dim") or 0)
+    except (OSError, ValueError, TypeError):
+        return 0
+
+
+def controls(args: argparse.Namespace, info, settings) -> tuple:
+    """The ControlSpecs of --control, each image read and each ControlNet
+    chosen and matched to the model `info` (a ModelInfo)."""
+    if not args.control:
+        return ()
+    import dataclasses
+    import functools
+
+    from artstudio.control import apply, controlnet_files, preprocessors
+    from artstudio.control.kinds import kind
+    from artstudio.control.spec import ControlSpec
+    from artstudio.document.io_images import load_image
+    from artstudio.engine.errors import UserFacingError
+
+    @functools.cache
+    def library() -> list:
+        return controlnet_files.find_controlnets(
+            controlnet_files.controlnet_roots(settings.model_folders))
+
+    cross = _model_text_width(info.path) if info.format == "diffusers" else 0
+    made = []
+    for value in args.control:
+        kind_name, image, model, strength = split_value(value)
+        try:
+            chosen_kind = kind(kind_name)
+        except UserFacingError as exc:
+            raise ValueError(f"--control {value}: {exc}") from None
+        missing = args.control_preprocess and preprocessors.unavailable_reason(
+            chosen_kind.preprocessor)
+        if missing:
+            raise ValueError(f"--control {value}: {missing}")
+        if not Path(image).exists():
+            raise ValueError(f"--control {value}: {image} does not exist")
+        pixels, _notes = load_image(image, settings.max_image_megapixels)
+        if model and not Path(model).exists():  # a name in the ControlNet folders
+            model = str(controlnet_files.resolve_controlnet(model, library()).path)
+        spec = ControlSpec(chosen_kind.name, pixels, model, strength,
+                           preprocess=args.control_preprocess)
+        chosen = apply.controlnet_for(spec, info.family, cross, None if model else library())
+        made.append(dataclasses.replace(spec, model=str(chosen.path)))
+    return tuple(made)

@@ -2,10 +2,11 @@
 
     --control KIND:IMAGE[:MODEL][:STRENGTH]   (repeatable)
     --control-preprocess / --no-control-preprocess
+    --region MASK:PROMPT                      (repeatable)
 
-turned into GenerationParams.controls, every refusal (an unknown kind, a
-missing image, a ControlNet of another family, none in the library) a
-ValueError with one line, before any model loads."""
+turned into GenerationParams.controls and .regions, every refusal (an unknown
+kind, a missing image, a ControlNet of another family, none in the library,
+an empty mask) a ValueError with one line, before any model loads."""
 
 from __future__ import annotations
 
@@ -28,16 +29,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--control-preprocess", action=argparse.BooleanOptionalAction, default=True,
         help="make each control image from IMAGE with KIND's preprocessor (default); "
              "--no-control-preprocess takes IMAGE as the control image as it is")
+    parser.add_argument(
+        "--region", action="append", default=[], metavar="MASK:PROMPT",
+        help="paint PROMPT where MASK is white (repeatable; SD 1.x, 2 and XL); the --prompt "
+             "everywhere else")
+
+
+def _paths_split(value: str) -> list[str]:
+    """`value` split at its colons, except those of Windows drives (C:\\art)."""
+    parts: list[str] = []
+    for piece in value.split(":"):
+        if parts and _DRIVE.match(parts[-1]) and piece.startswith(("\\", "/")):
+            parts[-1] += ":" + piece
+        else:
+            parts.append(piece)
+    return parts
 
 
 def split_value(value: str) -> tuple[str, str, str, float]:
     """KIND:IMAGE[:MODEL][:STRENGTH] -> (kind, image, model, strength)."""
-    parts: list[str] = []
-    for piece in value.split(":"):
-        if parts and _DRIVE.match(parts[-1]) and piece.startswith(("\\", "/")) and len(parts) > 1:
-            parts[-1] += ":" + piece  # C:\drawings\sketch.png
-        else:
-            parts.append(piece)
+    parts = _paths_split(value)
     strength = 1.0
     if len(parts) >= 3:
         try:
@@ -103,4 +114,30 @@ def controls(args: argparse.Namespace, info, settings) -> tuple:
                            preprocess=args.control_preprocess)
         chosen = apply.controlnet_for(spec, info.family, cross, None if model else library())
         made.append(dataclasses.replace(spec, model=str(chosen.path)))
+    return tuple(made)
+
+
+def regions(args: argparse.Namespace, info, settings) -> tuple:
+    """The RegionSpecs of --region MASK:PROMPT, each mask read and checked."""
+    if not args.region:
+        return ()
+    from artstudio.control.regions import REGION_FAMILIES, RegionSpec, mask_array
+    from artstudio.document.io_images import load_image
+
+    if info.family not in REGION_FAMILIES:
+        raise ValueError("--region works with Stable Diffusion 1.x, 2 and XL models so far; "
+                         f"{info.path.name} would ignore it")
+    made = []
+    for value in args.region:
+        parts = _paths_split(value)
+        mask_path, prompt = parts[0], ":".join(parts[1:]).strip()
+        if len(parts) < 2 or not mask_path or not prompt:
+            raise ValueError(f"--region {value}: give MASK:PROMPT")
+        if not Path(mask_path).exists():
+            raise ValueError(f"--region {value}: {mask_path} does not exist")
+        pixels, _notes = load_image(mask_path, settings.max_image_megapixels)
+        mask = mask_array(pixels)
+        if not (mask > 0.01).any():
+            raise ValueError(f"--region {value}: the mask is empty (paint the region white)")
+        made.append(RegionSpec(mask, prompt))
     return tuple(made)

@@ -255,6 +255,7 @@ def build_params(args: argparse.Namespace):
         text_encoders=tuple(str(p) for p in args.text_encoder), vae=args.vae,
         device=args.device, preview_every=0,
         controls=control_options.controls(args, info, settings),
+        regions=control_options.regions(args, info, settings),
     )
     check_params(params)  # a value out of range is a bad argument, refused before loading
     return params

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from artstudio.control import controlnet_files, preprocessors
+from artstudio.control import controlnet_files, preprocessors, regions
 from artstudio.control.controlnet_loading import load_controlnet
 from artstudio.control.kinds import kind
 from artstudio.control.spec import ControlSpec
@@ -69,17 +69,20 @@ def prepare(p, model, size: tuple[int, int]):
     image made (preprocessed, or the layer as it is) at the picture's size:
     the init image's, else `size` (width, height). A control of another size
     is scaled, with a note. Returns (params, notes)."""
-    if not p.controls:
+    if not p.controls and not p.regions:
         return p, []
     from artstudio.diffusion.masking import to_rgb_array
 
     frame = to_rgb_array(p.init_image).shape[1::-1] if p.init_image is not None else size
+    p, notes = regions.prepare(p, model.family, tuple(frame))
+    if not p.controls:
+        return p, notes
     if model.family not in ARCHITECTURE_OF_FAMILY:
         raise UserFacingError(f"Control layers work with Stable Diffusion 1.x, 2 and XL models "
                               f"so far, not with {model.family_spec.label}.")
     cross = text_width(model)
     known = None
-    prepared, notes = [], []
+    prepared = []
     for i, control in enumerate(p.controls):
         if not control.model and known is None:
             known = controlnet_files.find_controlnets()
@@ -104,8 +107,9 @@ def _each_image(p, change):
 
 
 def cropped(p, box):
-    """The controls cut to `box` (masking.CropBox), as the picture is for
-    inpainting only the masked area."""
+    """The controls and region masks cut to `box` (masking.CropBox), as the
+    picture is for inpainting only the masked area."""
+    p = regions.change_masks(p, lambda m: m[box.top:box.bottom, box.left:box.right])
     if not p.controls:
         return p
     return _each_image(p, lambda c: c.image[box.top:box.bottom, box.left:box.right])
@@ -116,6 +120,8 @@ def extended(p, left: int, top: int, right: int, bottom: int):
     in the new area; a tile control continues its edge pixels."""
     import cv2
 
+    p = regions.change_masks(p, lambda m: cv2.copyMakeBorder(
+        m, top, bottom, left, right, cv2.BORDER_CONSTANT, value=0))
     if not p.controls:
         return p
 
@@ -177,6 +183,16 @@ def control_pipeline(model, pipe, mode: str, p, width: int, height: int,
                   control_guidance_start=[float(c.start) for c in p.controls],
                   control_guidance_end=[float(c.end) for c in p.controls])
     return built
+
+
+def metadata(p) -> dict[str, Any]:
+    """What the picture's metadata records of its controls and regions."""
+    meta: dict[str, Any] = {}
+    if p.controls:
+        meta["controls"] = describe(p.controls)
+    if p.regions:
+        meta["regions"] = regions.describe(p.regions)
+    return meta
 
 
 def describe(controls) -> list[dict[str, Any]]:

@@ -27,6 +27,14 @@ class ControlSpec:
     note: str = ""  # what preparing changed ("scaled from 300x200 to 512x512")
 
 
+def check_guidance(p) -> None:
+    """The controls and regions of GenerationParams `p`."""
+    from artstudio.control.regions import check_regions
+
+    check_controls(p.controls, p.mode)
+    check_regions(p.regions, p.mode)
+
+
 def check_controls(controls: Iterable[ControlSpec], mode: str) -> None:
     from artstudio.control.kinds import kind
 

@@ -149,8 +149,7 @@ def image_metadata(p: GenerationParams, model: LoadedModel, seed: int, width: in
     if p.mode in ("inpaint", "outpaint"):
         meta.update(mask_blur=p.mask_blur, mask_padding=p.mask_padding,
                     only_masked=p.only_masked)
-    if p.controls:
-        meta["controls"] = control_apply.describe(p.controls)
+    meta.update(control_apply.metadata(p))
     meta.update(extra)
     return meta
 

@@ -12,7 +12,8 @@ import secrets
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from artstudio.control.spec import ControlSpec, check_controls
+from artstudio.control.regions import RegionSpec
+from artstudio.control.spec import ControlSpec, check_guidance
 from artstudio.diffusion import metadata, schedulers
 from artstudio.engine.errors import UserFacingError
 
@@ -49,8 +50,9 @@ class GenerationParams:
     # A split model's parts named instead of those found beside it (see component_sets).
     text_encoders: tuple[str, ...] = ()
     vae: str | None = None
-    # Control layers: ControlNet guidance from images (artstudio.control)
+    # Control layers and regions: guidance from images and masks (artstudio.control)
     controls: tuple[ControlSpec, ...] = ()
+    regions: tuple[RegionSpec, ...] = ()
     device: str = "auto"
     precision: str = "auto"
     cpu_offload: str = "auto"  # "auto" (CUDA < 6 GB), "on" or "off"
@@ -132,7 +134,7 @@ def check_params(p: GenerationParams) -> None:
         raise UserFacingError("Edit needs a picture and an instruction (\"make it night\").")
     if p.outpaint and any(v < 0 for v in p.outpaint):
         raise UserFacingError("Outpainting sizes must not be negative.")
-    check_controls(p.controls, p.mode)
+    check_guidance(p)
 
 
 def seeds_for(p: GenerationParams) -> list[int]:
@@ -146,5 +148,5 @@ def seeds_for(p: GenerationParams) -> list[int]:
 
 def params_dict(params: GenerationParams) -> dict[str, Any]:
     """The plain settings of a request (no images), e.g. for presets."""
-    skip = ("init_image", "mask", "controls")
+    skip = ("init_image", "mask", "controls", "regions")
     return {f.name: getattr(params, f.name) for f in fields(params) if f.name not in skip}

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from artstudio.control import apply as control_apply
+from artstudio.control.regions import regional_attention
 from artstudio.diffusion import previews, schedulers
 from artstudio.diffusion.loading import LoadedModel, pipeline_for
 from artstudio.diffusion.params import GenerationParams
@@ -137,7 +138,7 @@ def denoise(model: LoadedModel, mode: str, p: GenerationParams, seed: int, width
     model.pipe.vae.disable_tiling()
     if width * height > TILE_VAE_ABOVE:
         model.pipe.vae.enable_tiling()
-    with torch.inference_mode():
+    with torch.inference_mode(), regional_attention(pipe, p, width, height):
         out = pipe(**kwargs)
     if reporter.cancelled:
         return None

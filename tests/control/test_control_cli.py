@@ -122,3 +122,43 @@ def test_control_preview_refusals(sketch, tmp_path, capsys, argv, status, said):
     err = capsys.readouterr().err.strip()
     assert said in err and len(err.splitlines()) == 1, err
     assert not (tmp_path / "o.png").exists()
+
+
+@pytest.fixture
+def left_mask(tmp_path):
+    mask = np.zeros((64, 64), np.uint8)
+    mask[:, :32] = 255
+    path = tmp_path / "left.png"
+    Image.fromarray(mask, "L").save(path)
+    return path
+
+
+def test_a_region_paints_its_prompt_and_is_recorded(tiny, left_mask, tmp_path):
+    import json
+
+    assert generate(tiny, tmp_path / "plain.png") == 0
+    out = tmp_path / "regions.png"
+    assert generate(tiny, out, "--region", f"{left_mask}:a stone wall: grey, wet") == 0
+    plain = np.asarray(Image.open(tmp_path / "plain.png")).astype(int)
+    with Image.open(out) as made:
+        meta = json.loads(made.text["artstudio"])
+        change = np.abs(np.asarray(made).astype(int) - plain).mean(axis=2)
+    assert meta["regions"] == [{"prompt": "a stone wall: grey, wet", "area": 0.5}]
+    assert change[:, :28].mean() > change[:, 36:].mean()
+
+
+@pytest.mark.parametrize(("region", "said"), [
+    ("{empty}:a wall", "the mask is empty"),
+    ("{tmp}/nowhere.png:a wall", "nowhere.png does not exist"),
+    ("{left}", "give MASK:PROMPT"),
+    ("{left}:  ", "give MASK:PROMPT"),
+])
+def test_bad_regions_exit_2_with_one_line(tiny, left_mask, tmp_path, capsys, region, said):
+    empty = tmp_path / "empty.png"
+    Image.new("L", (64, 64), 0).save(empty)
+    out = tmp_path / "out"
+    assert generate(tiny, out, "--region", region.format(empty=empty, tmp=tmp_path,
+                                                         left=left_mask)) == 2
+    err = capsys.readouterr().err.strip()
+    assert said in err and len(err.splitlines()) == 1, err
+    assert not out.exists()

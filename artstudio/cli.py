@@ -92,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 register("generate", "generate", "text-to-image, image-to-image, inpainting and outpainting")
 register("loras", "loras", "list the LoRAs found, their family and trigger words")
+register("control-preview", "control_preview",
+         "the control image a generate --control would use (Canny, scribble...)")
 register("interpolate", "interpolate",
          "a journey between seeds, prompts or two pictures, as frames, GIF, WebP or MP4")
 register("style", "style", "style transfer on an image or a folder (built-in, painting, CycleGAN)")

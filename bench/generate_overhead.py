@@ -23,6 +23,12 @@ same pixels. The tiny models' VAE halves the size once, not three times, so
     python bench/generate_overhead.py --rounds 5 --steps 10
     python bench/generate_overhead.py --family flux    # a tiny random FLUX.1 dev folder
 
+With --controlnet (SD1 only) both sides are guided by one tiny ControlNet made
+from the model's UNet (ControlNetModel.from_unet, saved beside it) and a 64 px
+control image given as it is (no preprocessing, so both do the same work):
+app passes it as a control, bare is StableDiffusionControlNetPipeline over the
+same folder and ControlNet.
+
 With --family flux the model is random_models.save_random_flux's FLUX.1 dev
 (1+1 transformer layers, a 4-block VAE: 64 px is an 8x8 latent, 16 packed
 tokens), the sampler its flow-matching Euler, --cfg its distilled guidance and
@@ -45,12 +51,20 @@ def main() -> None:
     ap.add_argument("--cfg", type=float, default=7.0)
     ap.add_argument("--rounds", type=int, default=12)
     ap.add_argument("--family", choices=("sd1", "flux"), default="sd1")
+    ap.add_argument("--controlnet", action="store_true", help="a ControlNet case (sd1)")
     args = ap.parse_args()
     flux = args.family == "flux"
+    if flux and args.controlnet:
+        raise SystemExit("--controlnet is an SD1 case")
 
     import numpy as np
     import torch
-    from diffusers import EulerAncestralDiscreteScheduler, FluxPipeline, StableDiffusionPipeline
+    from diffusers import (
+        EulerAncestralDiscreteScheduler,
+        FluxPipeline,
+        StableDiffusionControlNetPipeline,
+        StableDiffusionPipeline,
+    )
 
     from artstudio.diffusion import generate as diffusion
     from artstudio.diffusion.params import GenerationParams
@@ -65,12 +79,16 @@ def main() -> None:
         folder = save_random_flux(Path(tmp) / "flux") if flux else save_random_sd1(
             Path(tmp) / "sd1")
 
+        controls, control_image, controlnet = (), None, None
+        if args.controlnet:
+            controls, control_image, controlnet = _controlnet_case(folder, args.size)
+
         def params(preview_every: int) -> GenerationParams:
             return GenerationParams(
                 model=str(folder), prompt=prompt, negative_prompt=negative, steps=args.steps,
                 cfg_scale=args.cfg, seed=seed, seed_mode="fixed", width=args.size,
                 height=args.size, scheduler=sampler, device="cpu", precision="float32",
-                preview_every=preview_every)
+                preview_every=preview_every, controls=controls)
 
         engine = Engine()
         with_previews, no_previews = params(1), params(0)
@@ -93,12 +111,16 @@ def main() -> None:
             pipe = FluxPipeline.from_pretrained(str(folder), local_files_only=True)
             pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config)
         else:
-            pipe = StableDiffusionPipeline.from_pretrained(
+            cls = StableDiffusionControlNetPipeline if args.controlnet else StableDiffusionPipeline
+            more = {"controlnet": controlnet} if args.controlnet else {}
+            pipe = cls.from_pretrained(
                 str(folder), local_files_only=True, safety_checker=None,
-                feature_extractor=None, requires_safety_checker=False)
+                feature_extractor=None, requires_safety_checker=False, **more)
             pipe.scheduler = EulerAncestralDiscreteScheduler.from_config(pipe.scheduler.config)
         pipe.set_progress_bar_config(disable=True)
         extra = {} if flux else {"negative_prompt": negative}
+        if args.controlnet:
+            extra["image"] = control_image
 
         def bare():
             with torch.inference_mode():
@@ -132,9 +154,38 @@ def main() -> None:
           f"app_no_previews/bare={ratio('app-nopv'):.3f} (median of {args.rounds} interleaved "
           f"rounds; median wall: app {med['app'] * 1000:.0f} ms, app without previews "
           f"{med['app-nopv'] * 1000:.0f} ms, bare {med['bare'] * 1000:.0f} ms; "
-          f"{args.family}, {args.size} px, {args.steps} steps, guidance {args.cfg:g}; "
+          f"{args.family}{' with a ControlNet' if args.controlnet else ''}, {args.size} px, "
+          f"{args.steps} steps, guidance {args.cfg:g}; "
           f"previews per app run {previews[0] / args.rounds:.0f}; "
           f"same pixels={same} (max diff {max_diff}))")
+
+def _controlnet_case(folder: Path, size: int):
+    """(controls, the control image, the ControlNet) for --controlnet: a tiny
+    ControlNet from the model's UNet with random zero convolutions, saved
+    beside the model; a rectangle outline as the control image."""
+    import numpy as np
+    import torch
+    from diffusers import ControlNetModel, UNet2DConditionModel
+    from PIL import Image
+
+    from artstudio.control.spec import ControlSpec
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel.from_pretrained(str(folder / "unet"))
+    controlnet = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(16, 32))
+    with torch.no_grad():
+        for name, param in controlnet.named_parameters():
+            if name.startswith(("controlnet_down_blocks", "controlnet_mid_block")):
+                param.normal_(0.0, 0.3)
+    target = folder.with_name(folder.name + "-controlnet")
+    controlnet.save_pretrained(str(target), safe_serialization=True)
+    lines = np.zeros((size, size, 3), np.uint8)
+    lines[size // 4:3 * size // 4, size // 4] = 255
+    lines[size // 4, size // 4:3 * size // 4] = 255
+    control = ControlSpec("canny", lines, str(target), preprocess=False)
+    return (control,), Image.fromarray(lines, "RGB"), ControlNetModel.from_pretrained(
+        str(target), local_files_only=True)
+
 
 if __name__ == "__main__":
     main()

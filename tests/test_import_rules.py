@@ -11,7 +11,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "artstudio"
 UI_ALLOWED = {"ui", "app.py"}
 QT_FREE = {"engine", "document", "model_files", "diffusion", "upscale", "style", "erase.py",
-           "batch", "interpolation", "assists", "live"}
+           "batch", "interpolation", "assists", "live", "control"}
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -24,6 +24,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from artstudio.commands import control_options
+
 
 def _outpaint(value: str) -> tuple[int, int, int, int]:
     parts = [p.strip() for p in value.split(",")]
@@ -105,6 +107,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true",
                         help="replace --out FILE.png when it exists (default: refuse)")
     _add_lora_arguments(parser)
+    control_options.add_arguments(parser)
 
 
 def _lora_choice(value: str) -> tuple[str, float]:
@@ -288,6 +291,8 @@ def build_params(args: argparse.Namespace):
         outpaint=args.outpaint, variant=variant, edit=args.mode == "edit",
         text_encoders=tuple(str(p) for p in args.text_encoder), vae=args.vae,
         device=args.device, preview_every=0, **_lora_fields(args),
+        controls=control_options.controls(args, info, settings),
+        regions=control_options.regions(args, info, settings),
     )
     check_params(params)  # a value out of range is a bad argument, refused before loading
     check_loras(params, spec)

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from artstudio.control import apply as control_apply
 from artstudio.diffusion import masking, metadata, previews, prompt_extras
 from artstudio.diffusion.loading import LoadedModel, get_model
 from artstudio.diffusion.params import (
@@ -86,6 +87,7 @@ def _generate_one(model: LoadedModel, p: GenerationParams, seed: int, reporter: 
         new_area = masking.added_area(original.shape[:2], left, top, ow, oh)
         oh, ow = original.shape[:2]
         extra = {"outpaint": [left, top, right, bottom]}
+        p = control_apply.extended(p, left, top, right, bottom)
         only_masked = False
     else:
         mask = masking.to_mask_array(p.mask, (ow, oh))
@@ -101,6 +103,7 @@ def _generate_one(model: LoadedModel, p: GenerationParams, seed: int, reporter: 
         region_mask = mask[box.top:box.bottom, box.left:box.right]
         ww, wh = masking.fit_to_resolution(box.width, box.height, model.native_size, multiple)
         extra["crop"] = [box.left, box.top, box.right, box.bottom]
+        p = control_apply.cropped(p, box)
     else:
         box, region, region_mask = None, original, mask
         ww, wh = _work_size(ow, oh, max(width, ow) if mode == "outpaint" else width,
@@ -146,6 +149,7 @@ def image_metadata(p: GenerationParams, model: LoadedModel, seed: int, width: in
     if p.mode in ("inpaint", "outpaint"):
         meta.update(mask_blur=p.mask_blur, mask_padding=p.mask_padding,
                     only_masked=p.only_masked)
+    meta.update(control_apply.metadata(p))
     meta.update(extra)
     return meta
 
@@ -162,6 +166,8 @@ def run(params: GenerationParams, progress, cancel: CancelToken) -> GenerationRe
                                      model.family_spec.latent.size_multiple)
     notes = [note] if note else []
     notes += extras.notes
+    params, control_notes = control_apply.prepare(params, model, (width, height))
+    notes += control_notes
     per_image = effective_steps(params.steps, params.strength, params.mode)
     if model.is_inpaint_model and params.mode == "txt2img":
         per_image = params.steps

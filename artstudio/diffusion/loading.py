@@ -101,6 +101,7 @@ class LoadedModel:
     offload: bool
     derived: dict[str, Any] = field(default_factory=dict)  # mode -> pipeline sharing modules
     vae_fp32: bool = False  # set after an fp16 decode gave NaN, kept for later decodes
+    controlnets: dict[str, Any] = field(default_factory=dict)  # by path (artstudio.control)
 
     @property
     def family_spec(self) -> families.FamilySpec:

@@ -24,6 +24,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from artstudio.control.a1111_text import a1111_pairs
 from artstudio.diffusion import schedulers
 
 JSON_KEY = "artstudio"
@@ -67,6 +68,7 @@ def a1111_text(meta: dict[str, Any]) -> str:
     for key, label in (("loras", "Lora hashes"), ("embeddings", "TI hashes")):
         # A1111's way: "name: hash, name: hash", the LoRAs' weights in the prompt's tags
         pairs.append((label, ", ".join(f"{e['name']}: {e['hash']}" for e in meta.get(key, []))))
+    pairs += a1111_pairs(meta)  # the controls, as A1111's ControlNet extension writes them
     pairs.append(("Version", f"Artstudio {meta.get('app_version', '')}".strip()))
     lines.append(", ".join(f"{k}: {_quote(v)}" for k, v in pairs if v != ""))
     return "\n".join(lines)

@@ -12,6 +12,8 @@ import secrets
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from artstudio.control.regions import RegionSpec
+from artstudio.control.spec import ControlSpec, check_guidance
 from artstudio.diffusion import loras, metadata, schedulers
 from artstudio.engine.errors import UserFacingError
 
@@ -51,6 +53,9 @@ class GenerationParams:
     # LoRAs as (file or name, weight), joined by the prompt's <lora:name:w> tags; embedding folders
     loras: tuple[tuple[str, float], ...] = ()
     embedding_dirs: tuple[str, ...] = ()
+    # Control layers and regions: guidance from images and masks (artstudio.control)
+    controls: tuple[ControlSpec, ...] = ()
+    regions: tuple[RegionSpec, ...] = ()
     device: str = "auto"
     precision: str = "auto"
     cpu_offload: str = "auto"  # "auto" (CUDA < 6 GB), "on" or "off"
@@ -133,6 +138,7 @@ def check_params(p: GenerationParams) -> None:
     if p.outpaint and any(v < 0 for v in p.outpaint):
         raise UserFacingError("Outpainting sizes must not be negative.")
     loras.check_fields(p.loras, p.embedding_dirs)
+    check_guidance(p)
 
 
 def seeds_for(p: GenerationParams) -> list[int]:
@@ -146,5 +152,5 @@ def seeds_for(p: GenerationParams) -> list[int]:
 
 def params_dict(params: GenerationParams) -> dict[str, Any]:
     """The plain settings of a request (no images), e.g. for presets."""
-    skip = ("init_image", "mask")
+    skip = ("init_image", "mask", "controls", "regions")
     return {f.name: getattr(params, f.name) for f in fields(params) if f.name not in skip}

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from artstudio.control import apply as control_apply
+from artstudio.control.regions import regional_attention
 from artstudio.diffusion import previews, prompt_extras, schedulers
 from artstudio.diffusion.loading import LoadedModel, pipeline_for
 from artstudio.diffusion.params import GenerationParams
@@ -132,10 +134,12 @@ def denoise(model: LoadedModel, mode: str, p: GenerationParams, seed: int, width
         if "prompt_embeds" in overrides:
             kwargs.pop("prompt"), kwargs.pop("negative_prompt", None)
         kwargs.update(overrides)
+    if p.controls:
+        pipe = control_apply.control_pipeline(model, pipe, mode, p, width, height, kwargs)
     model.pipe.vae.disable_tiling()
     if width * height > TILE_VAE_ABOVE:
         model.pipe.vae.enable_tiling()
-    with torch.inference_mode():
+    with torch.inference_mode(), regional_attention(pipe, p, width, height):
         out = pipe(**kwargs)
     if reporter.cancelled:
         return None

@@ -35,6 +35,7 @@ COMMANDS = {
     "style": lambda f, src, out: ["style", str(src), str(out), "--style", "1"],
     "upscale": lambda f, src, out: ["upscale", str(src), str(out), "--model", "lanczos"],
     "export": lambda f, src, out: ["export", str(src), str(out)],
+    "control-preview": lambda f, src, out: ["control-preview", "canny", str(src), str(out)],
 }
 
 

@@ -1,0 +1,55 @@
+"""One control of a generation request (a control layer, or a control image
+on the command line) and its checks, made before any model loads."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from artstudio.engine.errors import UserFacingError
+
+MAX_STRENGTH = 2.0  # A1111's ControlNet weight slider ends there
+
+
+@dataclass(frozen=True)
+class ControlSpec:
+    kind: str  # a kinds.KINDS name
+    image: Any  # the layer or file: a PIL image or an RGB(A) uint8 array (a copy)
+    model: str = ""  # a ControlNet file or folder; "" picks one from the library by kind
+    strength: float = 1.0  # how strongly it steers (ControlNet conditioning scale)
+    start: float = 0.0  # the part of the steps it steers, as fractions of them
+    end: float = 1.0
+    preprocess: bool = True  # False: the image already is the control image
+    # Set by apply.prepare: the image is the control image at the picture's size.
+    prepared: bool = False
+    note: str = ""  # what preparing changed ("scaled from 300x200 to 512x512")
+
+
+def check_guidance(p) -> None:
+    """The controls and regions of GenerationParams `p`."""
+    from artstudio.control.regions import check_regions
+
+    check_controls(p.controls, p.mode)
+    check_regions(p.regions, p.mode)
+
+
+def check_controls(controls: Iterable[ControlSpec], mode: str) -> None:
+    from artstudio.control.kinds import kind
+
+    controls = tuple(controls)
+    if controls and mode == "edit":
+        raise UserFacingError("Control layers guide text-to-image, image-to-image and "
+                              "inpainting, not instruction edits.")
+    for i, control in enumerate(controls):
+        kind(control.kind)
+        what = f"Control {i} ({control.kind})"
+        if control.image is None:
+            raise UserFacingError(f"{what} has no image.")
+        if not (math.isfinite(control.strength) and 0.0 <= control.strength <= MAX_STRENGTH):
+            raise UserFacingError(f"{what}: the strength must be between 0 and {MAX_STRENGTH:g}, "
+                                  f"not {control.strength}.")
+        if not 0.0 <= control.start < control.end <= 1.0:
+            raise UserFacingError(f"{what}: the steps it guides must start before they end, "
+                                  f"within 0..1 (not {control.start}..{control.end}).")

@@ -48,7 +48,8 @@ ProgressFn = Callable[..., None]
 class BatchSettings:
     """How outputs are written and how far the pipeline runs ahead.
 
-    quality: JPEG/WebP quality. png_level: zlib level for PNG.
+    quality: JPEG/WebP quality. png_level: zlib level for PNG, or "fast"
+        (fpng, an optional package: far less CPU, files about 9 % larger).
     overwrite: redo outputs that exist (otherwise they count as done).
     text: PNG text chunks written into every PNG output (what made it).
     decode_ahead: images decoded ahead of the processor (memory bound).
@@ -56,7 +57,7 @@ class BatchSettings:
     """
 
     quality: int = 92
-    png_level: int = 3
+    png_level: int | str = 3
     overwrite: bool = False
     max_megapixels: float = DEFAULT_MAX_MEGAPIXELS
     decode_workers: int = 2

@@ -85,6 +85,20 @@ def is_row_source(result: object) -> bool:
     return not isinstance(result, np.ndarray) and hasattr(result, "rows")
 
 
+def gathered(source: RowSource) -> np.ndarray:
+    """A row source's rows in one array, its work done on the way."""
+    out = None
+    top = 0
+    for block in source.rows():
+        if out is None:
+            out = np.empty((source.height, source.width, block.shape[2]), np.uint8)
+        out[top:top + len(block)] = block
+        top += len(block)
+    if out is None or top != source.height:
+        raise ValueError(f"got {top} rows for an image {source.height} rows high")
+    return out
+
+
 def png_text(text: dict[str, str] | None) -> PngInfo | None:
     if not text:
         return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 PROVIDER = "OpenVINO"  # what `get_providers` names, like onnxruntime's names
@@ -44,6 +45,10 @@ class OpenVinoSession:
         with self._lock:
             result = self._request.infer([feeds[name] for name in self._inputs])
             return [result[port].copy() for port in self._compiled.outputs]
+
+    def get_inputs(self) -> list[SimpleNamespace]:
+        """The inputs in the file's order, each with a `name`."""
+        return [SimpleNamespace(name=name) for name in self._inputs]
 
     def get_providers(self) -> list[str]:
         return [PROVIDER]

@@ -133,13 +133,18 @@ def write_comparison(path: Path) -> None:
     print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
 
 
+def pngs(folder: Path) -> list[Path]:
+    """The outputs (the folder also holds the batch's settings record)."""
+    return sorted(folder.glob("*.png"))
+
+
 def folder_bytes(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.iterdir())
+    return sum(p.stat().st_size for p in pngs(folder))
 
 
 def compare_pixels(ours: Path, theirs: Path) -> str:
     """The two tools' outputs, file by file: same names, sizes and pixels?"""
-    names = sorted(p.name for p in ours.iterdir())
+    names = [p.name for p in pngs(ours)]
     theirs_names = [f"{Path(n).stem}_styled.png" for n in names]  # how the peer names them
     assert sorted(theirs_names) == sorted(p.name for p in theirs.iterdir()), "other outputs"
     worst, means, same_size = 0, [], 0
@@ -161,7 +166,7 @@ def png_level_cost(folder: Path, sample: int = 20) -> str:
     re-encoding our own outputs: seconds per image and bytes."""
     t3 = t6 = 0.0
     b3 = b6 = 0
-    files = sorted(folder.iterdir())[:sample]
+    files = pngs(folder)[:sample]
     for path in files:
         with Image.open(path) as im:
             im.load()

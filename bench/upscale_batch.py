@@ -89,7 +89,7 @@ def timed(cmd: list[str]) -> tuple[float, float, int]:
 
 def compare(ours: Path, theirs: Path) -> str:
     worst, means = 0, []
-    for a_path in sorted(ours.iterdir()):
+    for a_path in sorted(ours.glob("*.png")):  # not the batch's settings record
         with Image.open(a_path) as a, Image.open(theirs / a_path.name) as b:
             if a.size != b.size:
                 return f"{a_path.name}: sizes differ ({a.size} vs {b.size})"
@@ -100,7 +100,7 @@ def compare(ours: Path, theirs: Path) -> str:
 
 
 def folder_mb(folder: Path) -> float:
-    return sum(p.stat().st_size for p in folder.iterdir()) / 1e6
+    return sum(p.stat().st_size for p in folder.glob("*.png")) / 1e6
 
 
 def main() -> int:

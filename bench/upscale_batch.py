@@ -4,6 +4,7 @@ saves, one image after the other).
 
     python bench/upscale_batch.py                          # 24 photos, 2x, 3 rounds
     python bench/upscale_batch.py --count 40 --scale 4 --rounds 5
+    python bench/upscale_batch.py --network   # the forward pass alone, NCHW vs channels-last
 
 Both run in a fresh process each, in pairs (ours, theirs, ours, theirs, ...);
 prints images per second by wall time and by the process's CPU seconds (its
@@ -103,6 +104,33 @@ def folder_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.glob("*.png")) / 1e6
 
 
+def network_forms(model_file: str, side: int = 480, runs: int = 3) -> None:
+    """One forward pass of the network, CPU seconds at one torch thread:
+    spandrel's default layout against channels-last, and how far apart."""
+    import torch
+    from spandrel import ModelLoader
+
+    torch.set_num_threads(1)
+    net = ModelLoader().load_from_file(model_file).model.eval()
+    x = torch.rand(1, 3, side, side)
+
+    def cpu(run):
+        run()
+        start = time.process_time()
+        for _ in range(runs):
+            out = run()
+        return (time.process_time() - start) / runs, out
+
+    with torch.no_grad():
+        plain, expected = cpu(lambda: net(x))
+        net = net.to(memory_format=torch.channels_last)
+        xl = x.contiguous(memory_format=torch.channels_last)
+        last, got = cpu(lambda: net(xl))
+    worst = float((got - expected).abs().max())
+    print(f"forward pass at {side}x{side}, 1 thread: NCHW {plain:.2f} s CPU, channels-last "
+          f"{last:.2f} s ({plain / last:.2f}x), max difference {worst:.1e}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=24)
@@ -110,11 +138,16 @@ def main() -> int:
     parser.add_argument("--scale", type=int, choices=[2, 4], default=2)
     parser.add_argument("--min-side", type=int, default=256)
     parser.add_argument("--max-side", type=int, default=640)
+    parser.add_argument("--network", action="store_true",
+                        help="only time the network's forward pass in its two memory layouts")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from artstudio.upscale.builtin import builtin_model_path
 
     model = str(builtin_model_path(args.scale))
+    if args.network:
+        network_forms(model)
+        return 0
     with tempfile.TemporaryDirectory(prefix="upscale-bench-") as tmp:
         tmp = Path(tmp)
         mp = make_folder(tmp / "in", args.count, args.min_side, args.max_side)

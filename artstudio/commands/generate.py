@@ -24,6 +24,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from artstudio.commands.assist_options import add_assist_arguments, assist_fields
+
 
 def _outpaint(value: str) -> tuple[int, int, int, int]:
     parts = [p.strip() for p in value.split(",")]
@@ -104,6 +106,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a folder (files named by seed) or, for one image, a .png")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace --out FILE.png when it exists (default: refuse)")
+    add_assist_arguments(parser)
 
 
 def load_picture(path: Path, max_megapixels: float, grey: bool = False):
@@ -250,7 +253,7 @@ def build_params(args: argparse.Namespace):
         init_image=init, strength=args.strength, mask=mask, only_masked=args.only_masked,
         outpaint=args.outpaint, variant=variant, edit=args.mode == "edit",
         text_encoders=tuple(str(p) for p in args.text_encoder), vae=args.vae,
-        device=args.device, preview_every=0,
+        device=args.device, preview_every=0, **assist_fields(args, spec),
     )
     check_params(params)  # a value out of range is a bad argument, refused before loading
     return params

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from artstudio.assists.records import assist_metadata
+from artstudio.assists.tileable import tiling
 from artstudio.diffusion import masking, metadata, previews
 from artstudio.diffusion.loading import LoadedModel, get_model
 from artstudio.diffusion.params import (
@@ -146,6 +148,7 @@ def image_metadata(p: GenerationParams, model: LoadedModel, seed: int, width: in
     if p.mode in ("inpaint", "outpaint"):
         meta.update(mask_blur=p.mask_blur, mask_padding=p.mask_padding,
                     only_masked=p.only_masked)
+    meta.update(assist_metadata(p))
     meta.update(extra)
     return meta
 
@@ -171,7 +174,8 @@ def run(params: GenerationParams, progress, cancel: CancelToken) -> GenerationRe
         message = f"Image {index + 1} of {params.count}" if params.count > 1 else ""
         reporter = StepReporter(progress, cancel, model.family, index * per_image, total,
                                  params.preview_every, message, decoder)
-        made = _generate_one(model, params, seed, reporter, width, height)
+        with tiling(model, params):  # the denoising and the VAE decode
+            made = _generate_one(model, params, seed, reporter, width, height)
         if made is None:
             raise Cancelled()
         arr, extra, repaint = made

@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from artstudio.assists.records import a1111_pairs
 from artstudio.diffusion import schedulers
 
 JSON_KEY = "artstudio"
@@ -62,6 +63,7 @@ def a1111_text(meta: dict[str, Any]) -> str:
         pairs.append(("Denoising strength", _fmt_number(float(meta["strength"]))))
     if meta.get("mode") in ("inpaint", "outpaint"):
         pairs.append(("Mask blur", str(meta.get("mask_blur", 0))))
+    pairs += a1111_pairs(meta)  # tiling, the prompt before expansion, CLIP rank
     pairs.append(("Version", f"Artstudio {meta.get('app_version', '')}".strip()))
     lines.append(", ".join(f"{k}: {_quote(v)}" for k, v in pairs if v != ""))
     return "\n".join(lines)
@@ -159,7 +161,7 @@ def settings_from_a1111(text: str) -> dict[str, Any]:
 
 _FIELDS = ("prompt", "negative_prompt", "steps", "cfg_scale", "seed", "width", "height",
            "scheduler", "strength", "mask_blur", "mask_padding", "only_masked", "variant",
-           "outpaint", "seed_mode")
+           "outpaint", "seed_mode", "tileable")
 
 
 def settings_from_json(text: str) -> dict[str, Any]:

@@ -48,6 +48,9 @@ class GenerationParams:
     # A split model's parts named instead of those found beside it (see component_sets).
     text_encoders: tuple[str, ...] = ()
     vae: str | None = None
+    # Assists (issue 20): a texture that wraps around; the prompt before an expansion.
+    tileable: bool = False
+    original_prompt: str = ""
     device: str = "auto"
     precision: str = "auto"
     cpu_offload: str = "auto"  # "auto" (CUDA < 6 GB), "on" or "off"

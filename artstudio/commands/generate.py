@@ -24,7 +24,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from artstudio.commands.assist_options import add_assist_arguments, assist_fields
+from artstudio.commands.assist_options import (
+    add_assist_arguments,
+    assist_fields,
+    prepare_assists,
+)
 
 
 def _outpaint(value: str) -> tuple[int, int, int, int]:
@@ -266,6 +270,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         params = build_params(args)
+        params, assists = prepare_assists(params, args)
     except (ValueError, UserFacingError) as exc:
         print(f"artstudio generate: {exc}", file=sys.stderr)
         return 2
@@ -274,7 +279,8 @@ def run(args: argparse.Namespace) -> int:
               "as chosen in the app (--variant chooses another)", file=sys.stderr)
     progress = TerminalProgress()
     try:
-        written = generate_to_files(params, args.out, progress, overwrite=args.overwrite)
+        written = generate_to_files(params, args.out, progress, overwrite=args.overwrite,
+                                    choose=assists.choose)
     except Exception as exc:  # every failure becomes one line; details are in the log
         progress.close()
         import logging
@@ -283,6 +289,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"artstudio generate: {describe_error(exc)}", file=sys.stderr)
         return 1
     progress.close()
+    for note in assists.notes:
+        print(f"artstudio generate: {note}", file=sys.stderr)
     for path in written:
         print(path)
     return 0

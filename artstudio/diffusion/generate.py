@@ -205,15 +205,19 @@ def _targets(out: Path, seeds: list[int], overwrite: bool) -> list[Path]:
 
 
 def generate_to_files(params: GenerationParams, out: str | Path, progress=None,
-                      cancel: CancelToken | None = None, overwrite: bool = False) -> list[Path]:
+                      cancel: CancelToken | None = None, overwrite: bool = False,
+                      choose=None) -> list[Path]:
     """For the command line: generate and write PNGs with metadata. `out` is a
     folder (files named <seed>.png, never overwriting) or, for one image, a
-    .png path (an existing one only with `overwrite`, checked before any work)."""
+    .png path (an existing one only with `overwrite`, checked before any work).
+    `choose(result) -> result` picks what is written (best-of-N)."""
     out = Path(out)
     if out.suffix.lower() == ".png" and params.count == 1:
         _targets(out, [0], overwrite)
     progress = progress or (lambda *a, **k: None)
     result = run(params, progress, cancel or CancelToken())
+    if choose is not None:
+        result = choose(result)
     targets = _targets(out, [info.seed for info in result.infos], overwrite)
     targets[0].parent.mkdir(parents=True, exist_ok=True)
     return [metadata.save_png(image, target, info.metadata)

@@ -51,3 +51,61 @@ def test_tileable_is_refused_for_a_transformer_model(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "--tileable" in err and "UNet" in err and err.count("\n") == 0
     assert not (tmp_path / "out.png").exists()
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    from tiny_assists import save_tiny_clip
+
+    return save_tiny_clip(tmp_path_factory.mktemp("clip") / "tiny-clip")
+
+
+@pytest.fixture
+def empty_hub(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    return tmp_path / "hub"
+
+
+def test_best_k_of_n_writes_the_best_with_their_rank_and_same_pixels(sd1, clip, tmp_path,
+                                                                       capsys, empty_hub):
+    from artstudio.assists.ranking import ClipScorer
+
+    assert _generate(sd1, tmp_path / "all", "--count", "4") == 0
+    assert _generate(sd1, tmp_path / "best", "--count", "4", "--best", "2",
+                     "--clip", str(clip)) == 0, capsys.readouterr().err
+    every = {p.stem: _png(p)[0] for p in sorted((tmp_path / "all").glob("*.png"))}
+    seeds = list(every)
+    scores = ClipScorer.load(clip).scores([Image.fromarray(a) for a in every.values()],
+                                          "a red fox")
+    expected = sorted(range(4), key=lambda i: -scores[i])[:2]
+    best = sorted((tmp_path / "best").glob("*.png"))
+    assert sorted(p.stem for p in best) == sorted(seeds[i] for i in expected)
+    for path in best:
+        pixels, text = _png(path)
+        assert np.array_equal(pixels, every[path.stem])  # ranking never changes pixels
+        meta = json.loads(text["artstudio"])
+        rank = expected.index(seeds.index(path.stem)) + 1
+        assert meta["rank"] == [rank, 4] and meta["clip_model"] == "tiny-clip"
+        assert meta["clip_score"] == pytest.approx(scores[seeds.index(path.stem)], abs=0.01)
+        assert f"CLIP rank: {rank} of 4" in text["parameters"]
+        assert f"CLIP score: {meta['clip_score']}" in text["parameters"]
+
+
+def test_best_without_a_clip_model_writes_all_with_a_note(sd1, tmp_path, capsys, empty_hub):
+    assert _generate(sd1, tmp_path / "out", "--count", "2", "--best", "1") == 0
+    err = capsys.readouterr().err
+    assert "No CLIP model was found" in err and str(empty_hub) in err
+    assert "clip" in err and "not ranked" in err
+    assert len(list((tmp_path / "out").glob("*.png"))) == 2
+
+
+def test_best_refuses_a_model_that_is_not_clip_and_a_k_above_n(sd1, tmp_path, capsys):
+    from tiny_assists import save_tiny_lm
+
+    lm = save_tiny_lm(tmp_path / "lm")
+    assert _generate(sd1, tmp_path / "out", "--count", "2", "--best", "1",
+                     "--clip", str(lm)) == 2
+    assert "is not a CLIP model" in capsys.readouterr().err
+    assert _generate(sd1, tmp_path / "out", "--count", "2", "--best", "3") == 2
+    assert "--best 3" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

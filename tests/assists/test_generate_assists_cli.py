@@ -109,3 +109,73 @@ def test_best_refuses_a_model_that_is_not_clip_and_a_k_above_n(sd1, tmp_path, ca
     assert _generate(sd1, tmp_path / "out", "--count", "2", "--best", "3") == 2
     assert "--best 3" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture(scope="module")
+def lm(tmp_path_factory):
+    from tiny_assists import save_tiny_lm
+
+    return save_tiny_lm(tmp_path_factory.mktemp("lm") / "tiny-gpt2")
+
+
+def test_expand_replaces_the_prompt_and_records_both(sd1, lm, tmp_path, capsys, no_progress,
+                                                      token):
+    from artstudio.assists import expand
+    from artstudio.diffusion.generate import run
+    from artstudio.diffusion.params import GenerationParams
+
+    expected, _notes = expand.expand(expand.load_expander(lm), "a red fox", 3)
+    for name in ("one", "two"):  # the same seed, the same expansion
+        assert _generate(sd1, tmp_path / f"{name}.png", "--expand", "--lm", str(lm)) == 0
+        pixels, text = _png(tmp_path / f"{name}.png")
+        meta = json.loads(text["artstudio"])
+        assert (meta["prompt"], meta["original_prompt"]) == (expected, "a red fox")
+        assert text["parameters"].startswith(expected + "\n")
+        assert "Original prompt: a red fox" in text["parameters"]
+    assert expected in capsys.readouterr().err
+    p = GenerationParams(model=sd1, prompt=expected, steps=2, width=64, height=64, seed=3,
+                         device="cpu")
+    assert np.array_equal(pixels, np.asarray(run(p, no_progress, token).images[0]))
+
+
+def _lm_suppressing(folder, suppress) -> str:
+    """A tiny LM that never writes the tokens `suppress(eos_id)` gives."""
+    from tiny_assists import save_tiny_lm
+
+    lm = save_tiny_lm(folder)
+    config = json.loads((lm / "generation_config.json").read_text())
+    config["suppress_tokens"] = suppress(config["eos_token_id"])
+    (lm / "generation_config.json").write_text(json.dumps(config))
+    return str(lm)
+
+
+def test_an_over_long_expansion_is_cut_to_the_encoder_with_a_note(sd1, tmp_path, capsys):
+    from artstudio.assists import expand
+
+    talkative = _lm_suppressing(tmp_path / "talkative", lambda eos: [eos])  # it never stops
+    assert _generate(sd1, tmp_path / "a.png", "--expand", "--lm", talkative) == 0
+    assert "cut to the 75 tokens the text encoder reads" in capsys.readouterr().err
+    prompt = json.loads(_png(tmp_path / "a.png")[1]["artstudio"])["prompt"]
+    assert 0 < expand.clip_token_count(prompt) <= expand.CLIP_WORDS
+
+
+def test_an_empty_expansion_keeps_the_prompt_with_a_note(sd1, tmp_path, capsys):
+    from tiny_assists import WORDS
+
+    silent = _lm_suppressing(tmp_path / "silent",  # it can only stop
+                             lambda eos: [i for i in range(len(WORDS)) if i != eos])
+    assert _generate(sd1, tmp_path / "a.png", "--expand", "--lm", silent) == 0
+    assert "empty expansion; the prompt is kept" in capsys.readouterr().err
+    meta = json.loads(_png(tmp_path / "a.png")[1]["artstudio"])
+    assert meta["prompt"] == "a red fox" and "original_prompt" not in meta
+
+
+def test_expand_without_a_language_model_and_with_the_wrong_kind(sd1, clip, tmp_path, capsys,
+                                                                 empty_hub):
+    assert _generate(sd1, tmp_path / "a.png", "--expand") == 0
+    err = capsys.readouterr().err
+    assert "No language model was found" in err and str(empty_hub) in err
+    assert json.loads(_png(tmp_path / "a.png")[1]["artstudio"])["prompt"] == "a red fox"
+    assert _generate(sd1, tmp_path / "b.png", "--expand", "--lm", str(clip)) == 2
+    assert "is not a language model" in capsys.readouterr().err
+    assert not (tmp_path / "b.png").exists()

@@ -89,3 +89,30 @@ def keep_best(result, ranking: Ranking, k: int):
     repaints = [result.repaints[i] for i in keep] if result.repaints else []
     return dataclasses.replace(result, images=[result.images[i] for i in keep], infos=infos,
                                repaints=repaints)
+
+
+def ranked_candidates(candidates: Sequence, ranking: Ranking, k: int) -> tuple[list, list]:
+    """(the K best, the rest), each best first, as tray Candidates whose
+    params carry their score and rank; images untouched."""
+    ranked = [dataclasses.replace(candidates[i], params={
+        **candidates[i].params, **rank_metadata(ranking, i)}) for i in ranking.order]
+    return ranked[:k], ranked[k:]
+
+
+def restage(tray, batch: Sequence, shown: Sequence) -> None:
+    """In the staging tray `tray`, the candidates of `batch` (those still
+    there: the artist may have discarded some meanwhile) replaced by `shown`
+    in rank order, the best selected."""
+    kept = {id(c) for c in tray.candidates}
+    present = [c for c in batch if id(c) in kept]
+    gone = {c.seed for c in batch if id(c) not in kept}
+    for candidate in present:
+        tray.select(next(i for i, c in enumerate(tray.candidates) if c is candidate))
+        tray.discard()
+    first = None
+    for candidate in shown:
+        if candidate.seed not in gone:
+            index = tray.add(candidate)
+            first = index if first is None else first
+    if first is not None:
+        tray.select(first)

@@ -60,6 +60,7 @@ from artstudio.document.staleness import DocumentMark
 from artstudio.engine import JobEvent, JobHandle, JobKind, JobState, Lane, RequestRefused
 from artstudio.engine.jobs import waiting_text
 from artstudio.settings import Settings, remember_folder, save_settings, start_folder
+from artstudio.ui.assist_controls import AssistControls
 from artstudio.ui.images import pil_to_pixmap, rgba_over_white
 from artstudio.ui.job_controls import job_controls
 from artstudio.ui.job_runner import JobRunner
@@ -228,6 +229,9 @@ class GeneratePanel(QWidget):
         form.addRow("Model", model_row)
         form.addRow("Mode", self.mode)
         form.addRow(self.prompt)
+        self.assists = AssistControls(self)  # Describe, Expand, Tileable, best of N
+        form.addRow(self.assists.row)
+        form.addRow(self.assists.choice)
         form.addRow(self.negative)
         form.addRow("Preset", self.preset)
         form.addRow("Steps", self.steps)
@@ -297,6 +301,7 @@ class GeneratePanel(QWidget):
         tray_page = QWidget()
         tray_layout = QVBoxLayout(tray_page)
         tray_layout.setContentsMargins(0, 0, 0, 0)
+        tray_buttons.addWidget(self.assists.show_all)
         tray_layout.addWidget(self.tray)
         tray_layout.addLayout(tray_buttons)
 
@@ -493,6 +498,7 @@ class GeneratePanel(QWidget):
             if self.mode.currentIndex() == edit_at:
                 self.mode.setCurrentIndex(self.mode.findData(MODE_IMG2IMG))
             self.mode.removeItem(edit_at)
+        self.assists.family_changed(spec)
         self.negative.setEnabled(spec.negative_prompt)
         self.negative.setToolTip("" if spec.negative_prompt else
                                  NO_NEGATIVE_TIP.format(family=spec.label))
@@ -674,6 +680,7 @@ class GeneratePanel(QWidget):
             mask_blur=self.mask_blur.value(), mask_padding=self.padding.value(),
             only_masked=self.only_masked.isChecked(), outpaint=outpaint,
             edit=mode == MODE_EDIT,
+            **self.assists.request_fields(self.prompt.toPlainText().strip()),
         )
         made_from = () if mode == MODE_TXT2IMG else contributing_uids(doc, frame)
         return params, ResultTarget(mode, frame, origin, outpaint, made_from,
@@ -774,6 +781,7 @@ class GeneratePanel(QWidget):
         self.history.add(HistoryEntry.of_generation(params, [c.seed for c in candidates],
                                                     target.frame))
         self._fill_history()
+        self.assists.rank(candidates, params.prompt)
         notes = " ".join(result.notes)
         self.status.setText(f"{len(result.images)} result(s) in the tray. {notes}".strip())
 

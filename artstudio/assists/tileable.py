@@ -64,3 +64,11 @@ def tiling(model, params) -> Iterator[None]:
         raise UserFacingError(reason)
     with circular_padding(model.pipe.unet, model.pipe.vae):
         yield
+
+
+def tiled(pixels, times: int = 3):
+    """`pixels` (H x W x C) repeated `times` x `times`: how a texture looks
+    laid as tiles, seams included where there are any."""
+    import numpy as np
+
+    return np.tile(pixels, (times, times, 1))

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtWidgets import (
     QCheckBox,
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -22,12 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from artstudio.assists import best_of, describe, expand
-from artstudio.assists.tileable import family_reason
+from artstudio.assists.tileable import family_reason, tiled
 from artstudio.engine import Lane, RequestRefused
 from artstudio.settings import remember_folder, start_folder
-from artstudio.ui.images import rgba_over_white
+from artstudio.ui.images import pil_to_pixmap, rgba_over_white
 
 IMAGES = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
+TILES_SIDE = 768  # pixels: the tiled preview's longer side at most (never enlarged)
 SOURCES = {"frame": "The frame", "layer": "The active layer", "file": "A file…"}
 
 
@@ -84,13 +87,22 @@ class AssistControls:
         self.best = QSpinBox()
         self.best.setObjectName("showBest")
         self.best.setRange(0, 64)
-        self.best.setPrefix("the best ")
-        self.best.setSpecialValueText("all, unranked")
+        self.best.setPrefix("best ")
+        self.best.setSpecialValueText("all")
         self.best.setToolTip("Generate N, show the best K: the tray ordered by CLIP "
                              "similarity to the prompt, the score on each thumbnail")
+        self.tiles_button = QToolButton()
+        self.tiles_button.setText("3×3")
+        self.tiles_button.setObjectName("tiledPreview")
+        self.tiles_button.setToolTip("The selected tileable result laid 3×3, to check its seams")
+        self.tiles_button.clicked.connect(self.show_tiles)
+        self.tiles_button.setEnabled(False)
+        panel.results.selection_changed.connect(lambda _index: self._selection_changed())
+        self.tiles_dialog: QDialog | None = None
         # One row under the prompt, so the panel grows by one line.
         self.row = QHBoxLayout()
-        for widget in (self.describe_button, self.expand_button, self.tileable):
+        for widget in (self.describe_button, self.expand_button, self.tileable,
+                       self.tiles_button):
             self.row.addWidget(widget)
         self.row.addStretch(1)
         self.row.addWidget(QLabel("Show"))
@@ -109,6 +121,11 @@ class AssistControls:
                                            "the picture wraps left-right and top-bottom")
         if reason:
             self.tileable.setChecked(False)
+
+    def apply_settings(self, settings: dict) -> None:
+        """A restored preset, history entry or PNG says whether it tiled."""
+        if settings.get("tileable") is not None and self.tileable.isEnabled():
+            self.tileable.setChecked(bool(settings["tileable"]))
 
     def request_fields(self, prompt: str) -> dict:
         taken = self._expanded
@@ -203,6 +220,24 @@ class AssistControls:
         self.show_all.setVisible(bool(self._hidden))
         self.panel.status.setText(f"The best {len(shown)} of {len(candidates)} by "
                                   f"{ranking.model}; Show all for the rest")
+
+    def _selection_changed(self) -> None:
+        current = self.panel.results.current
+        self.tiles_button.setEnabled(bool(current and current.params.get("tileable")))
+
+    def show_tiles(self) -> QDialog | None:
+        current = self.panel.results.current
+        if current is None:
+            return None
+        if self.tiles_dialog is None:
+            self.tiles_dialog = QDialog(self.panel)
+            self.tiles_dialog.setWindowTitle("Tiled 3×3")
+            self.tiles_label = QLabel()
+            QVBoxLayout(self.tiles_dialog).addWidget(self.tiles_label)
+        grid = tiled(np.asarray(current.image.convert("RGB")))
+        self.tiles_label.setPixmap(pil_to_pixmap(grid, min(TILES_SIDE, max(grid.shape[:2]))))
+        self.tiles_dialog.show()
+        return self.tiles_dialog
 
     def show_the_rest(self) -> None:
         for candidate in self._hidden:

@@ -570,6 +570,7 @@ class GeneratePanel(QWidget):
                 box.setValue(int(value))
         if "strength" in settings:
             self.strength.setValue(float(settings["strength"]))
+        self.assists.apply_settings(settings)
         if "width" in settings and "height" in settings:
             self.match_frame.setChecked(False)
             self.width_box.setValue(int(settings["width"]))

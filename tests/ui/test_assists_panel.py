@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from panel_jobs import generate_and_wait
 from PIL import Image
+from PySide6.QtWidgets import QLabel
 
 from artstudio.assists import describe, expand
 from artstudio.document.create import new_document
@@ -113,7 +114,14 @@ def test_expand_shows_both_prompts_and_the_artist_picks(panel, kept, qtbot):
         [Lane.POOL]
 
 
-def test_tileable_is_offered_only_where_it_can_be_done(panel, qtbot):
+def _saved(panel, folder):
+    from artstudio.diffusion.metadata import save_png
+
+    candidate = panel.results.current
+    return save_png(candidate.image, folder / "tiled.png", candidate.params)
+
+
+def test_tileable_is_offered_only_where_it_can_be_done(panel, qtbot, tmp_path):
     tileable = panel.assists.tileable
     panel.model.setCurrentIndex(1)  # FLUX.1 schnell: a transformer
     assert not tileable.isEnabled() and "UNet" in tileable.toolTip()
@@ -121,6 +129,25 @@ def test_tileable_is_offered_only_where_it_can_be_done(panel, qtbot):
     assert tileable.isEnabled()
     tileable.setChecked(True)
     assert panel.build_request()[0].tileable is True
+    assert not panel.assists.tiles_button.isEnabled()  # nothing tileable in the tray yet
+    panel.width_box.setValue(64)
+    panel.height_box.setValue(64)
+    panel.match_frame.setChecked(False)
+    generate_and_wait(panel, qtbot)
+    assert panel.results.current.params["tileable"] is True
+    assert panel.assists.tiles_button.isEnabled()
+    dialog = panel.assists.show_tiles()
+    grid = dialog.findChild(QLabel).pixmap().toImage()
+    assert (grid.width(), grid.height()) == (192, 192)
+    made = panel.results.current.image
+    for x, y in ((0, 0), (70, 10), (130, 150)):
+        colour = grid.pixelColor(x, y)
+        assert (colour.red(), colour.green(), colour.blue()) == made.getpixel((x % 64, y % 64))
+    dialog.close()
+    panel.apply_settings({"tileable": False})
+    assert not tileable.isChecked()
+    assert panel.settings_from_png(_saved(panel, tmp_path))  # a tileable result's PNG, dropped
+    assert tileable.isChecked()
 
 
 def test_the_best_k_first_by_score_and_show_all(panel, kept, qtbot, studio):

@@ -6,8 +6,10 @@ text encoder reads."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from functools import lru_cache
 
-from artstudio.assists.local_models import LANGUAGE_MODEL
+from artstudio.assists.local_models import LANGUAGE_MODEL, resolve
 from artstudio.assists.text_models import TextModel
 from artstudio.engine.errors import UserFacingError
 
@@ -80,3 +82,36 @@ def expand(lm: TextModel, prompt: str, seed: int = 0) -> tuple[str, list[str]]:
                               "as it was.")
     text, note = cut_to_encoder(written)
     return text, [note] if note else []
+
+
+@dataclass(frozen=True)
+class ExpandRequest:
+    prompt: str
+    seed: int = 0
+    lm: str | None = None  # a language model folder; None: the first found
+    device: str = "cpu"  # the pool's device: the accelerator stays with generation
+
+
+@dataclass(frozen=True)
+class Expansion:
+    original: str
+    expanded: str
+    notes: tuple[str, ...]
+    model: str  # the language model folder's name
+
+
+@lru_cache(maxsize=1)  # the artist expands again and again while writing a prompt
+def cached_expander(folder: str, device: str = "cpu") -> TextModel:
+    return load_expander(folder, device)
+
+
+def expand_job(request: ExpandRequest, progress, cancel) -> Expansion:
+    """The engine job behind the panel's Expand: both prompts, for the artist to pick."""
+    folder = resolve(LANGUAGE_MODEL, request.lm)
+    progress(0, 2, "Loading the language model")
+    lm = cached_expander(str(folder), request.device)
+    cancel.raise_if_cancelled()
+    progress(1, 2, "Expanding the prompt")
+    text, notes = expand(lm, request.prompt, request.seed)
+    progress(2, 2, "Expanded")
+    return Expansion(request.prompt, text, tuple(notes), folder.name)

@@ -9,13 +9,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from artstudio.engine.errors import UserFacingError
+
+UNET_ONLY = ("Tileable needs a UNet model (SD 1.x, 2.x, SDXL); transformer models "
+             "(FLUX, SD3.5, Z-Image) have no convolutions to wrap.")
+
 
 def tileable_reason(pipe, denoiser: str = "unet") -> str | None:
     """None when `pipe` can make tileable images, else why not."""
     if denoiser != "unet" or getattr(pipe, "unet", None) is None:
-        return ("Tileable needs a UNet model (SD 1.x, 2.x, SDXL); transformer models "
-                "(FLUX, SD3.5, Z-Image) have no convolutions to wrap.")
+        return UNET_ONLY
     return None
+
+
+def family_reason(spec) -> str | None:
+    """The same answer from a family (a FamilySpec, or None when unknown),
+    before any model is loaded: for the command line and the panel."""
+    return None if spec is None or spec.denoiser == "unet" else UNET_ONLY
 
 
 def _convolutions(*modules) -> list:
@@ -40,3 +50,25 @@ def circular_padding(*modules) -> Iterator[int]:
         for c, mode in zip(convs, before, strict=True):
             c.padding_mode = mode
 
+
+@contextmanager
+def tiling(model, params) -> Iterator[None]:
+    """Around one image's denoising and decoding: circular padding in the
+    loaded model's UNet and VAE when `params.tileable`, else nothing. A
+    transformer family is refused with the reason."""
+    if not getattr(params, "tileable", False):
+        yield
+        return
+    reason = tileable_reason(model.pipe, model.family_spec.denoiser)
+    if reason:
+        raise UserFacingError(reason)
+    with circular_padding(model.pipe.unet, model.pipe.vae):
+        yield
+
+
+def tiled(pixels, times: int = 3):
+    """`pixels` (H x W x C) repeated `times` x `times`: how a texture looks
+    laid as tiles, seams included where there are any."""
+    import numpy as np
+
+    return np.tile(pixels, (times, times, 1))

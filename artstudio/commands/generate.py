@@ -25,6 +25,11 @@ import sys
 from pathlib import Path
 
 from artstudio.commands import control_options
+from artstudio.commands.assist_options import (
+    add_assist_arguments,
+    assist_fields,
+    prepare_assists,
+)
 
 
 def _outpaint(value: str) -> tuple[int, int, int, int]:
@@ -108,6 +113,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="replace --out FILE.png when it exists (default: refuse)")
     _add_lora_arguments(parser)
     control_options.add_arguments(parser)
+    add_assist_arguments(parser)
 
 
 def _lora_choice(value: str) -> tuple[str, float]:
@@ -291,6 +297,7 @@ def build_params(args: argparse.Namespace):
         outpaint=args.outpaint, variant=variant, edit=args.mode == "edit",
         text_encoders=tuple(str(p) for p in args.text_encoder), vae=args.vae,
         device=args.device, preview_every=0, **_lora_fields(args),
+        **assist_fields(args, spec),
         controls=control_options.controls(args, info, settings),
         regions=control_options.regions(args, info, settings),
     )
@@ -306,6 +313,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         params = build_params(args)
+        params, assists = prepare_assists(params, args)
     except (ValueError, UserFacingError) as exc:
         print(f"artstudio generate: {exc}", file=sys.stderr)
         return 2
@@ -314,7 +322,8 @@ def run(args: argparse.Namespace) -> int:
               "as chosen in the app (--variant chooses another)", file=sys.stderr)
     progress = TerminalProgress()
     try:
-        written = generate_to_files(params, args.out, progress, overwrite=args.overwrite)
+        written = generate_to_files(params, args.out, progress, overwrite=args.overwrite,
+                                    choose=assists.choose)
     except Exception as exc:  # every failure becomes one line; details are in the log
         progress.close()
         import logging
@@ -323,6 +332,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"artstudio generate: {describe_error(exc)}", file=sys.stderr)
         return 1
     progress.close()
+    for note in assists.notes:
+        print(f"artstudio generate: {note}", file=sys.stderr)
     for path in written:
         print(path)
     return 0

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from artstudio.assists.records import assist_metadata
+from artstudio.assists.tileable import tiling
 from artstudio.control import apply as control_apply
 from artstudio.diffusion import masking, metadata, previews, prompt_extras
 from artstudio.diffusion.loading import LoadedModel, get_model
@@ -150,6 +152,7 @@ def image_metadata(p: GenerationParams, model: LoadedModel, seed: int, width: in
         meta.update(mask_blur=p.mask_blur, mask_padding=p.mask_padding,
                     only_masked=p.only_masked)
     meta.update(control_apply.metadata(p))
+    meta.update(assist_metadata(p))
     meta.update(extra)
     return meta
 
@@ -161,13 +164,14 @@ def run(params: GenerationParams, progress, cancel: CancelToken) -> GenerationRe
     model = get_model(params.model, params.variant, params.device, params.precision,
                       params.cpu_offload, params.text_encoders, params.vae)
     cancel.raise_if_cancelled()
-    extras = prompt_extras.resolve(params, model.family, model.family_spec.negative_prompt)
     width, height, note = round_size(params.width, params.height,
                                      model.family_spec.latent.size_multiple)
     notes = [note] if note else []
-    notes += extras.notes
     params, control_notes = control_apply.prepare(params, model, (width, height))
     notes += control_notes
+    # After the controls, so the parameters it runs with hold their prepared images.
+    extras = prompt_extras.resolve(params, model.family, model.family_spec.negative_prompt)
+    notes += extras.notes
     per_image = effective_steps(params.steps, params.strength, params.mode)
     if model.is_inpaint_model and params.mode == "txt2img":
         per_image = params.steps
@@ -179,7 +183,8 @@ def run(params: GenerationParams, progress, cancel: CancelToken) -> GenerationRe
         message = f"Image {index + 1} of {params.count}" if params.count > 1 else ""
         reporter = StepReporter(progress, cancel, model.family, index * per_image, total,
                                  params.preview_every, message, decoder)
-        made = _generate_one(model, extras.params, seed, reporter, width, height)
+        with tiling(model, params):  # the denoising and the VAE decode
+            made = _generate_one(model, extras.params, seed, reporter, width, height)
         if made is None:
             raise Cancelled()
         arr, extra, repaint = made
@@ -210,15 +215,19 @@ def _targets(out: Path, seeds: list[int], overwrite: bool) -> list[Path]:
 
 
 def generate_to_files(params: GenerationParams, out: str | Path, progress=None,
-                      cancel: CancelToken | None = None, overwrite: bool = False) -> list[Path]:
+                      cancel: CancelToken | None = None, overwrite: bool = False,
+                      choose=None) -> list[Path]:
     """For the command line: generate and write PNGs with metadata. `out` is a
     folder (files named <seed>.png, never overwriting) or, for one image, a
-    .png path (an existing one only with `overwrite`, checked before any work)."""
+    .png path (an existing one only with `overwrite`, checked before any work).
+    `choose(result) -> result` picks what is written (best-of-N)."""
     out = Path(out)
     if out.suffix.lower() == ".png" and params.count == 1:
         _targets(out, [0], overwrite)
     progress = progress or (lambda *a, **k: None)
     result = run(params, progress, cancel or CancelToken())
+    if choose is not None:
+        result = choose(result)
     targets = _targets(out, [info.seed for info in result.infos], overwrite)
     targets[0].parent.mkdir(parents=True, exist_ok=True)
     return [metadata.save_png(image, target, info.metadata)

@@ -24,7 +24,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from artstudio.control.a1111_text import a1111_pairs
+from artstudio.assists.records import a1111_pairs as assist_pairs
+from artstudio.control.a1111_text import a1111_pairs as control_pairs
 from artstudio.diffusion import schedulers
 
 JSON_KEY = "artstudio"
@@ -68,7 +69,8 @@ def a1111_text(meta: dict[str, Any]) -> str:
     for key, label in (("loras", "Lora hashes"), ("embeddings", "TI hashes")):
         # A1111's way: "name: hash, name: hash", the LoRAs' weights in the prompt's tags
         pairs.append((label, ", ".join(f"{e['name']}: {e['hash']}" for e in meta.get(key, []))))
-    pairs += a1111_pairs(meta)  # the controls, as A1111's ControlNet extension writes them
+    pairs += control_pairs(meta)  # the controls, as A1111's ControlNet extension writes them
+    pairs += assist_pairs(meta)  # tiling, the prompt before expansion, CLIP rank
     pairs.append(("Version", f"Artstudio {meta.get('app_version', '')}".strip()))
     lines.append(", ".join(f"{k}: {_quote(v)}" for k, v in pairs if v != ""))
     return "\n".join(lines)
@@ -172,7 +174,7 @@ def settings_from_a1111(text: str) -> dict[str, Any]:
 
 _FIELDS = ("prompt", "negative_prompt", "steps", "cfg_scale", "seed", "width", "height",
            "scheduler", "strength", "mask_blur", "mask_padding", "only_masked", "variant",
-           "outpaint", "seed_mode")
+           "outpaint", "seed_mode", "tileable")
 
 
 def settings_from_json(text: str) -> dict[str, Any]:

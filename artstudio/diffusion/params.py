@@ -56,6 +56,9 @@ class GenerationParams:
     # Control layers and regions: guidance from images and masks (artstudio.control)
     controls: tuple[ControlSpec, ...] = ()
     regions: tuple[RegionSpec, ...] = ()
+    # Assists (issue 20): a texture that wraps around; the prompt before an expansion.
+    tileable: bool = False
+    original_prompt: str = ""
     device: str = "auto"
     precision: str = "auto"
     cpu_offload: str = "auto"  # "auto" (CUDA < 6 GB), "on" or "off"

@@ -66,7 +66,10 @@ class Candidate:
 
     @property
     def label(self) -> str:
-        return f"seed {self.seed}" if self.seed is not None else self.mode
+        label = f"seed {self.seed}" if self.seed is not None else self.mode
+        if "clip_score" in self.params:  # ranked by CLIP (assists.best_of)
+            label += f" · {self.params['clip_score']:.1f}"
+        return label
 
     @property
     def description(self) -> str:

@@ -60,6 +60,7 @@ from artstudio.document.staleness import DocumentMark
 from artstudio.engine import JobEvent, JobHandle, JobKind, JobState, Lane, RequestRefused
 from artstudio.engine.jobs import waiting_text
 from artstudio.settings import Settings, remember_folder, save_settings, start_folder
+from artstudio.ui.assist_controls import AssistControls
 from artstudio.ui.images import pil_to_pixmap, rgba_over_white
 from artstudio.ui.job_controls import job_controls
 from artstudio.ui.job_runner import JobRunner
@@ -233,6 +234,9 @@ class GeneratePanel(QWidget):
         form.addRow("Parts", self.parts)
         form.addRow("Mode", self.mode)
         form.addRow(self.prompt)
+        self.assists = AssistControls(self)  # Describe, Expand, Tileable, best of N
+        form.addRow(self.assists.row)
+        form.addRow(self.assists.choice)
         form.addRow(self.negative)
         self.lora_list = LoraList(self.prompt)  # in sync with the prompt's <lora:> tags
         form.addRow("LoRAs", self.lora_list)
@@ -305,6 +309,7 @@ class GeneratePanel(QWidget):
         tray_page = QWidget()
         tray_layout = QVBoxLayout(tray_page)
         tray_layout.setContentsMargins(0, 0, 0, 0)
+        tray_buttons.addWidget(self.assists.show_all)
         tray_layout.addWidget(self.tray)
         tray_layout.addLayout(tray_buttons)
 
@@ -507,6 +512,7 @@ class GeneratePanel(QWidget):
                 self.mode.setCurrentIndex(self.mode.findData(MODE_IMG2IMG))
             self.mode.removeItem(edit_at)
         self._limit_modes(variant)
+        self.assists.family_changed(spec)
         self.negative.setEnabled(spec.negative_prompt)
         self.lora_list.set_family(spec.name)
         self.negative.setToolTip("" if spec.negative_prompt else
@@ -628,6 +634,7 @@ class GeneratePanel(QWidget):
                 box.setValue(int(value))
         if "strength" in settings:
             self.strength.setValue(float(settings["strength"]))
+        self.assists.apply_settings(settings)
         if "width" in settings and "height" in settings:
             self.match_frame.setChecked(False)
             self.width_box.setValue(int(settings["width"]))
@@ -742,6 +749,7 @@ class GeneratePanel(QWidget):
             mask_blur=self.mask_blur.value(), mask_padding=self.padding.value(),
             only_masked=self.only_masked.isChecked(), outpaint=outpaint,
             edit=mode == MODE_EDIT,
+            **self.assists.request_fields(self.prompt.toPlainText().strip()),
         )
         made_from = () if mode == MODE_TXT2IMG else contributing_uids(doc, frame)
         return params, ResultTarget(mode, frame, origin, outpaint, made_from,
@@ -845,6 +853,7 @@ class GeneratePanel(QWidget):
         self.history.add(HistoryEntry.of_generation(params, [c.seed for c in candidates],
                                                     target.frame))
         self._fill_history()
+        self.assists.rank(candidates, params.prompt)
         notes = " ".join(result.notes)
         self.status.setText(f"{len(result.images)} result(s) in the tray. {notes}".strip())
 

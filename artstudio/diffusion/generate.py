@@ -157,13 +157,19 @@ def image_metadata(p: GenerationParams, model: LoadedModel, seed: int, width: in
     return meta
 
 
-def run(params: GenerationParams, progress, cancel: CancelToken) -> GenerationResult:
-    """Generate `params.count` images. Raises Cancelled when cancelled."""
+def checked_model(params: GenerationParams, progress, cancel: CancelToken) -> LoadedModel:
+    """The request checked, then its model (cached); Cancelled when cancelled meanwhile."""
     check_params(params)
     progress(0, 1, "Loading the model")
     model = get_model(params.model, params.variant, params.device, params.precision,
                       params.cpu_offload, params.text_encoders, params.vae)
     cancel.raise_if_cancelled()
+    return model
+
+
+def run(params: GenerationParams, progress, cancel: CancelToken) -> GenerationResult:
+    """Generate `params.count` images. Raises Cancelled when cancelled."""
+    model = checked_model(params, progress, cancel)
     width, height, note = round_size(params.width, params.height,
                                      model.family_spec.latent.size_multiple)
     notes = [note] if note else []

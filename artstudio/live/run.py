@@ -16,9 +16,8 @@ from dataclasses import replace
 import numpy as np
 
 from artstudio.diffusion import generate
-from artstudio.diffusion.loading import get_model
 from artstudio.diffusion.masking import fit_to_resolution, to_rgb_array
-from artstudio.diffusion.params import GenerationParams, GenerationResult, check_params
+from artstudio.diffusion.params import GenerationParams, GenerationResult
 from artstudio.diffusion.sampling import to_pil
 from artstudio.document.compose import over_white
 from artstudio.engine.cancel import CancelToken
@@ -65,11 +64,7 @@ def leave_a_core(device: str) -> Iterator[None]:
 
 def live_run(params: GenerationParams, progress, cancel: CancelToken) -> GenerationResult:
     """One live picture of `params.init_image`, returned at its size."""
-    check_params(params)
-    progress(0, 1, "Loading the model")
-    model = get_model(params.model, params.variant, params.device, params.precision,
-                      params.cpu_offload, params.text_encoders, params.vae)
-    cancel.raise_if_cancelled()
+    model = generate.checked_model(params, progress, cancel)
     picture = to_pil(_rgb(params.init_image))
     frame_size = picture.size
     work = fit_to_resolution(*frame_size, model.native_size,

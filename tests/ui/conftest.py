@@ -92,3 +92,12 @@ def dialog(qtbot):
     dlg.close()
     bridge.detach()
     engine.shutdown()
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory):
+    """The tiny SD1 model and its inpainting one that the panel tests generate
+    with, built once for the UI suite (generation never writes into them)."""
+    from tiny_pipelines import save_tiny_models
+
+    return save_tiny_models(tmp_path_factory.mktemp("ui-models"), kinds=("sd1", "sd1-inpaint"))

@@ -13,13 +13,6 @@ from artstudio.engine import JobState
 from artstudio.model_files.identify import identify
 
 
-@pytest.fixture(scope="module")
-def tiny_models(tmp_path_factory):
-    from tiny_pipelines import save_tiny_models
-
-    return save_tiny_models(tmp_path_factory.mktemp("models"), kinds=("sd1", "sd1-inpaint"))
-
-
 @pytest.fixture
 def panel(studio, tiny_models, qtbot):
     panel = studio.window.generate_panel

@@ -16,13 +16,6 @@ from artstudio.document.create import new_document
 from artstudio.model_files.identify import identify
 
 
-@pytest.fixture(scope="module")
-def tiny_models(tmp_path_factory):
-    from tiny_pipelines import save_tiny_models
-
-    return save_tiny_models(tmp_path_factory.mktemp("models"), kinds=("sd1", "sd1-inpaint"))
-
-
 @pytest.fixture
 def window(studio, tiny_models, qtbot, monkeypatch):
     window = studio.window

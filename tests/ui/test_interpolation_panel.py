@@ -15,13 +15,6 @@ from artstudio.model_files.identify import identify
 FRAMES = 5
 
 
-@pytest.fixture(scope="module")
-def tiny_models(tmp_path_factory):
-    from tiny_pipelines import save_tiny_models
-
-    return save_tiny_models(tmp_path_factory.mktemp("models"), kinds=("sd1",))
-
-
 @pytest.fixture
 def panel(studio, tiny_models, qtbot):
     window = studio.window

@@ -18,13 +18,6 @@ from artstudio.live.run import live_run
 from artstudio.model_files.identify import identify
 
 
-@pytest.fixture(scope="module")
-def tiny_models(tmp_path_factory):
-    from tiny_pipelines import save_tiny_models
-
-    return save_tiny_models(tmp_path_factory.mktemp("live-ui"), kinds=("sd1",))
-
-
 @pytest.fixture
 def window(studio, tiny_models, qtbot):
     window = studio.window

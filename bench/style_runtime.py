@@ -138,14 +138,21 @@ def bench_runtimes(xs: list[np.ndarray], rounds: int) -> list[np.ndarray]:
                     worst[name] = max(worst[name], int(np.abs(out.astype(np.int16) - ref).max()))
             wall[name].append((time.perf_counter() - w0) / len(xs))
             cpu[name].append((time.process_time() - c0) / len(xs))
+    print_medians(f"style network, {len(xs)} photos, {rounds} rounds, median per image",
+                  names, wall, cpu, 1000, "ms", {n: f"  max diff {worst[n]} levels" for n in names})
+    return reference
+
+
+def print_medians(title: str, names: list[str], wall: dict, cpu: dict, scale: float,
+                  unit: str, extra: dict[str, str] | None = None) -> None:
+    """Each runner's median wall and CPU time, and its speed-up over the first."""
     base_w, base_c = statistics.median(wall[names[0]]), statistics.median(cpu[names[0]])
-    print(f"\nstyle network, {len(xs)} photos, {rounds} rounds, median per image "
-          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores):")
+    print(f"\n{title} (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores):")
     for name in names:
         mw, mc = statistics.median(wall[name]), statistics.median(cpu[name])
-        print(f"  {name:40s} wall {1000 * mw:6.0f} ms ({base_w / mw:4.2f}x)  "
-              f"CPU {1000 * mc:6.0f} ms ({base_c / mc:4.2f}x)  max diff {worst[name]} levels")
-    return reference
+        print(f"  {name:42s} wall {scale * mw:6.1f} {unit} ({base_w / mw:4.2f}x)  "
+              f"CPU {scale * mc:6.1f} {unit} ({base_c / mc:4.2f}x)"
+              + (extra or {}).get(name, ""))
 
 
 def png_writers() -> dict[str, Callable[[np.ndarray], bytes]]:
@@ -269,13 +276,8 @@ def bench_placement(count: int, rounds: int) -> None:
                     assert report.exit_code == 0
         finally:
             rt.session = real_session
-    base_w, base_c = statistics.median(wall[names[0]]), statistics.median(cpu[names[0]])
-    print(f"\nwhole batch in one process, {count} photos, {rounds} rounds, median "
-          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores):")
-    for name in names:
-        mw, mc = statistics.median(wall[name]), statistics.median(cpu[name])
-        print(f"  {name:42s} wall {mw:6.1f} s ({base_w / mw:4.2f}x)  "
-              f"CPU {mc:6.1f} s ({base_c / mc:4.2f}x)")
+    print_medians(f"whole batch in one process, {count} photos, {rounds} rounds, median",
+                  names, wall, cpu, 1, "s")
 
 
 def main() -> int:

@@ -100,16 +100,31 @@ def save_tiny_lm(folder: Path, seed: int = 0) -> Path:
     return Path(folder)
 
 
+def random_lora_layers(module, prefix: str, targets: list[str], rank: int = 4) -> dict:
+    """Random LoRA weights for `targets` of `module` in diffusers layout
+    (`prefix.<layer>.lora_A/B.weight`), made on a copy, so `module` is left as it was."""
+    from copy import deepcopy
+
+    import torch
+    from peft import LoraConfig, get_peft_model_state_dict, inject_adapter_in_model
+
+    config = LoraConfig(r=rank, lora_alpha=rank, target_modules=targets, init_lora_weights=False)
+    copy = inject_adapter_in_model(config, deepcopy(module), adapter_name="make")
+    with torch.no_grad():
+        for name, p in copy.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.5)  # visible at weight 1 on random weights
+    layers = get_peft_model_state_dict(copy, adapter_name="make")
+    return {f"{prefix}.{k}": v.detach().clone().contiguous() for k, v in layers.items()}
+
+
 def save_tiny_lora(pipe, folder: Path, rank: int = 4, seed: int = 0,
                    text_encoder: bool = True) -> dict[str, Path]:
     """A random LoRA for a tiny SD1 `pipe` (its UNet attention and, optionally,
     its text encoder) in diffusers layout, and the same weights in kohya /
     A1111 layout: {"diffusers": file, "kohya": file}. Made on copies of the
     modules, so the pipe is left as it was."""
-    from copy import deepcopy as copy_module
-
     import torch
-    from peft import LoraConfig, get_peft_model_state_dict, inject_adapter_in_model
     from safetensors.torch import save_file
 
     torch.manual_seed(seed)
@@ -121,15 +136,7 @@ def save_tiny_lora(pipe, folder: Path, rank: int = 4, seed: int = 0,
         parts.append(("text_encoder", pipe.text_encoder, ["q_proj", "k_proj", "v_proj",
                                                           "out_proj"]))
     for prefix, module, targets in parts:
-        config = LoraConfig(r=rank, lora_alpha=rank, target_modules=targets,
-                            init_lora_weights=False)
-        copy = inject_adapter_in_model(config, copy_module(module), adapter_name="make")
-        with torch.no_grad():
-            for name, p in copy.named_parameters():
-                if "lora_B" in name:
-                    p.normal_(0, 0.5)  # visible at weight 1 on random weights
-        layers = get_peft_model_state_dict(copy, adapter_name="make")
-        state.update({f"{prefix}.{k}": v.detach().clone().contiguous() for k, v in layers.items()})
+        state.update(random_lora_layers(module, prefix, targets, rank))
     diffusers_file = folder / "tiny-lora-diffusers.safetensors"
     save_file(state, str(diffusers_file))
     kohya: dict[str, torch.Tensor] = {}

@@ -4,8 +4,6 @@ changes the picture, weight 0 and the next plain request are the base model."""
 
 from __future__ import annotations
 
-from copy import deepcopy
-
 import numpy as np
 import pytest
 
@@ -19,21 +17,13 @@ from artstudio.engine.cancel import CancelToken
 @pytest.fixture(scope="module")
 def flux_lora(tiny_flux, tmp_path_factory):
     import torch
-    from peft import LoraConfig, get_peft_model_state_dict, inject_adapter_in_model
     from safetensors.torch import save_file
+    from tiny_assists import random_lora_layers
 
     folder = tiny_flux["flux-dev"]["diffusers"]
     transformer = get_model(str(folder)).pipe.transformer
     torch.manual_seed(0)
-    config = LoraConfig(r=4, lora_alpha=4, target_modules=["to_q", "to_k", "to_v"],
-                        init_lora_weights=False)
-    copy = inject_adapter_in_model(config, deepcopy(transformer), adapter_name="make")
-    with torch.no_grad():
-        for name, p in copy.named_parameters():
-            if "lora_B" in name:
-                p.normal_(0, 0.5)  # visible at weight 1 on random weights
-    state = {f"transformer.{k}": v.detach().clone().contiguous()
-             for k, v in get_peft_model_state_dict(copy, adapter_name="make").items()}
+    state = random_lora_layers(transformer, "transformer", ["to_q", "to_k", "to_v"])
     path = tmp_path_factory.mktemp("flux-lora") / "tiny-flux-lora.safetensors"
     save_file(state, str(path))
     return folder, path

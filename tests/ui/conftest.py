@@ -76,22 +76,35 @@ def picture_folders(tmp_path):
 
 
 @pytest.fixture
-def dialog(qtbot):
-    """A shown StyleBatchDialog on its own engine."""
+def style_dialog(qtbot):
+    """A factory of shown StyleBatchDialogs, each on its own engine, closed after the test."""
     from artstudio.engine import Engine
     from artstudio.ui.batch_dialog import StyleBatchDialog
     from artstudio.ui.engine_bridge import EngineBridge
     from artstudio.ui.job_runner import JobRunner
 
-    engine = Engine(pool_workers=1)
-    bridge = EngineBridge(engine)
-    dlg = StyleBatchDialog(JobRunner(bridge))
-    qtbot.addWidget(dlg)
-    dlg.show()
-    yield dlg
-    dlg.close()
-    bridge.detach()
-    engine.shutdown()
+    made = []
+
+    def make(**kwargs):
+        engine = Engine(pool_workers=1)
+        bridge = EngineBridge(engine)
+        dlg = StyleBatchDialog(JobRunner(bridge), **kwargs)
+        qtbot.addWidget(dlg)
+        dlg.show()
+        made.append((dlg, bridge, engine))
+        return dlg
+
+    yield make
+    for dlg, bridge, engine in made:
+        dlg.close()
+        bridge.detach()
+        engine.shutdown()
+
+
+@pytest.fixture
+def dialog(style_dialog):
+    """A shown StyleBatchDialog on its own engine."""
+    return style_dialog()
 
 
 @pytest.fixture(scope="session")

@@ -9,21 +9,8 @@ from artstudio.settings import Settings, from_json
 
 
 @pytest.fixture
-def ray_dialog(qtbot):
-    from artstudio.engine import Engine
-    from artstudio.ui.batch_dialog import StyleBatchDialog
-    from artstudio.ui.engine_bridge import EngineBridge
-    from artstudio.ui.job_runner import JobRunner
-
-    engine = Engine(pool_workers=1)
-    bridge = EngineBridge(engine)
-    dlg = StyleBatchDialog(JobRunner(bridge), ray_address="127.0.0.1:9")
-    qtbot.addWidget(dlg)
-    dlg.show()
-    yield dlg
-    dlg.close()
-    bridge.detach()
-    engine.shutdown()
+def ray_dialog(style_dialog):
+    return style_dialog(ray_address="127.0.0.1:9")
 
 
 def test_the_address_saved_in_settings_is_offered_and_used(qtbot, ray_dialog,

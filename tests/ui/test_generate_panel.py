@@ -15,6 +15,7 @@ from artstudio.model_files.identify import identify
 
 @pytest.fixture
 def panel(studio, tiny_models, qtbot):
+    studio._probe_timer.stop()  # its late model scan would replace the models and the status
     panel = studio.window.generate_panel
     infos = [identify(tiny_models["sd1"]["diffusers"]),
              identify(tiny_models["sd1-inpaint"]["single"])]

@@ -27,12 +27,33 @@ class ControlSpec:
     note: str = ""  # what preparing changed ("scaled from 300x200 to 512x512")
 
 
+@dataclass(frozen=True)
+class ReferenceSpec:
+    """A reference image: "make it look like this" (IP-Adapter, FLUX Redux)."""
+
+    image: Any  # the layer or file: a PIL image or an RGB(A) uint8 array (a copy)
+    weight: float = 1.0  # how strongly the picture follows it (the adapter's scale)
+    model: str = ""  # an adapter file or folder; "" picks one from the library by family
+    note: str = ""  # what preparing changed
+
+
 def check_guidance(p) -> None:
-    """The controls and regions of GenerationParams `p`."""
+    """The controls, regions and references of GenerationParams `p`."""
     from artstudio.control.regions import check_regions
 
     check_controls(p.controls, p.mode)
     check_regions(p.regions, p.mode)
+    check_references(p.references)
+
+
+def check_references(references: Iterable[ReferenceSpec]) -> None:
+    for i, reference in enumerate(references):
+        what = f"Reference image {i}"
+        if reference.image is None:
+            raise UserFacingError(f"{what} has no image.")
+        if not (math.isfinite(reference.weight) and 0.0 <= reference.weight <= MAX_STRENGTH):
+            raise UserFacingError(f"{what}: the weight must be between 0 and {MAX_STRENGTH:g}, "
+                                  f"not {reference.weight}.")
 
 
 def check_controls(controls: Iterable[ControlSpec], mode: str) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from artstudio.control.regions import RegionSpec
-from artstudio.control.spec import ControlSpec, check_guidance
+from artstudio.control.spec import ControlSpec, ReferenceSpec, check_guidance
 from artstudio.diffusion import loras, metadata, schedulers
 from artstudio.engine.errors import UserFacingError
 
@@ -53,9 +53,10 @@ class GenerationParams:
     # LoRAs as (file or name, weight), joined by the prompt's <lora:name:w> tags; embedding folders
     loras: tuple[tuple[str, float], ...] = ()
     embedding_dirs: tuple[str, ...] = ()
-    # Control layers and regions: guidance from images and masks (artstudio.control)
+    # Control layers, regions and reference images: guidance from the canvas (artstudio.control)
     controls: tuple[ControlSpec, ...] = ()
     regions: tuple[RegionSpec, ...] = ()
+    references: tuple[ReferenceSpec, ...] = ()
     # Assists (issue 20): a texture that wraps around; the prompt before an expansion.
     tileable: bool = False
     original_prompt: str = ""
@@ -155,5 +156,5 @@ def seeds_for(p: GenerationParams) -> list[int]:
 
 def params_dict(params: GenerationParams) -> dict[str, Any]:
     """The plain settings of a request (no images), e.g. for presets."""
-    skip = ("init_image", "mask", "controls", "regions")
+    skip = ("init_image", "mask", "controls", "regions", "references")
     return {f.name: getattr(params, f.name) for f in fields(params) if f.name not in skip}

@@ -37,7 +37,8 @@ def _model_type(folder: Path) -> str:
 
 def find(folders: Sequence[Path]) -> Path | None:
     """A depth-estimation folder in `folders` or up to two levels below them
-    (ComfyUI's ckpts/<author>/<model>), Depth Anything and DPT first."""
+    (ComfyUI's ckpts/<author>/<model>), Depth Anything and DPT first; else an
+    original Depth Anything file (depth_anything_files)."""
     found: list[tuple[int, str, Path]] = []
     for root in folders:
         if not root.is_dir():
@@ -50,7 +51,9 @@ def find(folders: Sequence[Path]) -> Path | None:
                 found.append((rank, str(config.parent), config.parent))
         if found:
             return min(found)[2]
-    return None
+    from artstudio.control.annotators import depth_anything_files
+
+    return depth_anything_files.find(folders)
 
 
 def _load(folder: Path, device: str):
@@ -74,11 +77,15 @@ def _load(folder: Path, device: str):
 
 
 def run(folder: Path, rgb: np.ndarray, device: str) -> np.ndarray:
-    """Near white, far black, the size of `rgb`."""
+    """Near white, far black, the size of `rgb`; `folder` is a model folder
+    or an original Depth Anything file."""
     import torch
 
-    model, processor = loading.kept((_load, str(folder.resolve()), device),
-                                    lambda: _load(folder, device))
+    from artstudio.control.annotators import depth_anything_files
+
+    load = depth_anything_files.load if folder.is_file() else _load
+    model, processor = loading.kept((load, str(folder.resolve()), device),
+                                    lambda: load(folder, device))
     height, width = rgb.shape[:2]
     inputs = processor(images=rgb, return_tensors="pt").to(device)
     with torch.inference_mode():

@@ -47,6 +47,12 @@ def load_weights(network, path: Path, what: str):
     from artstudio.model_files.safe_load import load_state_dict
 
     state = {k.removeprefix("module."): v for k, v in load_state_dict(path).items()}
+    return fit(network, state, path.name, what)
+
+
+def fit(network, state: dict, name: str, what: str):
+    """`network` with the tensors `state` (from the file `name`), which must
+    be exactly its own, else a message saying what does not fit."""
     own = network.state_dict()
     missing = [k for k in own if k not in state]
     misfit = [k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
@@ -54,7 +60,7 @@ def load_weights(network, path: Path, what: str):
     if missing or misfit or extra:
         example = (missing or misfit or extra)[0]
         raise InvalidModelError(
-            f"{path.name} does not hold the {what} network ({len(missing)} of its "
+            f"{name} does not hold the {what} network ({len(missing)} of its "
             f"{len(own)} tensors missing, {len(misfit)} of another shape, {len(extra)} "
             f"unknown, e.g. {example}); it may be another annotator's file.")
     network.load_state_dict(state)

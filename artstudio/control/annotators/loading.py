@@ -41,13 +41,13 @@ def device_name(device: str | None) -> str:
     return choose_device("auto").device
 
 
-def load_weights(network, path: Path, what: str):
+def load_weights(network, path: Path, what: str, rename: Callable[[dict, Any], dict] | None = None):
     """`network` with the tensors of `path`, which must be exactly its own
-    (DataParallel's "module." prefix aside)."""
+    (DataParallel's "module." prefix aside, and after `rename(state, network)`)."""
     from artstudio.model_files.safe_load import load_state_dict
 
     state = {k.removeprefix("module."): v for k, v in load_state_dict(path).items()}
-    return fit(network, state, path.name, what)
+    return fit(network, rename(state, network) if rename else state, path.name, what)
 
 
 def fit(network, state: dict, name: str, what: str):
@@ -82,13 +82,14 @@ def kept(key: tuple, make: Callable[[], Any]):
     return made
 
 
-def network(path: Path, device: str, build: Callable[[], Any], what: str):
+def network(path: Path, device: str, build: Callable[[], Any], what: str,
+            rename: Callable[[dict, Any], dict] | None = None):
     """The network `build` makes, with the weights of `path`, on `device`."""
     from artstudio.engine.network_building import NETWORK_BUILDING
 
     def make():
         with NETWORK_BUILDING:
-            return load_weights(build(), path, what).float().eval().to(device)
+            return load_weights(build(), path, what, rename).float().eval().to(device)
 
     stat = path.stat()
     return kept((build, str(path.resolve()), stat.st_mtime_ns, stat.st_size, device), make)

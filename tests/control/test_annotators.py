@@ -184,3 +184,20 @@ def test_generate_uses_the_named_preprocessor_and_records_it(
     with Image.open(out) as made:
         assert 'ControlNet 0: "Module: softedge_hed, Model: control_tiny_sd15_canny' in \
             made.text["parameters"]
+
+
+def test_a_network_is_loaded_once_and_freed_with_the_other_models(annotators, monkeypatch):
+    from artstudio.control.annotators import loading
+    from artstudio.engine.model_cache import shared_cache
+
+    loads = []
+    real = loading.load_weights
+    monkeypatch.setattr(loading, "load_weights", lambda *a, **k: loads.append(1) or real(*a, **k))
+    save(annotators, "sk_model.pth", lineart.build)
+    for _ in range(2):
+        preprocessors.preprocess("lineart", drawing(), "lineart_model", device="cpu")
+    assert len(loads) == 1
+    assert any(key[:1] == ("annotator",) for key in list(shared_cache().keys()))
+    shared_cache().unload_all()  # Tools > Unload All Models
+    preprocessors.preprocess("lineart", drawing(), "lineart_model", device="cpu")
+    assert len(loads) == 2

@@ -82,10 +82,12 @@ def run(folder: Path, rgb: np.ndarray, device: str) -> np.ndarray:
     import torch
 
     from artstudio.control.annotators import depth_anything_files
+    from artstudio.engine.model_cache import estimate_size
 
     load = depth_anything_files.load if folder.is_file() else _load
     model, processor = loading.kept((load, str(folder.resolve()), device),
-                                    lambda: load(folder, device))
+                                    lambda: load(folder, device),
+                                    lambda pair: estimate_size(pair[0]))
     height, width = rgb.shape[:2]
     inputs = processor(images=rgb, return_tensors="pt").to(device)
     with torch.inference_mode():

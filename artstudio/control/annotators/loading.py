@@ -4,8 +4,6 @@ the next control image; plus the resizing every annotator shares."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,9 +13,6 @@ import numpy as np
 from artstudio.model_files.safe_load import InvalidModelError
 
 DETECT_RESOLUTION = 512  # the short side the annotators were trained and run at (A1111's default)
-_KEEP = 2  # networks kept loaded: a line art and a depth model together
-_loaded: OrderedDict[tuple, Any] = OrderedDict()
-_loaded_lock = threading.Lock()
 
 
 def find(names: Sequence[str], folders: Sequence[Path]) -> Path | None:
@@ -67,19 +62,12 @@ def fit(network, state: dict, name: str, what: str):
     return network
 
 
-def kept(key: tuple, make: Callable[[], Any]):
-    """What `make` returns, made once per `key` and kept while it is one of
-    the last used."""
-    with _loaded_lock:
-        if key in _loaded:
-            _loaded.move_to_end(key)
-            return _loaded[key]
-    made = make()
-    with _loaded_lock:
-        _loaded[key] = made
-        while len(_loaded) > _KEEP:
-            _loaded.popitem(last=False)
-    return made
+def kept(key: tuple, make: Callable[[], Any], size_of: Callable[[Any], int] | None = None):
+    """What `make` returns, made once per `key` and kept in the app's model
+    cache (its memory budget, Tools > Unload All Models)."""
+    from artstudio.engine.model_cache import estimate_size, shared_cache
+
+    return shared_cache().get(("annotator", *key), make, size_of or estimate_size)
 
 
 def network(path: Path, device: str, build: Callable[[], Any], what: str,
@@ -96,9 +84,13 @@ def network(path: Path, device: str, build: Callable[[], Any], what: str,
 
 
 def forget() -> None:
-    """Drop the kept networks (Unload All Models)."""
-    with _loaded_lock:
-        _loaded.clear()
+    """Drop the kept annotators from the model cache."""
+    from artstudio.engine.model_cache import shared_cache
+
+    cache = shared_cache()
+    for key in list(cache.keys()):
+        if isinstance(key, tuple) and key[:1] == ("annotator",):
+            cache.unload(key)
 
 
 def detect_size(height: int, width: int, resolution: int | None = None) -> tuple[int, int]:

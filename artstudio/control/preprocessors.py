@@ -166,6 +166,12 @@ PREPROCESSORS: dict[str, Preprocessor] = {p.name: p for p in (
 )}
 
 
+# A1111's ControlNet extension's module names (in its PNG parameters) for ours;
+# its depth modules all become the depth network the artist has.
+A1111_MODULES = {"lineart_realistic": "lineart_model", "depth_anything": "depth",
+                 "depth_anything_v2": "depth", "depth_midas": "depth"}
+
+
 def annotator_folders() -> list[Path]:
     from artstudio.model_files.other_apps import INSTALLS
     from artstudio.paths import user_models_dir
@@ -249,7 +255,8 @@ def resolve(name: str, preprocessor: str = "") -> tuple[str, str]:
     which must make control images of that kind."""
     from artstudio.control.kinds import KINDS, kind
 
-    lowered = name.lower()
+    lowered = A1111_MODULES.get(name.lower(), name.lower())
+    preprocessor = A1111_MODULES.get(preprocessor, preprocessor)
     if lowered not in KINDS and lowered in PREPROCESSORS:
         return PREPROCESSORS[lowered].kind, preprocessor or lowered
     chosen = kind(name)

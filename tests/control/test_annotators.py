@@ -108,6 +108,8 @@ def test_the_kinds_own_preprocessor_stays_opencv_and_names_resolve():
     assert preprocessors.resolve("lineart") == ("lineart", "lineart")
     assert preprocessors.resolve("softedge_hed") == ("softedge", "softedge_hed")
     assert preprocessors.resolve("lineart", "lineart_anime") == ("lineart", "lineart_anime")
+    assert preprocessors.resolve("lineart_realistic") == ("lineart", "lineart_model")  # A1111's
+    assert preprocessors.resolve("depth", "depth_anything_v2") == ("depth", "depth")
     with pytest.raises(UserFacingError, match="the preprocessors of depth are depth"):
         preprocessors.resolve("depth", "softedge_hed")
 

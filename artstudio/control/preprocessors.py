@@ -211,7 +211,8 @@ def unavailable_reason(name: str, folders: list[Path] | None = None) -> str | No
     found = model_path(name, folders)
     if found is None:
         what = (f"a depth-estimation model folder in transformers' layout (such as "
-                f"{pre.model_file})" if pre.network == "depth" else f"the model {pre.model_file}")
+                f"{pre.model_file}) or Depth Anything's depth_anything_v2_vitl.pth"
+                if pre.network == "depth" else f"the model {pre.model_file}")
         there = [str(f) for f in folders if f.is_dir()]
         looked = f"looked in {'; '.join(there)}" if there else "none of them exists here"
         return (f"The {pre.label} preprocessor needs {what} in {folders[0]}, ComfyUI's "

@@ -23,7 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--control", action="append", default=[], metavar="KIND:IMAGE[:MODEL][:STRENGTH]",
         help=f"guide the picture with IMAGE (repeatable; several stack). KIND: "
-             f"{', '.join(KINDS)}; MODEL: a ControlNet file or folder (default: one for KIND "
+             f"{', '.join(KINDS)}, or a preprocessor of one (softedge_hed, lineart_model, "
+             "lineart_coarse, lineart_anime: a network from models/annotators); MODEL: a "
+             "ControlNet file or folder (default: one for KIND "
              "and the model's family from the ControlNet folders); STRENGTH 0-2 (default 1)")
     parser.add_argument(
         "--control-preprocess", action=argparse.BooleanOptionalAction, default=True,
@@ -98,11 +100,11 @@ def controls(args: argparse.Namespace, info, settings) -> tuple:
     for value in args.control:
         kind_name, image, model, strength = split_value(value)
         try:
+            kind_name, preprocessor = preprocessors.resolve(kind_name)
             chosen_kind = kind(kind_name)
         except UserFacingError as exc:
             raise ValueError(f"--control {value}: {exc}") from None
-        missing = args.control_preprocess and preprocessors.unavailable_reason(
-            chosen_kind.preprocessor)
+        missing = args.control_preprocess and preprocessors.unavailable_reason(preprocessor)
         if missing:
             raise ValueError(f"--control {value}: {missing}")
         if not Path(image).exists():
@@ -111,7 +113,7 @@ def controls(args: argparse.Namespace, info, settings) -> tuple:
         if model and not Path(model).exists():  # a name in the ControlNet folders
             model = str(controlnet_files.resolve_controlnet(model, library()).path)
         spec = ControlSpec(chosen_kind.name, pixels, model, strength,
-                           preprocess=args.control_preprocess)
+                           preprocess=args.control_preprocess, preprocessor=preprocessor)
         chosen = apply.controlnet_for(spec, info.family, cross, None if model else library())
         made.append(dataclasses.replace(spec, model=str(chosen.path)))
     return tuple(made)

@@ -4,6 +4,7 @@ before generating.
 
     artstudio control-preview canny sketch.png sketch-canny.png
     artstudio control-preview scribble lines.png lines-scribble.png
+    artstudio control-preview softedge_hed photo.png photo-hed.png
 
 Exit status as every command's: 0 written; 2 a bad argument (an unknown kind,
 a missing image, an OUT that exists) or a preprocessor whose model is missing;
@@ -22,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = __doc__.split("\n\n", 1)[1]
-    parser.add_argument("kind", metavar="KIND", help=", ".join(KINDS))
+    parser.add_argument("kind", metavar="KIND", help=", ".join(KINDS) + ", or a preprocessor "
+                        "of one (softedge_hed, lineart_model, lineart_coarse, lineart_anime)")
     parser.add_argument("image", type=Path, help="the layer or picture (PNG, JPEG, WebP...)")
     parser.add_argument("out", type=Path, help="the control image, a .png")
     parser.add_argument("--overwrite", action="store_true", help="replace OUT when it exists")
@@ -30,11 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _refusal(args: argparse.Namespace) -> str | None:
     from artstudio.control import preprocessors
-    from artstudio.control.kinds import kind
     from artstudio.engine.errors import UserFacingError
 
     try:
-        chosen = kind(args.kind)
+        _kind, preprocessor = preprocessors.resolve(args.kind)
     except UserFacingError as exc:
         return str(exc)
     if not args.image.exists():
@@ -43,7 +44,7 @@ def _refusal(args: argparse.Namespace) -> str | None:
         return f"{args.out.name}: the control image is written as PNG; name it .png"
     if args.out.exists() and not args.overwrite:
         return f"{args.out.name} already exists: choose another name, or add --overwrite"
-    return preprocessors.unavailable_reason(chosen.preprocessor)
+    return preprocessors.unavailable_reason(preprocessor)
 
 
 def run(args: argparse.Namespace) -> int:

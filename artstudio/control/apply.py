@@ -87,7 +87,8 @@ def prepare(p, model, size: tuple[int, int]):
         if not control.model and known is None:
             known = controlnet_files.find_controlnets()
         info = controlnet_for(control, model.family, cross, known)
-        image = (preprocessors.preprocess(control.kind, control.image) if control.preprocess
+        image = (preprocessors.preprocess(control.kind, control.image, control.preprocessor,
+                                          model.device.device) if control.preprocess
                  else preprocessors.as_control_image(control.image))
         h, w = image.shape[:2]
         note = ""
@@ -201,7 +202,8 @@ def describe(controls) -> list[dict[str, Any]]:
     for control in controls:
         path = Path(control.model) if control.model else None
         entry = {"kind": control.kind,
-                 "module": kind(control.kind).preprocessor if control.preprocess else "none",
+                 "module": (control.preprocessor or kind(control.kind).preprocessor)
+                 if control.preprocess else "none",
                  "model": (path.stem if path and path.is_file() else path.name) if path else "",
                  "model_path": str(path) if path else "",
                  "weight": float(control.strength), "guidance_start": float(control.start),

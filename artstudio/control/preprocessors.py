@@ -120,17 +120,22 @@ def tile(rgb: np.ndarray) -> np.ndarray:
 # ---- the registry --------------------------------------------------------------
 
 # Where preprocessor models are looked for, relative to the app's models folder,
-# and in ComfyUI's controlnet_aux node (controlnet-aux's "Annotators" layout).
+# in ComfyUI's controlnet_aux node (controlnet-aux's "Annotators" layout) and in
+# A1111's / Forge's ControlNet extension (one folder per module below it).
 ANNOTATOR_FOLDER = "annotators"
 COMFY_ANNOTATORS = "custom_nodes/comfyui_controlnet_aux/ckpts/lllyasviel/Annotators"
+COMFY_CKPTS = "custom_nodes/comfyui_controlnet_aux/ckpts"
+A1111_ANNOTATORS = "extensions/sd-webui-controlnet/annotator/downloads"
 
 
 @dataclass(frozen=True)
 class Preprocessor:
-    name: str
+    name: str  # as A1111's ControlNet extension names its modules, where it has one
     label: str
-    run: Callable[[np.ndarray], np.ndarray] | None  # None: needs a network model
+    run: Callable[[np.ndarray], np.ndarray] | None  # OpenCV; None: a network runs it
     model_file: str = ""  # the network's weights, as lllyasviel/Annotators names them
+    kind: str = ""  # the kinds.KINDS name it makes control images for
+    network: str = ""  # its module in artstudio.control.annotators; "" not built yet
 
     @property
     def needs_model(self) -> bool:
@@ -138,18 +143,33 @@ class Preprocessor:
 
 
 PREPROCESSORS: dict[str, Preprocessor] = {p.name: p for p in (
-    Preprocessor("canny", "Canny edges", canny),
-    Preprocessor("softedge", "Soft edge (blurred gradient)", soft_edge),
-    Preprocessor("lineart", "Line art (adaptive threshold)", line_art),
-    Preprocessor("scribble", "Scribble (the lines, thinned)", scribble),
-    Preprocessor("brightness", "Brightness (grey)", brightness),
-    Preprocessor("tile", "Tile (the picture itself)", tile),
-    Preprocessor("depth", "Depth (MiDaS)", None, "dpt_hybrid-midas-501f0c75.pt"),
-    Preprocessor("normal", "Normal map (NormalBae)", None, "scannet.pt"),
-    Preprocessor("openpose", "Pose (OpenPose)", None, "body_pose_model.pth"),
-    Preprocessor("seg", "Segmentation (UniFormer)", None, "upernet_global_small.pth"),
-    Preprocessor("lineart_model", "Line art (network)", None, "sk_model.pth"),
+    Preprocessor("canny", "Canny edges", canny, kind="canny"),
+    Preprocessor("softedge", "Soft edge (blurred gradient)", soft_edge, kind="softedge"),
+    Preprocessor("lineart", "Line art (adaptive threshold)", line_art, kind="lineart"),
+    Preprocessor("scribble", "Scribble (the lines, thinned)", scribble, kind="scribble"),
+    Preprocessor("brightness", "Brightness (grey)", brightness, kind="brightness"),
+    Preprocessor("tile", "Tile (the picture itself)", tile, kind="tile"),
+    Preprocessor("depth", "Depth (Depth Anything / MiDaS)", None,
+                 "depth-anything-v2-small-hf", "depth", "depth"),
+    Preprocessor("normal", "Normal map (NormalBae)", None, "scannet.pt", "normal"),
+    Preprocessor("openpose", "Pose (OpenPose body)", None, "body_pose_model.pth", "pose",
+                 "openpose"),
+    Preprocessor("seg", "Segmentation (UniFormer)", None, "upernet_global_small.pth", "seg"),
+    Preprocessor("lineart_model", "Line art (network, realistic)", None, "sk_model.pth",
+                 "lineart", "lineart"),
+    Preprocessor("lineart_coarse", "Line art (network, coarse)", None, "sk_model2.pth",
+                 "lineart", "lineart"),
+    Preprocessor("lineart_anime", "Line art (network, anime)", None, "netG.pth",
+                 "lineart", "lineart_anime"),
+    Preprocessor("softedge_hed", "Soft edge (HED network)", None, "ControlNetHED.pth",
+                 "softedge", "hed"),
 )}
+
+
+# A1111's ControlNet extension's module names (in its PNG parameters) for ours;
+# its depth modules all become the depth network the artist has.
+A1111_MODULES = {"lineart_realistic": "lineart_model", "depth_anything": "depth",
+                 "depth_anything_v2": "depth", "depth_midas": "depth"}
 
 
 def annotator_folders() -> list[Path]:
@@ -158,9 +178,28 @@ def annotator_folders() -> list[Path]:
 
     home = Path.home()
     folders = [user_models_dir() / ANNOTATOR_FOLDER]
-    folders += [home / install / COMFY_ANNOTATORS for app, install, _s in INSTALLS
-                if app == "ComfyUI"]
+    for app, install, _s in INSTALLS:
+        if app == "ComfyUI":
+            folders += [home / install / COMFY_ANNOTATORS, home / install / COMFY_CKPTS]
+        else:
+            folders.append(home / install / A1111_ANNOTATORS)
     return folders
+
+
+def _annotator(pre: Preprocessor):
+    import importlib
+
+    return importlib.import_module(f"artstudio.control.annotators.{pre.network}")
+
+
+def model_path(name: str, folders: list[Path] | None = None) -> Path | None:
+    """The file (or model folder) the network preprocessor `name` would load."""
+    from artstudio.control.annotators import loading
+
+    pre = PREPROCESSORS[name]
+    folders = annotator_folders() if folders is None else folders
+    finder = getattr(_annotator(pre), "find", None) if pre.network else None
+    return finder(folders) if finder else loading.find((pre.model_file,), folders)
 
 
 def unavailable_reason(name: str, folders: list[Path] | None = None) -> str | None:
@@ -169,25 +208,87 @@ def unavailable_reason(name: str, folders: list[Path] | None = None) -> str | No
     if not pre.needs_model:
         return None
     folders = annotator_folders() if folders is None else folders
-    found = next((f / pre.model_file for f in folders if (f / pre.model_file).is_file()), None)
+    found = model_path(name, folders)
     if found is None:
-        return (f"The {pre.label} preprocessor needs the model {pre.model_file} in "
-                f"{folders[0]} (or ComfyUI's {COMFY_ANNOTATORS}); or give a ready control "
-                "image and turn preprocessing off.")
-    return (f"{found} is there, but running the {pre.label} preprocessor is not built yet; "
-            "give a ready control image and turn preprocessing off.")
+        what = (f"a depth-estimation model folder in transformers' layout (such as "
+                f"{pre.model_file}) or Depth Anything's depth_anything_v2_vitl.pth"
+                if pre.network == "depth" else f"the model {pre.model_file}")
+        there = [str(f) for f in folders if f.is_dir()]
+        looked = f"looked in {'; '.join(there)}" if there else "none of them exists here"
+        return (f"The {pre.label} preprocessor needs {what} in {folders[0]}, ComfyUI's "
+                f"{COMFY_ANNOTATORS} or A1111's {A1111_ANNOTATORS} ({looked}); or give a "
+                "ready control image and turn preprocessing off.")
+    if not pre.network:
+        return (f"{found} is there, but running the {pre.label} preprocessor is not built yet; "
+                "give a ready control image and turn preprocessing off.")
+    return None
 
 
-def preprocess(kind_name: str, image) -> np.ndarray:
-    """The control image of `kind_name` made from `image` (same size, RGB)."""
-    from artstudio.control.kinds import kind
+@dataclass(frozen=True)
+class Availability:
+    name: str
+    label: str
+    kind: str
+    reason: str | None  # None: it can run now
 
-    pre = PREPROCESSORS[kind(kind_name).preprocessor]
+    @property
+    def available(self) -> bool:
+        return self.reason is None
+
+
+def available_preprocessors(kind_name: str | None = None,
+                            folders: list[Path] | None = None) -> list[Availability]:
+    """Every preprocessor (of `kind_name`, when given), the kind's own first,
+    each with why it cannot run here (None when it can): what a panel offers."""
+    from artstudio.control.kinds import KINDS
+
+    folders = annotator_folders() if folders is None else folders
+    defaults = {k.preprocessor for k in KINDS.values()}
+    chosen = [p for p in PREPROCESSORS.values() if kind_name in (None, p.kind)]
+    chosen.sort(key=lambda p: p.name not in defaults)
+    return [Availability(p.name, p.label, p.kind, unavailable_reason(p.name, folders))
+            for p in chosen]
+
+
+def resolve(name: str, preprocessor: str = "") -> tuple[str, str]:
+    """(kind, preprocessor) from a kind name or a preprocessor name
+    ("softedge_hed" is the softedge kind by HED), and `preprocessor` when given,
+    which must make control images of that kind."""
+    from artstudio.control.kinds import KINDS, kind
+
+    lowered = A1111_MODULES.get(name.lower(), name.lower())
+    preprocessor = A1111_MODULES.get(preprocessor, preprocessor)
+    if lowered not in KINDS and lowered in PREPROCESSORS:
+        return PREPROCESSORS[lowered].kind, preprocessor or lowered
+    chosen = kind(name)
+    if not preprocessor:
+        return chosen.name, chosen.preprocessor
+    pre = PREPROCESSORS.get(preprocessor)
+    if pre is None or pre.kind != chosen.name:
+        serving = ", ".join(p.name for p in PREPROCESSORS.values() if p.kind == chosen.name)
+        raise UserFacingError(f"{preprocessor!r} does not make {chosen.label} control images; "
+                              f"the preprocessors of {chosen.name} are {serving}.")
+    return chosen.name, preprocessor
+
+
+def preprocess(kind_name: str, image, preprocessor: str = "",
+               device: str | None = None) -> np.ndarray:
+    """The control image of `kind_name` made from `image` (same size, RGB),
+    by the kind's own preprocessor or the one named (a network one runs on
+    `device`, by default the generation's)."""
+    from artstudio.control.annotators import loading
+
+    _kind, name = resolve(kind_name, preprocessor)
+    pre = PREPROCESSORS[name]
     reason = unavailable_reason(pre.name)
     if reason:
         raise UserFacingError(reason)
-    assert pre.run is not None
-    return pre.run(_on_white(image))
+    rgb = _on_white(image)
+    if pre.run is not None:
+        return pre.run(rgb)
+    path = model_path(pre.name)
+    assert path is not None
+    return _annotator(pre).run(path, rgb, loading.device_name(device))
 
 
 def as_control_image(image) -> np.ndarray:

@@ -25,6 +25,7 @@ class ControlSpec:
     # Set by apply.prepare: the image is the control image at the picture's size.
     prepared: bool = False
     note: str = ""  # what preparing changed ("scaled from 300x200 to 512x512")
+    preprocessor: str = ""  # a preprocessors.PREPROCESSORS name of the kind; "" the kind's own
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ def check_references(references: Iterable[ReferenceSpec]) -> None:
 
 def check_controls(controls: Iterable[ControlSpec], mode: str) -> None:
     from artstudio.control.kinds import kind
+    from artstudio.control.preprocessors import resolve
 
     controls = tuple(controls)
     if controls and mode == "edit":
@@ -65,6 +67,7 @@ def check_controls(controls: Iterable[ControlSpec], mode: str) -> None:
                               "inpainting, not instruction edits.")
     for i, control in enumerate(controls):
         kind(control.kind)
+        resolve(control.kind, control.preprocessor)
         what = f"Control {i} ({control.kind})"
         if control.image is None:
             raise UserFacingError(f"{what} has no image.")

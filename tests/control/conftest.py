@@ -24,3 +24,19 @@ def tiny_controlnets(tiny, tmp_path_factory):
             build_tiny_controlnet(unet, seed), root, f"control_tiny_{family}_{kind}")
     made["root"] = root
     return made
+
+
+@pytest.fixture
+def annotators(monkeypatch, tmp_path):
+    """The app's annotator folder (empty, created), HOME without other apps,
+    and the networks run at 64 px so random weights stay quick."""
+    from artstudio.control import preprocessors
+    from artstudio.control.annotators import loading
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(loading, "DETECT_RESOLUTION", 64)
+    loading.forget()
+    folder = preprocessors.annotator_folders()[0]
+    folder.mkdir(parents=True)
+    yield folder
+    loading.forget()

@@ -73,7 +73,7 @@ def test_the_controlnet_is_picked_from_the_library_by_kind_and_family(
     ("lineart:{sketch}", "No lineart ControlNet for Stable Diffusion 1.x models was found"),
     ("canny:{sketch}:{sketch}", "sketch.png is not a ControlNet"),
     ("canny:{sketch}:no-such-controlnet", "The ControlNet “no-such-controlnet” is neither"),
-    ("depth:{sketch}:{sd15}", "needs the model dpt_hybrid-midas"),
+    ("depth:{sketch}:{sd15}", "needs a depth-estimation model folder"),
 ])
 def test_bad_controls_exit_2_with_one_line_before_any_work(tiny, tiny_controlnets, webui_home,
                                                           sketch, tmp_path, capsys, control,
@@ -111,7 +111,7 @@ def test_control_preview_writes_the_control_image(sketch, tmp_path, capsys):
     (["canny", "{tmp}/missing.png", "{tmp}/o.png"], 2, "missing.png does not exist"),
     (["canny", "{sketch}", "{sketch}"], 2, "sketch.png already exists"),
     (["canny", "{sketch}", "{tmp}/o.jpg"], 2, "name it .png"),
-    (["depth", "{sketch}", "{tmp}/o.png"], 2, "needs the model dpt_hybrid-midas"),
+    (["depth", "{sketch}", "{tmp}/o.png"], 2, "needs a depth-estimation model folder"),
     (["canny", "{broken}", "{tmp}/o.png"], 1, "broken.png"),
 ])
 def test_control_preview_refusals(sketch, tmp_path, capsys, argv, status, said):

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from artstudio.control.from_document import picture as guide_free_picture
 from artstudio.diffusion.history import (
     GenerationHistory,
     HistoryEntry,
@@ -716,7 +717,7 @@ class GeneratePanel(QWidget):
         if mode in (MODE_INPAINT, MODE_ERASE) and not mask.any():
             raise RequestRefused(
                 "The mask is empty: paint the area to change with the Mask tool (M)")
-        picture = doc.composite(frame)
+        picture = guide_free_picture(doc, frame)
         origin = DocumentMark.of(doc)
         if mode == MODE_ERASE:
             params = EraseParams(image=rgba_over_white(picture), mask=Image.fromarray(mask, "L"),
@@ -736,7 +737,7 @@ class GeneratePanel(QWidget):
             if not any(outpaint):
                 raise RequestRefused("Choose how many pixels to add on at least one side")
             frame = doc.rect
-            picture = doc.composite()
+            picture = guide_free_picture(doc, frame)
             width, height = doc.width, doc.height
         if mode in (MODE_IMG2IMG, MODE_INPAINT, MODE_OUTPAINT, MODE_EDIT):
             init = rgba_over_white(picture)

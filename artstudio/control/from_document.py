@@ -132,22 +132,76 @@ def references_supported(family: str) -> bool | None:
     return None if supports is None else bool(supports(family))
 
 
-def unsupported(family: str, label: str, roles) -> list[str]:
-    """One line per guide role in `roles` that models of `family` (shown as
-    `label`) cannot use, saying so instead of ignoring the layers."""
+def _cannot(family: str, label: str) -> dict[str, str]:
+    """Why models of `family` cannot use each guide role, by role."""
     from artstudio.control.apply import ARCHITECTURE_OF_FAMILY
     from artstudio.control.regions import REGION_FAMILIES
 
-    lines = []
-    if CONTROL in roles and family not in ARCHITECTURE_OF_FAMILY:
-        lines.append(f"{label} cannot use control layers yet: they are left out.")
-    if REGION in roles and family not in REGION_FAMILIES:
-        lines.append(f"{label} cannot use regions yet: their prompts are left out.")
-    if REFERENCE in roles:
-        can = references_supported(family)
-        if can is None:
-            lines.append("Reference layers are not used yet (reference images are not "
-                         "built): they are left out.")
-        elif not can:
-            lines.append(f"{label} cannot use reference layers yet: they are left out.")
+    lines = {}
+    if family not in ARCHITECTURE_OF_FAMILY:
+        lines[CONTROL] = f"{label} cannot use control layers yet: they are left out."
+    if family not in REGION_FAMILIES:
+        lines[REGION] = f"{label} cannot use regions yet: their prompts are left out."
+    can = references_supported(family)
+    if can is None:
+        lines[REFERENCE] = ("Reference layers are not used yet (reference images are not "
+                            "built): they are left out.")
+    elif not can:
+        lines[REFERENCE] = f"{label} cannot use reference layers yet: they are left out."
     return lines
+
+
+def unsupported(family: str, label: str, roles) -> list[str]:
+    """One line per guide role in `roles` that models of `family` (shown as
+    `label`) cannot use, saying so instead of ignoring the layers."""
+    cannot = _cannot(family, label)
+    return [cannot[role] for role in (CONTROL, REGION, REFERENCE)
+            if role in roles and role in cannot]
+
+
+def roles_in(doc) -> set[str]:
+    """The roles of the document's visible guide layers."""
+    return {layer.guide["role"] for layer in doc.layers
+            if layer.visible and layer.guide is not None}
+
+
+def for_family(guides: DocumentGuides, family: str, label: str
+               ) -> tuple[DocumentGuides, list[str]]:
+    """`guides` without what models of `family` cannot use, and a line for
+    each role left out."""
+    cannot = _cannot(family, label)
+    kept = DocumentGuides(
+        controls=() if CONTROL in cannot else guides.controls,
+        regions=() if REGION in cannot else guides.regions,
+        references=() if REFERENCE in cannot else guides.references,
+        layer_names={role: names for role, names in guides.layer_names.items()
+                     if role not in cannot})
+    return kept, unsupported(family, label, guides.layer_names)
+
+
+def control_image(layer: Layer, rect: Rect) -> np.ndarray:
+    """The control image a control layer gives a picture covering `rect`
+    (preprocessed unless its guide says it already is one): RGB, rect-sized."""
+    from artstudio.control.preprocessors import preprocess
+
+    control = _control(layer, rect)
+    return preprocess(control.kind, control.image) if control.preprocess else control.image
+
+
+def show_control_image(doc, index: int, rect: Rect) -> Layer:
+    """Put layer `index`'s control image for `rect` on a new layer above it,
+    as Krita AI Diffusion does: the new layer becomes the control (same kind
+    and settings, not preprocessed again, so what it shows is what guides)
+    and the source layer is hidden, which switches its guide off. One undo
+    step; UserFacingError when the control image cannot be made."""
+    layer = doc.layer(index)
+    if layer.guide is None or layer.guide["role"] != CONTROL:
+        raise UserFacingError(f"“{layer.name}” is not a control layer.")
+    rgb = control_image(layer, rect)
+    rgba = np.concatenate([rgb, np.full((*rgb.shape[:2], 1), 255, np.uint8)], axis=2)
+    with doc.edit("Show control image"):
+        shown = doc.add_layer(rgba, name=f"[Control] {layer.name}", index=index + 1,
+                              x=rect.x, y=rect.y)
+        doc.set_layer_guide(doc.index_of(shown), {**layer.guide, "preprocess": False})
+        doc.set_layer_visible(index, False)
+    return shown

@@ -62,6 +62,7 @@ from artstudio.engine import JobEvent, JobHandle, JobKind, JobState, Lane, Reque
 from artstudio.engine.jobs import waiting_text
 from artstudio.settings import Settings, remember_folder, save_settings, start_folder
 from artstudio.ui.assist_controls import AssistControls
+from artstudio.ui.guide_layers import GuideNote
 from artstudio.ui.images import pil_to_pixmap, rgba_over_white
 from artstudio.ui.job_controls import job_controls
 from artstudio.ui.job_runner import JobRunner
@@ -235,6 +236,8 @@ class GeneratePanel(QWidget):
         form.addRow("Parts", self.parts)
         form.addRow("Mode", self.mode)
         form.addRow(self.prompt)
+        self.guide_note = GuideNote()  # guide layers the model's family cannot use
+        form.addRow(self.guide_note)
         self.assists = AssistControls(self)  # Describe, Expand, Tileable, best of N
         form.addRow(self.assists.row)
         form.addRow(self.assists.choice)
@@ -360,6 +363,7 @@ class GeneratePanel(QWidget):
             doc.events.size_changed.connect(self._frame_changed)
             doc.events.mask_changed.connect(self._mask_changed)
         self.generate_button.setEnabled(doc is not None)
+        self.guide_note.set_document(doc)
         self.live.set_document(doc)
         self._hide_preview()
         # A document that comes with a mask already had its first stroke.
@@ -514,6 +518,7 @@ class GeneratePanel(QWidget):
             self.mode.removeItem(edit_at)
         self._limit_modes(variant)
         self.assists.family_changed(spec)
+        self.guide_note.set_family(spec.name, spec.label)
         self.negative.setEnabled(spec.negative_prompt)
         self.lora_list.set_family(spec.name)
         self.negative.setToolTip("" if spec.negative_prompt else
@@ -749,7 +754,7 @@ class GeneratePanel(QWidget):
             mask=Image.fromarray(mask, "L") if mode == MODE_INPAINT else None,
             mask_blur=self.mask_blur.value(), mask_padding=self.padding.value(),
             only_masked=self.only_masked.isChecked(), outpaint=outpaint,
-            edit=mode == MODE_EDIT,
+            edit=mode == MODE_EDIT, **self.guide_note.request_fields(doc, frame),
             **self.assists.request_fields(self.prompt.toPlainText().strip()),
         )
         made_from = () if mode == MODE_TXT2IMG else contributing_uids(doc, frame)

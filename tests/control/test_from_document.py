@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 
 from artstudio.control import from_document
-from artstudio.control.from_document import guides_of, picture, unsupported
+from artstudio.control.from_document import (
+    for_family,
+    guides_of,
+    picture,
+    show_control_image,
+    unsupported,
+)
 from artstudio.document import Document, Rect
 from artstudio.document.guides import new_guide
 from artstudio.engine.errors import UserFacingError
@@ -138,3 +144,37 @@ def test_references_follow_what_the_reference_module_says(monkeypatch):
     assert unsupported("sdxl", "SDXL", ("reference",)) == []
     assert unsupported("flux", "FLUX.1", ("reference",)) == [
         "FLUX.1 cannot use reference layers yet: they are left out."]
+
+
+def test_show_control_image_adds_the_control_image_as_the_control():
+    d = painted_doc()
+    shown = show_control_image(d, 1, FRAME)
+    assert d.undo_label == "Show control image"
+    index = d.index_of(shown)
+    assert index == 2 and (shown.x, shown.y) == (FRAME.x, FRAME.y)
+    assert shown.guide == {**d.layer(1).guide, "preprocess": False}
+    assert not d.layer(1).visible  # the source's guide is switched off
+    # Canny of one black line on white: white edges on black along it, nothing elsewhere.
+    edges = shown.pixels[..., 0]
+    assert edges[28:33].max() == 255 and edges[:25].max() == 0 and edges[36:].max() == 0
+    (control,) = guides_of(d, FRAME).controls
+    assert np.array_equal(control.image, shown.pixels[..., :3])
+    d.undo()
+    assert len(d.layers) == 4 and d.layer(1).visible
+
+
+def test_show_control_image_needs_a_control_layer():
+    with pytest.raises(UserFacingError, match="not a control layer"):
+        show_control_image(painted_doc(), 2, FRAME)
+
+
+def test_guides_a_family_cannot_use_are_left_out_with_a_line(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "artstudio.control.references", None)
+    guides = guides_of(painted_doc(), FRAME)
+    kept, lines = for_family(guides, "flux", "FLUX.1")
+    assert not kept and len(lines) == 3
+    kept, lines = for_family(guides, "sdxl", "SDXL")
+    assert len(kept.controls) == 1 and len(kept.regions) == 1 and kept.references == ()
+    assert lines == [unsupported("sdxl", "SDXL", ("reference",))[0]]

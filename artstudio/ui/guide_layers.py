@@ -77,6 +77,9 @@ class GuideEditor(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.doc: Document | None = None
+        # The layer shown: an edit that lands after another layer became active
+        # (a prompt committed as focus leaves it) still goes to this one.
+        self._shown_uid: int | None = None
         self.role = QComboBox()
         self.role.setObjectName("guideRole")
         for role, label in ROLE_LABELS.items():
@@ -154,11 +157,17 @@ class GuideEditor(QWidget):
         self.show_layer()
 
     def _layer(self):
-        return self.doc.active_layer if self.doc is not None else None
+        if self.doc is None or self._shown_uid is None:
+            return None
+        try:
+            return self.doc.layer(self.doc.index_of(self._shown_uid))
+        except ValueError:  # deleted meanwhile
+            return None
 
     def show_layer(self) -> None:
         """Show the active layer's guide (called when the layers change)."""
-        layer = self._layer()
+        layer = self.doc.active_layer if self.doc is not None else None
+        self._shown_uid = layer.uid if layer is not None else None
         self.role.setEnabled(layer is not None)
         guide = layer.guide if layer is not None else None
         role = guide["role"] if guide else None
@@ -198,7 +207,7 @@ class GuideEditor(QWidget):
         if layer is None:
             return
         try:
-            self.doc.set_layer_guide(self.doc.active_index, guide)
+            self.doc.set_layer_guide(self.doc.index_of(layer), guide)
             self.message.setText("")
         except GuideError as error:
             self.message.setText(f"Not changed: {error}.")
@@ -231,11 +240,11 @@ class GuideEditor(QWidget):
 
     def show_control_image(self) -> None:
         layer = self._layer()
-        if layer is None or self.doc is None:
+        if layer is None:
             return
         frame = self.doc.frame.intersect(self.doc.rect)
         try:
-            from_document.show_control_image(self.doc, self.doc.active_index, frame)
+            from_document.show_control_image(self.doc, self.doc.index_of(layer), frame)
             self.message.setText("")
         except UserFacingError as error:
             self.message.setText(str(error))

@@ -89,8 +89,8 @@ class LayersPanel(QWidget):
         grid.addWidget(QLabel("Blend"), 1, 0)
         grid.addWidget(self.blend, 1, 1, 1, 2)
         grid.addWidget(self.lock_alpha, 2, 0, 1, 3)
+        # Under the list, so the rows stay where they are as its height follows the role.
         self.guide = GuideEditor()  # the active layer as a control layer, region or reference
-        grid.addWidget(self.guide, 3, 0, 1, 3)
 
         self.buttons: dict[str, QToolButton] = {}
         row = QHBoxLayout()
@@ -114,6 +114,7 @@ class LayersPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(grid)
         layout.addWidget(self.list, 1)
+        layout.addWidget(self.guide)
         layout.addLayout(row)
 
         self._thumb_timer = QTimer(self, singleShot=True, interval=250)

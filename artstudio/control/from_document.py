@@ -115,7 +115,7 @@ def picture(doc, rect: Rect) -> np.ndarray:
     """The visible layers inside `rect` as straight RGBA, guide layers that
     are not paint left out (`in_picture`)."""
     rect = rect.intersect(doc.rect)
-    if all(in_picture(layer) for layer in doc.layers):
+    if all(in_picture(layer) or not layer.visible for layer in doc.layers):
         return doc.composite(rect)  # the cached composite
     return compose([layer for layer in doc.layers if in_picture(layer)], rect)
 

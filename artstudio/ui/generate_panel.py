@@ -995,7 +995,7 @@ class GeneratePanel(QWidget):
             # What a generation would take now, exactly as build_request takes it.
             frame = doc.rect if entry.settings.get("mode") == MODE_OUTPAINT else self._frame()
             missing += changed_inputs(entry, doc.mask[frame.slices()],
-                                      rgba_over_white(doc.composite(frame)))
+                                      rgba_over_white(guide_free_picture(doc, frame)))
         elif started_from:
             missing += changed_inputs(entry)
         message = "Settings restored from the history"

@@ -180,3 +180,20 @@ def test_a_flux_model_says_what_it_cannot_use(studio, tiny_flux, monkeypatch):
     assert params.controls == ()  # left out, as the line says
     doc.set_layer_visible(doc.active_index, False)
     assert note.isHidden()  # a hidden guide is switched off
+
+
+def test_restoring_a_generation_made_beside_guide_layers_finds_its_picture(window, qtbot):
+    """The history compares the picture a generation would take now, guide
+    layers left out as when it ran: the canvas has not changed."""
+    doc = window.layers_panel.doc
+    region = np.zeros((64, 96, 4), np.uint8)
+    region[8:40, 16:48] = (255, 0, 0, 255)
+    doc.add_layer(region, name="Cat here")
+    doc.set_layer_guide(doc.active_index, {"role": "region", "prompt": "a red cat"})
+    panel = window.generate_panel
+    panel.prompt.setPlainText("a garden")
+    panel.mode.setCurrentIndex(panel.mode.findData("img2img"))
+    generate_and_wait(panel, qtbot)
+    entry = panel.history.entries[-1]
+    assert "picture_digest" in entry.settings
+    assert panel.restore_entry(entry) == []

@@ -13,13 +13,14 @@ from typing import Any
 
 import numpy as np
 
+from artstudio.document import guides
 from artstudio.document.compose import compose
 from artstudio.document.history import FuncChange
 from artstudio.document.layers import BlendMode, Layer, check_pixels, new_pixels, relayer
 from artstudio.document.state import DocumentState
 from artstudio.document.undo import UndoRecorder
 
-_PROPS = ("name", "opacity", "visible", "x", "y", "blend", "lock_alpha", "generation")
+_PROPS = ("name", "opacity", "visible", "x", "y", "blend", "lock_alpha", "generation", "guide")
 
 
 class LayerOperations:
@@ -117,7 +118,8 @@ class LayerOperations:
 
     def set_layer_props(self, index: int, label: str | None = None, **props: Any) -> None:
         """Change layer properties in one undo step. Keys: name, opacity,
-        visible, x, y, blend, lock_alpha, generation. No-op if nothing changes."""
+        visible, x, y, blend, lock_alpha, generation, guide. No-op if nothing
+        changes."""
         unknown = set(props) - set(_PROPS)
         if unknown:
             raise TypeError(f"unknown layer properties: {sorted(unknown)}")
@@ -129,6 +131,8 @@ class LayerOperations:
         for key in ("x", "y"):
             if key in props:
                 props[key] = int(props[key])
+        if "guide" in props:
+            props["guide"] = guides.checked_guide(props["guide"])
         before = {k: getattr(layer, k) for k in props}
         if before == props:
             return
@@ -137,6 +141,21 @@ class LayerOperations:
         self._undo.record(label or _props_label(props),
                           FuncChange(lambda s: s.set_props(uid, props),
                                      lambda s: s.set_props(uid, before)))
+
+    def set_layer_guide(self, index: int, guide: dict[str, Any] | None) -> None:
+        """Make a layer a control layer, a region or a reference (`guide`, see
+        `guides.py`), change its guide's settings, or make it plain paint again
+        (None). One undo step; GuideError for a guide that cannot be used."""
+        old = self._state.layers[index].guide
+        new = guides.checked_guide(guide)
+        if new is None:
+            label = "Make plain layer"
+        elif old is not None and old["role"] == new["role"]:
+            label = "Guide settings"
+        else:
+            label = {guides.CONTROL: "Make control layer", guides.REGION: "Make region",
+                     guides.REFERENCE: "Make reference layer"}[new["role"]]
+        self.set_layer_props(index, label, guide=new)
 
     def rename_layer(self, index: int, name: str) -> None:
         self.set_layer_props(index, name=name)
@@ -212,13 +231,14 @@ class LayerOperations:
         elif self.merge_down_is_exact(index):
             as_seen = relayer(lower, blend=BlendMode.NORMAL, visible=True)
             merged = Layer(compose([as_seen, upper], area), name=lower.name, x=area.x,
-                           y=area.y, lock_alpha=lower.lock_alpha, generation=lower.generation)
+                           y=area.y, lock_alpha=lower.lock_alpha, generation=lower.generation,
+                           guide=lower.guide)
         else:
             lower_solo = relayer(lower, opacity=1.0, blend=BlendMode.NORMAL, visible=True)
             merged = Layer(compose([lower_solo, upper], area), name=lower.name, x=area.x,
                            y=area.y, visible=lower.visible, opacity=lower.opacity,
                            blend=lower.blend, lock_alpha=lower.lock_alpha,
-                           generation=lower.generation)
+                           generation=lower.generation, guide=lower.guide)
         layers = list(self._state.layers)
         layers[index - 1: index + 1] = [merged]
         self._undo.apply_parts("Merge down", {"layers": layers, "active": index - 1})

@@ -71,6 +71,8 @@ class Layer:
     `x`, `y` place the layer's top-left pixel in document coordinates; a layer
     may be smaller or larger than the canvas. `generation` holds the parameters
     of the job that made the layer (prompt, seed, ...), JSON-serialisable.
+    `guide` makes it a control layer, a region or a reference for generating
+    (`guides.py` says its shape), JSON-serialisable; None for plain paint.
     `uid` identifies the layer for its lifetime in this session (not saved).
     """
 
@@ -83,6 +85,7 @@ class Layer:
     blend: BlendMode = BlendMode.NORMAL
     lock_alpha: bool = False
     generation: dict[str, Any] | None = None
+    guide: dict[str, Any] | None = None
     uid: int = field(default_factory=lambda: next(_ids))
 
     def __post_init__(self) -> None:
@@ -108,7 +111,7 @@ class Layer:
         return {
             "name": self.name, "opacity": self.opacity, "visible": self.visible,
             "x": self.x, "y": self.y, "blend": self.blend, "lock_alpha": self.lock_alpha,
-            "generation": copy.deepcopy(self.generation),
+            "generation": copy.deepcopy(self.generation), "guide": copy.deepcopy(self.guide),
         }
 
     def copy(self, *, new_uid: bool = True) -> Layer:

@@ -4,7 +4,8 @@ Layout written: `mimetype` first and stored (uncompressed), `stack.xml`,
 `data/layerN.png`, `mergedimage.png`, `Thumbnails/thumbnail.png` (at most
 256 px a side). What only Artstudio knows travels beside the standard parts,
 where other programs ignore it: layer attributes in our XML namespace
-(lock alpha, generation parameters as JSON), `artstudio/mask.png` and
+(lock alpha, generation parameters and a guide layer's role as JSON),
+`artstudio/mask.png` and
 `artstudio/document.json` (generation frame, active layer).
 
 Reading tolerates files from Krita, GIMP and MyPaint: nested stacks, missing
@@ -29,6 +30,7 @@ from artstudio.document.compose import compose
 from artstudio.document.document import Document
 from artstudio.document.errors import DocumentFileError
 from artstudio.document.geometry import Rect
+from artstudio.document.guides import GuideError, checked_guide
 from artstudio.document.io_images import (
     DEFAULT_MAX_MEGAPIXELS,
     check_pixel_count,
@@ -75,6 +77,8 @@ def write_ora(doc: Document, fh: BinaryIO, compress_level: int = 6) -> None:
                 attrs["selected"] = "true"
             if layer.generation is not None:
                 attrs[_q("generation")] = json.dumps(layer.generation, sort_keys=True)
+            if layer.guide is not None:
+                attrs[_q("guide")] = json.dumps(layer.guide, sort_keys=True)
             ET.SubElement(stack, "layer", attrs)
             zf.writestr(src, encode_png(layer.pixels, compress_level),
                         compress_type=zipfile.ZIP_STORED)
@@ -180,7 +184,22 @@ class _Reader:
             except json.JSONDecodeError:
                 self.notes.append(f"layer “{props['name']}”: generation settings unreadable")
         return Layer(pixels, x=x + ox, y=y + oy, generation=generation,
+                     guide=self.guide(elem, props["name"]),
                      lock_alpha=elem.get(_q("lock-alpha"), "false").lower() == "true", **props)
+
+    def guide(self, elem: ET.Element, name: str) -> dict[str, Any] | None:
+        """The layer's guide; one that cannot be read or used leaves a plain
+        layer (pixels and the rest as saved) and a note."""
+        text = elem.get(_q("guide"))
+        if not text:
+            return None
+        try:
+            return checked_guide(json.loads(text))
+        except (json.JSONDecodeError, GuideError) as exc:
+            reason = "not JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
+            self.notes.append(f"layer “{name}”: its guide settings were unreadable ({reason}); "
+                              "it opens as a plain layer")
+            return None
 
     def group(self, elem: ET.Element, ox: int, oy: int) -> list[Layer]:
         props = self.common(elem, "group")

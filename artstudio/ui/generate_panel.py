@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from artstudio.control.from_document import picture as guide_free_picture
 from artstudio.diffusion.history import (
     GenerationHistory,
     HistoryEntry,
@@ -61,6 +62,7 @@ from artstudio.engine import JobEvent, JobHandle, JobKind, JobState, Lane, Reque
 from artstudio.engine.jobs import waiting_text
 from artstudio.settings import Settings, remember_folder, save_settings, start_folder
 from artstudio.ui.assist_controls import AssistControls
+from artstudio.ui.guide_layers import GuideNote
 from artstudio.ui.images import pil_to_pixmap, rgba_over_white
 from artstudio.ui.job_controls import job_controls
 from artstudio.ui.job_runner import JobRunner
@@ -234,6 +236,8 @@ class GeneratePanel(QWidget):
         form.addRow("Parts", self.parts)
         form.addRow("Mode", self.mode)
         form.addRow(self.prompt)
+        self.guide_note = GuideNote()  # guide layers the model's family cannot use
+        form.addRow(self.guide_note)
         self.assists = AssistControls(self)  # Describe, Expand, Tileable, best of N
         form.addRow(self.assists.row)
         form.addRow(self.assists.choice)
@@ -359,6 +363,7 @@ class GeneratePanel(QWidget):
             doc.events.size_changed.connect(self._frame_changed)
             doc.events.mask_changed.connect(self._mask_changed)
         self.generate_button.setEnabled(doc is not None)
+        self.guide_note.set_document(doc)
         self.live.set_document(doc)
         self._hide_preview()
         # A document that comes with a mask already had its first stroke.
@@ -513,6 +518,7 @@ class GeneratePanel(QWidget):
             self.mode.removeItem(edit_at)
         self._limit_modes(variant)
         self.assists.family_changed(spec)
+        self.guide_note.set_family(spec.name, spec.label)
         self.negative.setEnabled(spec.negative_prompt)
         self.lora_list.set_family(spec.name)
         self.negative.setToolTip("" if spec.negative_prompt else
@@ -716,7 +722,7 @@ class GeneratePanel(QWidget):
         if mode in (MODE_INPAINT, MODE_ERASE) and not mask.any():
             raise RequestRefused(
                 "The mask is empty: paint the area to change with the Mask tool (M)")
-        picture = doc.composite(frame)
+        picture = guide_free_picture(doc, frame)
         origin = DocumentMark.of(doc)
         if mode == MODE_ERASE:
             params = EraseParams(image=rgba_over_white(picture), mask=Image.fromarray(mask, "L"),
@@ -736,7 +742,7 @@ class GeneratePanel(QWidget):
             if not any(outpaint):
                 raise RequestRefused("Choose how many pixels to add on at least one side")
             frame = doc.rect
-            picture = doc.composite()
+            picture = guide_free_picture(doc, frame)
             width, height = doc.width, doc.height
         if mode in (MODE_IMG2IMG, MODE_INPAINT, MODE_OUTPAINT, MODE_EDIT):
             init = rgba_over_white(picture)
@@ -748,7 +754,7 @@ class GeneratePanel(QWidget):
             mask=Image.fromarray(mask, "L") if mode == MODE_INPAINT else None,
             mask_blur=self.mask_blur.value(), mask_padding=self.padding.value(),
             only_masked=self.only_masked.isChecked(), outpaint=outpaint,
-            edit=mode == MODE_EDIT,
+            edit=mode == MODE_EDIT, **self.guide_note.request_fields(doc, frame),
             **self.assists.request_fields(self.prompt.toPlainText().strip()),
         )
         made_from = () if mode == MODE_TXT2IMG else contributing_uids(doc, frame)
@@ -989,7 +995,7 @@ class GeneratePanel(QWidget):
             # What a generation would take now, exactly as build_request takes it.
             frame = doc.rect if entry.settings.get("mode") == MODE_OUTPAINT else self._frame()
             missing += changed_inputs(entry, doc.mask[frame.slices()],
-                                      rgba_over_white(doc.composite(frame)))
+                                      rgba_over_white(guide_free_picture(doc, frame)))
         elif started_from:
             missing += changed_inputs(entry)
         message = "Settings restored from the history"

@@ -1,5 +1,6 @@
 """The layers panel: the stack top-first with thumbnails, visibility, names,
-drag to reorder, opacity, blend mode, lock alpha, and the layer commands."""
+drag to reorder, opacity, blend mode, lock alpha, the layer's guide (control
+layer, region, reference; marked with a badge), and the layer commands."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from artstudio.document import BlendMode, Document, Layer
+from artstudio.ui.guide_layers import GuideEditor, guide_tooltip, paint_badge
 
 THUMB = 44
 
@@ -44,6 +46,7 @@ def layer_thumbnail(layer: Layer, size: int = THUMB) -> QPixmap:
             if (x // 6 + y // 6) % 2:
                 painter.fillRect(x, y, 6, 6, QColor(160, 160, 160))
     painter.drawImage((size - sw) // 2, (size - sh) // 2, image)
+    paint_badge(painter, layer.guide, size)
     painter.end()
     return pixmap
 
@@ -86,6 +89,8 @@ class LayersPanel(QWidget):
         grid.addWidget(QLabel("Blend"), 1, 0)
         grid.addWidget(self.blend, 1, 1, 1, 2)
         grid.addWidget(self.lock_alpha, 2, 0, 1, 3)
+        # Under the list, so the rows stay where they are as its height follows the role.
+        self.guide = GuideEditor()  # the active layer as a control layer, region or reference
 
         self.buttons: dict[str, QToolButton] = {}
         row = QHBoxLayout()
@@ -109,6 +114,7 @@ class LayersPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(grid)
         layout.addWidget(self.list, 1)
+        layout.addWidget(self.guide)
         layout.addLayout(row)
 
         self._thumb_timer = QTimer(self, singleShot=True, interval=250)
@@ -126,6 +132,7 @@ class LayersPanel(QWidget):
             events.active_layer_changed.disconnect(self._active_changed)
             events.pixels_changed.disconnect(self._pixels_changed)
         self.doc = doc
+        self.guide.set_document(doc)
         if doc is not None:
             doc.events.layers_changed.connect(self.rebuild)
             doc.events.active_layer_changed.connect(self._active_changed)
@@ -159,7 +166,8 @@ class LayersPanel(QWidget):
                                    else Qt.CheckState.Unchecked)
                 item.setToolTip(f"{layer.name}: {layer.width}x{layer.height} at "
                                 f"({layer.x}, {layer.y})"
-                                + ("\nMade by generation" if layer.generation else ""))
+                                + ("\nMade by generation" if layer.generation else "")
+                                + guide_tooltip(layer.guide))
                 self.list.addItem(item)
             if self.doc.active_index >= 0:
                 self.list.setCurrentRow(self._row_of(self.doc.active_index))
@@ -172,6 +180,7 @@ class LayersPanel(QWidget):
         self.buttons["merge"].setEnabled(has and self.doc.active_index > 0)
 
     def _show_properties(self) -> None:
+        self.guide.show_layer()
         layer = self.doc.active_layer if self.doc is not None else None
         for widget in (self.opacity, self.blend, self.lock_alpha):
             widget.setEnabled(layer is not None)

@@ -16,6 +16,7 @@ from dataclasses import replace
 from PySide6.QtCore import QSignalBlocker, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from artstudio.control.from_document import picture as guide_free_picture
 from artstudio.diffusion.results import ResultTarget
 from artstudio.document import Document
 from artstudio.document.result_layers import contributing_uids
@@ -150,7 +151,8 @@ class LiveControls(QWidget):
         live = self.live_settings()
         params = replace(
             base, prompt=panel.prompt.toPlainText().strip(), width=frame.w, height=frame.h,
-            init_image=doc.composite(frame), preview_every=0,  # a copy; the job flattens it
+            # A copy (guide layers left out); the job flattens it.
+            init_image=guide_free_picture(doc, frame), preview_every=0,
             steps=live.steps, strength=live.strength or panel.strength.value(),
             cfg_scale=base.cfg_scale if live.cfg_scale is None else live.cfg_scale,
             scheduler=live.scheduler or base.scheduler)

@@ -68,7 +68,7 @@ def _control(layer: Layer, rect: Rect) -> ControlSpec:
                               f"one of {', '.join(KINDS)}.")
     return ControlSpec(kind=guide["kind"], image=_on_white(_alone(layer, rect)),
                        strength=guide["strength"], start=guide["start"], end=guide["end"],
-                       preprocess=guide["preprocess"])
+                       preprocess=guide["preprocess"], preprocessor=guide["preprocessor"])
 
 
 def _region(layer: Layer, rect: Rect) -> RegionSpec:
@@ -179,25 +179,32 @@ def for_family(guides: DocumentGuides, family: str, label: str
     return kept, unsupported(family, label, guides.layer_names)
 
 
-def control_image(layer: Layer, rect: Rect) -> np.ndarray:
-    """The control image a control layer gives a picture covering `rect`
-    (preprocessed unless its guide says it already is one): RGB, rect-sized."""
-    from artstudio.control.preprocessors import preprocess
-
-    control = _control(layer, rect)
-    return preprocess(control.kind, control.image) if control.preprocess else control.image
-
-
-def show_control_image(doc, index: int, rect: Rect) -> Layer:
-    """Put layer `index`'s control image for `rect` on a new layer above it,
-    as Krita AI Diffusion does: the new layer becomes the control (same kind
-    and settings, not preprocessed again, so what it shows is what guides)
-    and the source layer is hidden, which switches its guide off. One undo
-    step; UserFacingError when the control image cannot be made."""
-    layer = doc.layer(index)
+def control_of(layer: Layer, rect: Rect) -> ControlSpec:
+    """Layer `layer`'s control for a picture covering `rect`, its image a copy:
+    taken on the thread that owns the document, preprocessed anywhere."""
     if layer.guide is None or layer.guide["role"] != CONTROL:
         raise UserFacingError(f"“{layer.name}” is not a control layer.")
-    rgb = control_image(layer, rect)
+    return _control(layer, rect)
+
+
+def control_image(control: ControlSpec) -> np.ndarray:
+    """The control image `control` gives (preprocessed unless it already is
+    one): RGB, the size of its image. A network preprocessor takes seconds."""
+    from artstudio.control.preprocessors import preprocess
+
+    if not control.preprocess:
+        return control.image
+    return preprocess(control.kind, control.image, control.preprocessor)
+
+
+def add_control_image(doc, uid: int, rect: Rect, rgb: np.ndarray) -> Layer:
+    """Put control image `rgb` (made for `rect` from the layer `uid`) on a new
+    layer above that layer, as Krita AI Diffusion does: the new layer becomes
+    the control (same kind and settings, not preprocessed again, so what it
+    shows is what guides) and the source layer is hidden, which switches its
+    guide off. One undo step."""
+    index = doc.index_of(uid)
+    layer = doc.layer(index)
     rgba = np.concatenate([rgb, np.full((*rgb.shape[:2], 1), 255, np.uint8)], axis=2)
     with doc.edit("Show control image"):
         shown = doc.add_layer(rgba, name=f"[Control] {layer.name}", index=index + 1,
@@ -205,3 +212,10 @@ def show_control_image(doc, index: int, rect: Rect) -> Layer:
         doc.set_layer_guide(doc.index_of(shown), {**layer.guide, "preprocess": False})
         doc.set_layer_visible(index, False)
     return shown
+
+
+def show_control_image(doc, index: int, rect: Rect) -> Layer:
+    """`add_control_image` of layer `index`'s control image for `rect`, made
+    here; UserFacingError when it cannot be made."""
+    layer = doc.layer(index)
+    return add_control_image(doc, layer.uid, rect, control_image(control_of(layer, rect)))

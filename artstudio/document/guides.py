@@ -5,7 +5,8 @@ saved in the .ora; the control package turns it into the request's
 ControlSpec / RegionSpec / ReferenceSpec (`control/from_document.py`).
 
 - control:   {"role": "control", "kind": "canny", "strength": 1.0,
-              "start": 0.0, "end": 1.0, "preprocess": true}
+              "start": 0.0, "end": 1.0, "preprocess": true,
+              "preprocessor": ""}  ("" the kind's own; "softedge_hed" a network)
 - region:    {"role": "region", "prompt": "a red cat"}
 - reference: {"role": "reference", "weight": 1.0}
 
@@ -25,7 +26,7 @@ MAX_WEIGHT = 2.0  # the control package's MAX_STRENGTH: A1111's slider ends ther
 
 _DEFAULTS: dict[str, dict[str, Any]] = {
     CONTROL: {"kind": "scribble", "strength": 1.0, "start": 0.0, "end": 1.0,
-              "preprocess": True},
+              "preprocess": True, "preprocessor": ""},
     REGION: {"prompt": ""},
     REFERENCE: {"weight": 1.0},
 }
@@ -74,6 +75,8 @@ def checked_guide(value: Any) -> dict[str, Any] | None:
                              f"(not {guide['start']:g}..{guide['end']:g})")
         if not isinstance(guide["preprocess"], bool):
             raise GuideError(f"preprocess must be true or false, not {guide['preprocess']!r}")
+        if not isinstance(guide["preprocessor"], str):
+            raise GuideError(f"a preprocessor is a name, not {guide['preprocessor']!r}")
     elif role == REGION:
         if not isinstance(guide["prompt"], str):
             raise GuideError(f"a region's prompt must be text, not {guide['prompt']!r}")

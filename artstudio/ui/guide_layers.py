@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from artstudio.control import from_document
 from artstudio.control.kinds import KINDS
-from artstudio.control.preprocessors import unavailable_reason
+from artstudio.control.preprocessors import available_preprocessors, unavailable_reason
 from artstudio.document import Document
 from artstudio.document.guides import CONTROL, REFERENCE, REGION, GuideError, describe, new_guide
 from artstudio.engine import RequestRefused
@@ -77,6 +77,7 @@ class GuideEditor(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.doc: Document | None = None
+        self.runner = None  # a JobRunner: network preprocessors take seconds, off the GUI thread
         # The layer shown: an edit that lands after another layer became active
         # (a prompt committed as focus leaves it) still goes to this one.
         self._shown_uid: int | None = None
@@ -93,7 +94,14 @@ class GuideEditor(QWidget):
         self.kind.setObjectName("guideKind")
         for name, spec in KINDS.items():
             self.kind.addItem(spec.label, name)
-        self.kind.activated.connect(lambda _i: self._change(kind=self.kind.currentData()))
+        self.kind.activated.connect(
+            lambda _i: self._change(kind=self.kind.currentData(), preprocessor=""))
+        self.preprocessor = QComboBox()
+        self.preprocessor.setObjectName("guidePreprocessor")
+        self.preprocessor.setToolTip("What makes the control image from the layer: the kind's "
+                                     "own, or a network from the annotator folders")
+        self.preprocessor.activated.connect(
+            lambda _i: self._change(preprocessor=self.preprocessor.currentData()))
         self.strength = _spin(0.0, 2.0, 0.05, "How strongly it steers (ControlNet weight)")
         self.strength.valueChanged.connect(lambda v: self._change(strength=v))
         self.start = _spin(0.0, 1.0, 0.05, "The part of the steps it guides: from")
@@ -121,7 +129,9 @@ class GuideEditor(QWidget):
         form.addRow("Strength", self.strength)
         form.addRow("Steps", steps)
         form.addRow(self.preprocess)
+        form.addRow("Made by", self.preprocessor)
         form.addRow(self.show_control)
+        self._preprocessor_row = form.rowCount() - 2
 
         self.prompt = QLineEdit()
         self.prompt.setObjectName("regionPrompt")
@@ -172,8 +182,8 @@ class GuideEditor(QWidget):
         guide = layer.guide if layer is not None else None
         role = guide["role"] if guide else None
         blockers = [QSignalBlocker(w) for w in (self.role, self.kind, self.strength, self.start,
-                                                 self.end, self.preprocess, self.prompt,
-                                                 self.weight)]
+                                                 self.end, self.preprocess, self.preprocessor,
+                                                 self.prompt, self.weight)]
         self.role.setCurrentIndex(self.role.findData(role))
         self.control_box.setVisible(role == CONTROL)
         self.region_box.setVisible(role == REGION)
@@ -182,6 +192,7 @@ class GuideEditor(QWidget):
             self.preprocess.setChecked(guide["preprocess"])
             self._limit_kinds(guide["preprocess"])
             self.kind.setCurrentIndex(self.kind.findData(guide["kind"]))
+            self._fill_preprocessors(guide)
             self.strength.setValue(guide["strength"])
             self.start.setValue(guide["start"])
             self.end.setValue(guide["end"])
@@ -201,6 +212,30 @@ class GuideEditor(QWidget):
             reason = unavailable_reason(KINDS[name].preprocessor) if preprocess else None
             items.item(i).setEnabled(reason is None)
             self.kind.setItemData(i, reason or "", Qt.ItemDataRole.ToolTipRole)
+
+    def _fill_preprocessors(self, guide: dict) -> None:
+        """The preprocessors of the guide's kind, unavailable ones greyed with
+        the reason; shown only when there is a choice to make."""
+        self.preprocessor.clear()
+        choices = available_preprocessors(guide["kind"]) if guide["kind"] in KINDS else []
+        for i, choice in enumerate(choices):
+            self.preprocessor.addItem(choice.label, "" if i == 0 else choice.name)
+            self.preprocessor.model().item(i).setEnabled(choice.reason is None)
+            self.preprocessor.setItemData(i, choice.reason or "", Qt.ItemDataRole.ToolTipRole)
+        self.preprocessor.setCurrentIndex(max(0, self.preprocessor.findData(
+            guide["preprocessor"])))
+        form = self.control_box.layout()
+        form.setRowVisible(self._preprocessor_row, guide["preprocess"] and len(choices) > 1)
+
+    def _reason(self, guide: dict) -> str | None:
+        """Why the guide's preprocessor cannot run here (None when it can)."""
+        from artstudio.control.preprocessors import resolve
+
+        try:
+            _kind, name = resolve(guide["kind"], guide["preprocessor"])
+        except UserFacingError as error:
+            return str(error)
+        return unavailable_reason(name)
 
     def _set_guide(self, guide: dict | None) -> None:
         layer = self._layer()
@@ -230,24 +265,50 @@ class GuideEditor(QWidget):
         layer = self._layer()
         if layer is None or layer.guide is None:
             return
-        if settings.get("preprocess") and layer.guide["role"] == CONTROL:
-            reason = unavailable_reason(KINDS[layer.guide["kind"]].preprocessor)
+        changed = {**layer.guide, **settings}
+        if changed["role"] == CONTROL and changed.get("preprocess") and (
+                "preprocess" in settings or "preprocessor" in settings):
+            reason = self._reason(changed)
             if reason:
                 self.message.setText(reason)
                 self.show_layer()
                 return
-        self._set_guide({**layer.guide, **settings})
+        self._set_guide(changed)
 
     def show_control_image(self) -> None:
+        """Make the control image on a worker when there is a runner (a network
+        preprocessor takes seconds), then add it as the new control layer."""
         layer = self._layer()
         if layer is None:
             return
         frame = self.doc.frame.intersect(self.doc.rect)
         try:
-            from_document.show_control_image(self.doc, self.doc.index_of(layer), frame)
-            self.message.setText("")
+            control = from_document.control_of(layer, frame)
         except UserFacingError as error:
             self.message.setText(str(error))
+            return
+        doc, uid = self.doc, layer.uid
+
+        def add(rgb) -> None:
+            try:
+                from_document.add_control_image(doc, uid, frame, rgb)
+                self.message.setText("")
+            except ValueError:  # the layer was deleted while its image was made
+                self.message.setText("The layer was removed before its control image was ready.")
+
+        if self.runner is None:
+            try:
+                add(from_document.control_image(control))
+            except UserFacingError as error:
+                self.message.setText(str(error))
+            return
+        self.message.setText("Making the control image…")
+        self.runner.run(_control_image_job, control, title="Control image",
+                        on_done=add, on_failed=self.message.setText)
+
+
+def _control_image_job(control, _progress, _cancel):
+    return from_document.control_image(control)
 
 
 class GuideNote(QLabel):

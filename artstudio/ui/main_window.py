@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         self.toolbox = ToolBox(self.canvas, self)
         self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.toolbox)
         self.layers_panel = LayersPanel()
+        self.layers_panel.guide.runner = self.runner
         self.layers_dock = self._add_dock("Layers", self.layers_panel,
                                           Qt.DockWidgetArea.RightDockWidgetArea)
         self.brush_panel = BrushPanel(self.canvas)

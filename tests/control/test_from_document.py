@@ -56,6 +56,16 @@ def test_a_control_layer_gives_its_pixels_in_the_frame_on_white():
     assert (image[30] == 0).all()
     assert (np.delete(image, 30, axis=0) == 255).all()
     assert guides.layer_names["control"] == ("Lines",)
+    assert control.preprocessor == ""  # the kind's own
+
+
+def test_a_control_layer_names_the_preprocessor_chosen_for_it():
+    doc = painted_doc()
+    index = next(i for i, layer in enumerate(doc.layers) if layer.name == "Lines")
+    doc.set_layer_guide(index, {**doc.layer(index).guide, "kind": "softedge",
+                                "preprocessor": "softedge_hed"})
+    (control,) = guides_of(doc, FRAME).controls
+    assert (control.kind, control.preprocessor) == ("softedge", "softedge_hed")
 
 
 def test_a_region_layer_gives_its_alpha_in_the_frame_as_the_mask():

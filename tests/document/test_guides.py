@@ -76,6 +76,7 @@ def test_a_bad_guide_is_refused_and_changes_nothing():
     before = d.layer(1).guide
     for bad in ({"role": "mystery"}, {"role": "control", "strength": 5},
                 {"role": "control", "start": 0.8, "end": 0.2}, {"role": "region", "prompt": 3},
+                {"role": "control", "preprocessor": 1},
                 ["control"]):
         with pytest.raises(GuideError):
             d.set_layer_guide(1, bad)

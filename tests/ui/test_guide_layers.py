@@ -59,7 +59,8 @@ def test_a_control_layer_made_in_the_panel_goes_with_the_request(window):
     editor = make_control(window)
     editor.strength.setValue(0.6)
     assert doc.active_layer.guide == {"role": "control", "kind": "canny", "strength": 0.6,
-                                      "start": 0.0, "end": 1.0, "preprocess": True}
+                                      "start": 0.0, "end": 1.0, "preprocess": True,
+                                      "preprocessor": ""}
     panel = window.generate_panel
     panel.prompt.setPlainText("a house")
     panel.mode.setCurrentIndex(panel.mode.findData("img2img"))
@@ -101,14 +102,14 @@ def test_network_kinds_are_greyed_with_the_reason(window, tmp_path, monkeypatch)
     editor = make_control(window)
     at = editor.kind.findData("depth")
     assert not editor.kind.model().item(at).isEnabled()
-    assert "dpt_hybrid" in editor.kind.itemData(at, Qt.ItemDataRole.ToolTipRole)
+    assert "depth_anything" in editor.kind.itemData(at, Qt.ItemDataRole.ToolTipRole)
     editor.preprocess.click()  # off: a ready depth image can be of any kind
     assert editor.kind.model().item(at).isEnabled()
     choose(editor.kind, "depth")
     editor.preprocess.click()  # on again: depth would need its network
     doc = window.layers_panel.doc
     assert doc.active_layer.guide["preprocess"] is False
-    assert "dpt_hybrid" in editor.message.text()
+    assert "depth_anything" in editor.message.text()
 
 
 def test_a_region_layer_generates_with_its_prompt(window, qtbot):
@@ -145,16 +146,63 @@ def test_an_empty_region_stops_the_request_naming_the_layer(window):
     assert "Sky" in panel.status.text() and "nothing painted" in panel.status.text()
 
 
-def test_show_control_image_adds_the_preview_as_the_control(window):
+def test_show_control_image_adds_the_preview_as_the_control(window, qtbot):
     doc = window.layers_panel.doc
     editor = make_control(window)
     editor.show_control.click()
+    qtbot.waitUntil(lambda: doc.active_layer.name.startswith("[Control]"), timeout=20000)
     shown = doc.active_layer
     assert shown.name == "[Control] Lines" and shown.guide["preprocess"] is False
     assert (shown.x, shown.y, shown.width, shown.height) == (16, 8, 64, 48)
     assert shown.pixels[..., 0].max() == 255  # canny found the lines
     assert not next(layer for layer in doc.layers if layer.name == "Lines").visible
     assert window.layers_panel.guide.role.currentData() == "control"
+
+
+def lineart_network_here(tmp_path, monkeypatch):
+    """The realistic line-art network (random weights, published names) in the
+    app's annotator folder, run at 64 px so it stays quick."""
+    import torch
+
+    from artstudio.control import preprocessors
+    from artstudio.control.annotators import lineart, loading
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(loading, "DETECT_RESOLUTION", 64)
+    loading.forget()
+    folder = preprocessors.annotator_folders()[0]
+    folder.mkdir(parents=True)
+    torch.manual_seed(0)
+    torch.save(lineart.build().state_dict(), folder / "sk_model.pth")
+
+
+def test_a_network_preprocessor_is_chosen_and_made_on_a_worker(window, qtbot, tmp_path,
+                                                                monkeypatch):
+    lineart_network_here(tmp_path, monkeypatch)
+    doc = window.layers_panel.doc
+    editor = make_control(window, "lineart")
+    row = editor._preprocessor_row
+    assert editor.control_box.layout().isRowVisible(row)
+    assert editor.preprocessor.itemData(0) == ""  # the kind's own (OpenCV) first
+    anime = editor.preprocessor.findData("lineart_anime")  # its file is not here
+    assert not editor.preprocessor.model().item(anime).isEnabled()
+    assert "netG.pth" in editor.preprocessor.itemData(anime, Qt.ItemDataRole.ToolTipRole)
+    choose(editor.preprocessor, "lineart_model")
+    assert doc.active_layer.guide["preprocessor"] == "lineart_model"
+    window.generate_panel.prompt.setPlainText("a house")
+    params, _target = window.generate_panel.build_request()
+    assert params.controls[0].preprocessor == "lineart_model"
+    # The network runs as a job; the new control layer arrives with its result.
+    assert editor.runner is window.runner
+    editor.show_control.click()
+    assert editor.message.text() == "Making the control image…"
+    qtbot.waitUntil(lambda: doc.active_layer.name == "[Control] Lines", timeout=60000)
+    shown = doc.active_layer
+    assert (shown.width, shown.height) == (64, 48)
+    assert shown.guide["preprocessor"] == "lineart_model" and shown.guide["preprocess"] is False
+    assert editor.message.text() == ""
+    # Preprocessing off needs no choice of preprocessor.
+    assert not editor.control_box.layout().isRowVisible(row)
 
 
 def test_a_flux_model_says_what_it_cannot_use(studio, tiny_flux, monkeypatch):

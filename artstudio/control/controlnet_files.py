@@ -30,8 +30,8 @@ _CROSS_WIDTHS = {768: "sd1", 1024: "sd2", 2048: "sdxl"}
 FAMILY_LABELS = {"sd1": "Stable Diffusion 1.x", "sd2": "Stable Diffusion 2",
                  "sdxl": "Stable Diffusion XL", "sd3": "Stable Diffusion 3.5",
                  "flux": "FLUX.1", "": "an unknown model family"}
-# Architectures generation runs with (the ControlNetModel UNet copies)
-GENERATES = ("sd", "sdxl")
+# Architectures generation runs with
+GENERATES = ("sd", "sdxl", "union-sdxl", "sd3", "flux")
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class ControlNetInfo:
     kind: str = ""  # a control kind from the file name, "union" for multi-type ones
     cross_width: int = 0  # the text width the cross-attention reads, 0 when none or unknown
     layout: str = ""  # a single file's key layout: "diffusers" or "ldm" (A1111's originals)
+    modes: int = 0  # a union ControlNet's number of control types, 0 for single-kind ones
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -73,6 +74,10 @@ class ControlNetInfo:
                                and self.cross_width != cross_width):
             return (f"{self.name} is a ControlNet for {self.family_label()} models; it cannot "
                     f"guide this {FAMILY_LABELS.get(family, family)} model.")
+        if self.layout == "xlabs":
+            return (f"{self.name} is a FLUX.1 ControlNet in XLabs' layout, which diffusers "
+                    "cannot load; use a diffusers-format FLUX.1 ControlNet (InstantX's or "
+                    "Shakker-Labs', a folder or its diffusion_pytorch_model.safetensors).")
         if self.architecture not in GENERATES:
             return (f"{self.name} is a {self.architecture} ControlNet for "
                     f"{self.family_label()}; generating with it is not built yet.")
@@ -120,6 +125,15 @@ def classify_tensors(shapes: Mapping[str, tuple[int, ...]]) -> tuple[str, str, s
     return "sd", _CROSS_WIDTHS.get(width, ""), layout, []
 
 
+def _modes(shapes: Mapping[str, tuple[int, ...]]) -> int:
+    """How many control types a union ControlNet's tensors know (SDXL's task
+    embedding, FLUX's mode embedding); 0 for single-kind ControlNets."""
+    for key in ("task_embedding", "controlnet_mode_embedder.weight"):
+        if key in shapes:
+            return int(shapes[key][0])
+    return 0
+
+
 def _file_shapes(path: Path) -> dict[str, tuple[int, ...]]:
     if path.suffix.lower() in safe_load.PICKLE_SUFFIXES:
         return safe_load.read_keys_and_shapes(path)
@@ -154,8 +168,11 @@ def _identify_folder(folder: Path) -> ControlNetInfo:
             architecture, family = "sdxl", "sdxl"
         else:
             family = _CROSS_WIDTHS.get(width, "")
-    kind = "union" if architecture.startswith("union") else kind_from_file_name(folder.name)
-    return ControlNetInfo(folder, architecture, family, "diffusers", kind, width, "diffusers")
+    modes = int(config.get("num_control_type") or 0) if architecture == "union-sdxl" else \
+        int(config.get("num_mode") or 0)
+    kind = "union" if modes else kind_from_file_name(folder.name)
+    return ControlNetInfo(folder, architecture, family, "diffusers", kind, width, "diffusers",
+                          modes)
 
 
 def identify_controlnet(path: str | os.PathLike) -> ControlNetInfo:
@@ -171,11 +188,12 @@ def identify_controlnet(path: str | os.PathLike) -> ControlNetInfo:
     except (UserFacingError, OSError) as exc:
         return ControlNetInfo(path, "", "", "single-file", notes=(str(exc),))
     architecture, family, layout, notes = classify_tensors(shapes)
-    kind = "union" if architecture.startswith("union") else kind_from_file_name(path.stem)
+    modes = _modes(shapes)
+    kind = "union" if modes else kind_from_file_name(path.stem)
     if architecture and not kind:
         notes.append("the file name does not say which kind of control it reads")
     return ControlNetInfo(path, architecture, family, "single-file", kind,
-                          cross_width(_strip_prefix(shapes)), layout, tuple(notes))
+                          cross_width(_strip_prefix(shapes)), layout, modes, tuple(notes))
 
 
 # ---- finding them ----------------------------------------------------------------

@@ -78,9 +78,11 @@ def test_family_matching_refuses_another_family_with_a_clear_message(tmp_path):
     assert "Stable Diffusion 2" in sd15.unusable_with("sd2", 1024)
     sd3 = files.identify_controlnet(_fake(tmp_path / "sd3_canny.safetensors", {
         "pos_embed_input.proj.weight": (4, 4, 2, 2), "transformer_blocks.0.x.weight": (4, 4)}))
-    assert "not built yet" in sd3.unusable_with("sd3", 0)
-    assert "FLUX.1" not in (sd3.unusable_with("sd3", 0) or "")
+    assert sd3.unusable_with("sd3", 0) is None
     assert "cannot guide" in sd3.unusable_with("flux", 0)
+    xlabs = files.identify_controlnet(_fake(tmp_path / "flux-canny-controlnet-v3.safetensors", {
+        "double_blocks.0.img_attn.qkv.weight": (4, 4), "controlnet_blocks.0.weight": (4, 4)}))
+    assert "XLabs' layout, which diffusers cannot load" in xlabs.unusable_with("flux", 0)
 
 
 def test_tiny_controlnets_in_every_layout_are_identified(tiny_controlnets):

@@ -4,8 +4,8 @@ outpainting, and the ControlNet pipeline of the mode built over the loaded
 model's modules (no reload), several ControlNets stacked: SD 1.x / 2 / XL
 (also union ControlNets, told each control's type), SD3.5 and FLUX.1.
 
-ControlNet models are loaded once and kept on the LoadedModel, so they go
-when the model goes from the cache.
+ControlNet models are loaded once and kept on the LoadedModel under a
+budget (controlnet_cache), so they go when the model goes from the cache.
 """
 
 from __future__ import annotations
@@ -17,7 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from artstudio.control import controlnet_files, preprocessors, regions, union_modes
+from artstudio.control import (
+    controlnet_cache,
+    controlnet_files,
+    preprocessors,
+    regions,
+    union_modes,
+)
 from artstudio.control.control_latents import control_images_at_mode
 from artstudio.control.controlnet_loading import load_controlnet
 from artstudio.control.kinds import kind
@@ -180,19 +186,20 @@ def extended(p, left: int, top: int, right: int, bottom: int):
     return _each_image(p, grow)
 
 
-def _controlnet_model(model, path: str):
-    key = str(Path(path).resolve())
-    if key not in model.controlnets:
-        info = controlnet_files.identify_controlnet(path)
-        net = load_controlnet(info, _denoiser(model).config, model.device.torch_dtype)
-        if info.architecture == "sd3" and not net.config.use_pos_embed:
-            # SD3.5 large's ControlNets read the picture through the transformer's patches
-            net.pos_embed = net._get_pos_embed_from_transformer(model.pipe.transformer).to(
-                net.dtype)
-        if not model.offload:
-            net.to(model.device.torch_device)
-        model.controlnets[key] = net
-    return model.controlnets[key]
+def _controlnet_key(path: str) -> str:
+    return str(Path(path).resolve())
+
+
+def _load_controlnet(model, path: str):
+    info = controlnet_files.identify_controlnet(path)
+    net = load_controlnet(info, _denoiser(model).config, model.device.torch_dtype)
+    if info.architecture == "sd3" and not net.config.use_pos_embed:
+        # SD3.5 large's ControlNets read the picture through the transformer's patches
+        net.pos_embed = net._get_pos_embed_from_transformer(model.pipe.transformer).to(
+            net.dtype)
+    if not model.offload:
+        net.to(model.device.torch_device)
+    return net
 
 
 def _build(model, pipe, class_name: str, controlnet):
@@ -231,7 +238,9 @@ def control_pipeline(model, pipe, mode: str, p, width: int, height: int,
     arguments added to `kwargs`."""
     from PIL import Image
 
-    nets = [_controlnet_model(model, c.model) for c in p.controls]
+    keys = [_controlnet_key(c.model) for c in p.controls]
+    nets = [controlnet_cache.kept(model, key, lambda c=c: _load_controlnet(model, c.model), keys)
+            for key, c in zip(keys, p.controls, strict=True)]
     architecture = _ARCHITECTURE_OF_CLASS[type(nets[0]).__name__]
     if architecture == "sd" and model.family == "sdxl":
         architecture = "sdxl"

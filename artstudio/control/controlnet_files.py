@@ -254,12 +254,22 @@ def pick_controlnet(kind: str, family: str, cross: int,
     fitting = [i for i in known if i.unusable_with(family, cross) is None]
     for wanted in (kind, "union"):
         for info in fitting:
-            if info.kind == wanted:
+            if info.kind == wanted and (wanted != "union" or _union_reads(info, kind)):
                 return info
     label = FAMILY_LABELS.get(family, family)
     raise UserFacingError(
         f"No {kind} ControlNet for {label} models was found in the ControlNet folders "
         "(models/ControlNet, models/controlnet); name one (KIND:IMAGE:MODEL) or add one there.")
+
+
+def _union_reads(info: ControlNetInfo, kind: str) -> bool:
+    from artstudio.control.union_modes import control_mode
+
+    try:
+        control_mode(kind, info.architecture, info.modes or None, info.name)
+    except UserFacingError:
+        return False
+    return True
 
 
 def resolve_controlnet(name: str, known: Iterable[ControlNetInfo]) -> ControlNetInfo:

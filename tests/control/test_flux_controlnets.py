@@ -128,3 +128,42 @@ def test_flux_refuses_what_it_cannot_do(tiny_flux, flux, flux_nets, tiny_control
     with pytest.raises(UserFacingError, match=r"cannot guide this FLUX\.1 model"):
         run(_params(flux, controls=(_control("canny", tiny_controlnets["sd1-canny"]["single"]),)),
             no_progress, token)
+
+
+def test_the_command_line_guides_a_flux_picture(flux, flux_nets, tiny_controlnets, tmp_path,
+                                                capsys):
+    from PIL import Image
+
+    from artstudio.cli import main
+
+    sketch = tmp_path / "sketch.png"
+    Image.fromarray(drawing()).save(sketch)
+
+    def generate(out, control):
+        try:
+            return main(["generate", "--model", str(flux), "--prompt", "a red cat", "--steps",
+                         "2", "--seed", "5", "--width", "64", "--height", "64", "--device",
+                         "cpu", "--out", str(out), "--control", control,
+                         "--no-control-preprocess"])
+        except SystemExit as exit_:
+            return int(exit_.code)
+
+    net = flux_nets["union"]["single"]
+    assert generate(tmp_path / "guided.png", f"depth:{sketch}:{net}:0.8") == 0
+    with Image.open(tmp_path / "guided.png") as guided:
+        assert ('ControlNet 0: "Module: none, Model: FLUX.1-dev-ControlNet-Union-Pro, '
+                'Weight: 0.8') in guided.text["parameters"]
+    capsys.readouterr()
+    sd15 = tiny_controlnets["sd1-canny"]["single"]
+    assert generate(tmp_path / "refused.png", f"canny:{sketch}:{sd15}") == 2
+    assert "cannot guide this FLUX.1 model" in capsys.readouterr().err
+    assert not (tmp_path / "refused.png").exists()
+
+
+def test_regions_are_refused_on_flux_rather_than_ignored(flux, no_progress, token):
+    from artstudio.control.regions import RegionSpec
+
+    mask = np.zeros((64, 64), np.float32)
+    mask[:, :32] = 1.0
+    with pytest.raises(UserFacingError, match="this model would ignore them"):
+        run(_params(flux, regions=(RegionSpec(mask, "a stone wall"),)), no_progress, token)

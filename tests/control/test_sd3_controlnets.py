@@ -110,3 +110,12 @@ def test_sd3_refuses_what_it_cannot_do(sd3, tiny, tiny_controlnets, no_progress,
         run(GenerationParams(model=str(tiny["sdxl-base"]["diffusers"]), prompt="a cat", steps=2,
                              width=64, height=64, device="cpu",
                              controls=(_control("canny", net),)), no_progress, token)
+
+
+def test_regions_are_refused_on_sd3_rather_than_ignored(sd3, no_progress, token):
+    from artstudio.control.regions import RegionSpec
+
+    mask = np.zeros((64, 64), np.float32)
+    mask[:, :32] = 1.0
+    with pytest.raises(UserFacingError, match="this model would ignore them"):
+        run(_params(sd3, regions=(RegionSpec(mask, "a stone wall"),)), no_progress, token)

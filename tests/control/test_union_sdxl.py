@@ -117,6 +117,9 @@ def test_a_union_model_is_picked_from_the_library_for_a_kind(sdxl, union, no_pro
     result = run(_params(sdxl, controls=(ControlSpec("depth", drawing(), preprocess=False),)),
                  no_progress, token)
     assert result.infos[0].metadata["controls"][0]["model"] == "controlnet-union-sdxl-1.0-promax"
+    with pytest.raises(UserFacingError, match="No brightness ControlNet for Stable Diffusion XL"):
+        run(_params(sdxl, controls=(ControlSpec("brightness", drawing(), preprocess=False),)),
+            no_progress, token)
 
 
 def test_what_a_union_model_cannot_do_is_refused_with_a_message(sdxl, tiny, union,

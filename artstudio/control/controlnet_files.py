@@ -30,6 +30,8 @@ _CROSS_WIDTHS = {768: "sd1", 1024: "sd2", 2048: "sdxl"}
 FAMILY_LABELS = {"sd1": "Stable Diffusion 1.x", "sd2": "Stable Diffusion 2",
                  "sdxl": "Stable Diffusion XL", "sd3": "Stable Diffusion 3.5",
                  "flux": "FLUX.1", "": "an unknown model family"}
+SD3_LATENT_CHANNELS = 16
+INPAINT_SD3_NOTE = "an SD3 inpainting ControlNet (it reads the picture and its mask)"
 # Architectures generation runs with
 GENERATES = ("sd", "sdxl", "union-sdxl", "sd3", "flux")
 
@@ -37,7 +39,7 @@ GENERATES = ("sd", "sdxl", "union-sdxl", "sd3", "flux")
 @dataclass(frozen=True)
 class ControlNetInfo:
     path: Path
-    # "sd" (an SD 1.x/2 UNet copy), "sdxl", "union-sdxl", "sd3", "flux",
+    # "sd" (an SD 1.x/2 UNet copy), "sdxl", "union-sdxl", "sd3", "sd3-inpaint", "flux",
     # "control-lora", "t2i-adapter", or "" when it is no ControlNet
     architecture: str
     family: str  # "sd1", "sd2", "sdxl", "sd3", "flux", or "" when the tensors do not say
@@ -78,6 +80,9 @@ class ControlNetInfo:
             return (f"{self.name} is a FLUX.1 ControlNet in XLabs' layout, which diffusers "
                     "cannot load; use a diffusers-format FLUX.1 ControlNet (InstantX's or "
                     "Shakker-Labs', a folder or its diffusion_pytorch_model.safetensors).")
+        if self.architecture == "sd3-inpaint":
+            return (f"{self.name} is {INPAINT_SD3_NOTE}; guiding inpainting with it is not "
+                    "built yet: inpaint with the model itself.")
         if self.architecture not in GENERATES:
             return (f"{self.name} is a {self.architecture} ControlNet for "
                     f"{self.family_label()}; generating with it is not built yet.")
@@ -111,6 +116,9 @@ def classify_tensors(shapes: Mapping[str, tuple[int, ...]]) -> tuple[str, str, s
     if has("double_blocks.") and has("controlnet_blocks."):
         return "flux", "flux", "xlabs", ["a FLUX.1 ControlNet (XLabs layout)"]
     if has("pos_embed_input.") and has("transformer_blocks."):
+        proj = keys.get("pos_embed_input.proj.weight", ())
+        if len(proj) == 4 and proj[1] > SD3_LATENT_CHANNELS:
+            return "sd3-inpaint", "sd3", "diffusers", [INPAINT_SD3_NOTE]
         return "sd3", "sd3", "diffusers", ["an SD3 ControlNet"]
     width = cross_width(keys)
     if has("task_embedding", "control_type_proj", "transformer_layes."):
@@ -162,7 +170,11 @@ def _identify_folder(folder: Path) -> ControlNetInfo:
         return ControlNetInfo(folder, "", "", "diffusers", notes=(
             "the folder has no diffusion_pytorch_model.safetensors weights",))
     width = int(config.get("cross_attention_dim") or 0)
-    family = {"sd3": "sd3", "flux": "flux", "union-sdxl": "sdxl"}.get(architecture, "")
+    notes: tuple[str, ...] = ()
+    if architecture == "sd3" and config.get("extra_conditioning_channels"):
+        architecture, notes = "sd3-inpaint", (INPAINT_SD3_NOTE,)
+    family = {"sd3": "sd3", "sd3-inpaint": "sd3", "flux": "flux",
+              "union-sdxl": "sdxl"}.get(architecture, "")
     if architecture == "sd":
         if config.get("addition_embed_type") == "text_time":
             architecture, family = "sdxl", "sdxl"
@@ -172,7 +184,7 @@ def _identify_folder(folder: Path) -> ControlNetInfo:
         int(config.get("num_mode") or 0)
     kind = "union" if modes else kind_from_file_name(folder.name)
     return ControlNetInfo(folder, architecture, family, "diffusers", kind, width, "diffusers",
-                          modes)
+                          modes, notes)
 
 
 def identify_controlnet(path: str | os.PathLike) -> ControlNetInfo:

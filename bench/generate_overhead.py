@@ -23,11 +23,13 @@ same pixels. The tiny models' VAE halves the size once, not three times, so
     python bench/generate_overhead.py --rounds 5 --steps 10
     python bench/generate_overhead.py --family flux    # a tiny random FLUX.1 dev folder
 
-With --controlnet (SD1 only) both sides are guided by one tiny ControlNet made
-from the model's UNet (ControlNetModel.from_unet, saved beside it) and a 64 px
-control image given as it is (no preprocessing, so both do the same work):
-app passes it as a control, bare is StableDiffusionControlNetPipeline over the
-same folder and ControlNet.
+With --controlnet both sides are guided by one tiny ControlNet made from the
+model's UNet (ControlNetModel.from_unet, saved beside it) or FLUX transformer
+(a FluxControlNetModel of 1+1 layers) and a 64 px control image given as it is
+(no preprocessing, so both do the same work): app passes it as a control, bare
+is StableDiffusionControlNetPipeline / FluxControlNetPipeline over the same
+folder and ControlNet. With FLUX the pixels differ: the app encodes the control
+image at the VAE's mode, the bare pipeline samples it from the seed's generator.
 
 With --family flux the model is random_models.save_random_flux's FLUX.1 dev
 (1+1 transformer layers, a 4-block VAE: 64 px is an 8x8 latent, 16 packed
@@ -51,16 +53,15 @@ def main() -> None:
     ap.add_argument("--cfg", type=float, default=7.0)
     ap.add_argument("--rounds", type=int, default=12)
     ap.add_argument("--family", choices=("sd1", "flux"), default="sd1")
-    ap.add_argument("--controlnet", action="store_true", help="a ControlNet case (sd1)")
+    ap.add_argument("--controlnet", action="store_true", help="a ControlNet case")
     args = ap.parse_args()
     flux = args.family == "flux"
-    if flux and args.controlnet:
-        raise SystemExit("--controlnet is an SD1 case")
 
     import numpy as np
     import torch
     from diffusers import (
         EulerAncestralDiscreteScheduler,
+        FluxControlNetPipeline,
         FluxPipeline,
         StableDiffusionControlNetPipeline,
         StableDiffusionPipeline,
@@ -81,7 +82,7 @@ def main() -> None:
 
         controls, control_image, controlnet = (), None, None
         if args.controlnet:
-            controls, control_image, controlnet = _controlnet_case(folder, args.size)
+            controls, control_image, controlnet = _controlnet_case(folder, args.size, flux)
 
         def params(preview_every: int) -> GenerationParams:
             return GenerationParams(
@@ -108,7 +109,9 @@ def main() -> None:
             return np.asarray(handle.result.images[0])
 
         if flux:
-            pipe = FluxPipeline.from_pretrained(str(folder), local_files_only=True)
+            cls = FluxControlNetPipeline if args.controlnet else FluxPipeline
+            more = {"controlnet": controlnet} if args.controlnet else {}
+            pipe = cls.from_pretrained(str(folder), local_files_only=True, **more)
             pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config)
         else:
             cls = StableDiffusionControlNetPipeline if args.controlnet else StableDiffusionPipeline
@@ -120,7 +123,7 @@ def main() -> None:
         pipe.set_progress_bar_config(disable=True)
         extra = {} if flux else {"negative_prompt": negative}
         if args.controlnet:
-            extra["image"] = control_image
+            extra["control_image" if flux else "image"] = control_image
 
         def bare():
             with torch.inference_mode():
@@ -159,23 +162,39 @@ def main() -> None:
           f"previews per app run {previews[0] / args.rounds:.0f}; "
           f"same pixels={same} (max diff {max_diff}))")
 
-def _controlnet_case(folder: Path, size: int):
+def _controlnet_case(folder: Path, size: int, flux: bool):
     """(controls, the control image, the ControlNet) for --controlnet: a tiny
-    ControlNet from the model's UNet with random zero convolutions, saved
-    beside the model; a rectangle outline as the control image."""
+    ControlNet from the model's UNet or FLUX transformer with random zero
+    layers, saved beside the model; a rectangle outline as the control image."""
     import numpy as np
     import torch
-    from diffusers import ControlNetModel, UNet2DConditionModel
+    from diffusers import (
+        ControlNetModel,
+        FluxControlNetModel,
+        FluxTransformer2DModel,
+        UNet2DConditionModel,
+    )
     from PIL import Image
 
     from artstudio.control.spec import ControlSpec
 
     torch.manual_seed(0)
-    unet = UNet2DConditionModel.from_pretrained(str(folder / "unet"))
-    controlnet = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(16, 32))
+    if flux:
+        transformer = FluxTransformer2DModel.from_pretrained(str(folder / "transformer"))
+        cls = FluxControlNetModel
+        controlnet = cls.from_transformer(
+            transformer, num_layers=1, num_single_layers=1,
+            attention_head_dim=transformer.config.attention_head_dim,
+            num_attention_heads=transformer.config.num_attention_heads)
+        zero = ("controlnet_blocks", "controlnet_single_blocks", "controlnet_x_embedder")
+    else:
+        unet = UNet2DConditionModel.from_pretrained(str(folder / "unet"))
+        cls = ControlNetModel
+        controlnet = cls.from_unet(unet, conditioning_embedding_out_channels=(16, 32))
+        zero = ("controlnet_down_blocks", "controlnet_mid_block")
     with torch.no_grad():
         for name, param in controlnet.named_parameters():
-            if name.startswith(("controlnet_down_blocks", "controlnet_mid_block")):
+            if name.startswith(zero):
                 param.normal_(0.0, 0.3)
     target = folder.with_name(folder.name + "-controlnet")
     controlnet.save_pretrained(str(target), safe_serialization=True)
@@ -183,7 +202,7 @@ def _controlnet_case(folder: Path, size: int):
     lines[size // 4:3 * size // 4, size // 4] = 255
     lines[size // 4, size // 4:3 * size // 4] = 255
     control = ControlSpec("canny", lines, str(target), preprocess=False)
-    return (control,), Image.fromarray(lines, "RGB"), ControlNetModel.from_pretrained(
+    return (control,), Image.fromarray(lines, "RGB"), cls.from_pretrained(
         str(target), local_files_only=True)
 
 

@@ -1,10 +1,11 @@
 """Controls in a generation: their images made once per request at the
 picture's size, cut and extended as the picture is for inpainting and
 outpainting, and the ControlNet pipeline of the mode built over the loaded
-model's modules (no reload), several ControlNets stacked.
+model's modules (no reload), several ControlNets stacked: SD 1.x / 2 / XL
+(also union ControlNets, told each control's type), SD3.5 and FLUX.1.
 
-ControlNet models are loaded once and kept on the LoadedModel, so they go
-when the model goes from the cache.
+ControlNet models are loaded once and kept on the LoadedModel under a
+budget (controlnet_cache), so they go when the model goes from the cache.
 """
 
 from __future__ import annotations
@@ -16,13 +17,20 @@ from typing import Any
 
 import numpy as np
 
-from artstudio.control import controlnet_files, preprocessors, regions
+from artstudio.control import (
+    controlnet_cache,
+    controlnet_files,
+    preprocessors,
+    regions,
+    union_modes,
+)
+from artstudio.control.control_latents import control_images_at_mode
 from artstudio.control.controlnet_loading import load_controlnet
 from artstudio.control.kinds import kind
 from artstudio.control.spec import ControlSpec
 from artstudio.engine.errors import UserFacingError
 
-# (architecture, mode) -> the diffusers pipeline
+# (ControlNet architecture, mode) -> the diffusers pipeline
 PIPELINES = {
     ("sd", "txt2img"): "StableDiffusionControlNetPipeline",
     ("sd", "img2img"): "StableDiffusionControlNetImg2ImgPipeline",
@@ -30,8 +38,22 @@ PIPELINES = {
     ("sdxl", "txt2img"): "StableDiffusionXLControlNetPipeline",
     ("sdxl", "img2img"): "StableDiffusionXLControlNetImg2ImgPipeline",
     ("sdxl", "inpaint"): "StableDiffusionXLControlNetInpaintPipeline",
+    ("union-sdxl", "txt2img"): "StableDiffusionXLControlNetUnionPipeline",
+    ("union-sdxl", "img2img"): "StableDiffusionXLControlNetUnionImg2ImgPipeline",
+    ("union-sdxl", "inpaint"): "StableDiffusionXLControlNetUnionInpaintPipeline",
+    ("sd3", "txt2img"): "StableDiffusion3ControlNetPipeline",
+    ("flux", "txt2img"): "FluxControlNetPipeline",
+    ("flux", "img2img"): "FluxControlNetImg2ImgPipeline",
+    ("flux", "inpaint"): "FluxControlNetInpaintPipeline",
 }
-ARCHITECTURE_OF_FAMILY = {"sd1": "sd", "sd2": "sd", "sdxl": "sdxl"}
+# Several ControlNets of one architecture run through diffusers' wrapper for it
+MULTI = {"sd": "MultiControlNetModel", "sdxl": "MultiControlNetModel",
+         "union-sdxl": "MultiControlNetUnionModel", "sd3": "SD3MultiControlNetModel",
+         "flux": "FluxMultiControlNetModel"}
+CONTROL_FAMILIES = ("sd1", "sd2", "sdxl", "sd3", "flux")
+_ARCHITECTURE_OF_CLASS = {"ControlNetModel": "sd", "ControlNetUnionModel": "union-sdxl",
+                          "SD3ControlNetModel": "sd3", "FluxControlNetModel": "flux"}
+_MODE_WORDS = {"txt2img": "text-to-image", "img2img": "image-to-image", "inpaint": "inpainting"}
 
 
 def _resize(arr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -47,6 +69,36 @@ def _resize(arr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def text_width(model) -> int:
     unet = getattr(model.pipe, "unet", None)
     return int(getattr(getattr(unet, "config", None), "cross_attention_dim", 0) or 0)
+
+
+def _denoiser(model):
+    return getattr(model.pipe, "unet", None) or model.pipe.transformer
+
+
+def _pipeline_mode(mode: str) -> str:
+    return {"outpaint": "inpaint"}.get(mode, mode)
+
+
+def _check_family(model) -> None:
+    if model.family not in CONTROL_FAMILIES:
+        raise UserFacingError(f"Control layers work with Stable Diffusion 1.x, 2, XL, 3.5 and "
+                              f"FLUX.1 models, not with {model.family_spec.label}.")
+    if model.variant_spec.pipeline:  # FLUX.1 Fill and Kontext have no ControlNet pipeline
+        raise UserFacingError(f"Control layers cannot guide {model.family_spec.label} "
+                              f"{model.variant_spec.label}; use a dev or schnell model.")
+
+
+def _check_together(infos: list, mode: str) -> None:
+    """The ControlNets of one request: one pipeline must take them all."""
+    architectures = {i.architecture for i in infos}
+    if len(architectures) > 1:
+        raise UserFacingError("Union and single-kind SDXL ControlNets cannot guide one picture "
+                              "together; use one union ControlNet for every control, or none.")
+    architecture = architectures.pop()
+    if (architecture, _pipeline_mode(mode)) not in PIPELINES:
+        raise UserFacingError(
+            f"{infos[0].family_label()} ControlNets guide text-to-image only, not "
+            f"{_MODE_WORDS.get(_pipeline_mode(mode), mode)}: diffusers has no pipeline for it.")
 
 
 def controlnet_for(control: ControlSpec, family: str, cross: int,
@@ -77,16 +129,17 @@ def prepare(p, model, size: tuple[int, int]):
     p, notes = regions.prepare(p, model.family, tuple(frame))
     if not p.controls:
         return p, notes
-    if model.family not in ARCHITECTURE_OF_FAMILY:
-        raise UserFacingError(f"Control layers work with Stable Diffusion 1.x, 2 and XL models "
-                              f"so far, not with {model.family_spec.label}.")
+    _check_family(model)
     cross = text_width(model)
     known = None
-    prepared = []
+    prepared, infos = [], []
     for i, control in enumerate(p.controls):
         if not control.model and known is None:
             known = controlnet_files.find_controlnets()
         info = controlnet_for(control, model.family, cross, known)
+        if info.modes:
+            union_modes.control_mode(control.kind, info.architecture, info.modes, info.name)
+        infos.append(info)
         image = (preprocessors.preprocess(control.kind, control.image, control.preprocessor,
                                           model.device.device) if control.preprocess
                  else preprocessors.as_control_image(control.image))
@@ -99,6 +152,7 @@ def prepare(p, model, size: tuple[int, int]):
             image = _resize(image, frame)
         prepared.append(dataclasses.replace(control, image=image, model=str(info.path),
                                             prepared=True, note=note))
+    _check_together(infos, p.mode)
     return dataclasses.replace(p, controls=tuple(prepared)), notes
 
 
@@ -133,15 +187,20 @@ def extended(p, left: int, top: int, right: int, bottom: int):
     return _each_image(p, grow)
 
 
-def _controlnet_model(model, path: str):
-    key = str(Path(path).resolve())
-    if key not in model.controlnets:
-        info = controlnet_files.identify_controlnet(path)
-        net = load_controlnet(info, model.pipe.unet.config, model.device.torch_dtype)
-        if not model.offload:
-            net.to(model.device.torch_device)
-        model.controlnets[key] = net
-    return model.controlnets[key]
+def _controlnet_key(path: str) -> str:
+    return str(Path(path).resolve())
+
+
+def _load_controlnet(model, path: str):
+    info = controlnet_files.identify_controlnet(path)
+    net = load_controlnet(info, _denoiser(model).config, model.device.torch_dtype)
+    if info.architecture == "sd3" and not net.config.use_pos_embed:
+        # SD3.5 large's ControlNets read the picture through the transformer's patches
+        net.pos_embed = net._get_pos_embed_from_transformer(model.pipe.transformer).to(
+            net.dtype)
+    if not model.offload:
+        net.to(model.device.torch_device)
+    return net
 
 
 def _build(model, pipe, class_name: str, controlnet):
@@ -156,18 +215,42 @@ def _build(model, pipe, class_name: str, controlnet):
     return built
 
 
+def _modes(nets, controls, architecture: str) -> list[int | None]:
+    types = [getattr(n.config, "num_control_type", None) or getattr(n.config, "num_mode", None)
+             for n in nets]
+    return [union_modes.control_mode(c.kind, architecture, t, Path(c.model).name)
+            for c, t in zip(controls, types, strict=True)]
+
+
+def _controlnet(nets, architecture: str):
+    """One ControlNet, or diffusers' wrapper for several; several controls
+    through one union SDXL model go to it together."""
+    import diffusers
+
+    if len(nets) == 1 or (architecture == "union-sdxl" and all(n is nets[0] for n in nets)):
+        return nets[0]
+    return getattr(diffusers, MULTI[architecture])(nets)
+
+
 def control_pipeline(model, pipe, mode: str, p, width: int, height: int,
                      kwargs: dict[str, Any]):
     """The ControlNet pipeline for `mode` over the modules of `pipe` (the
     mode's own pipeline, its scheduler already chosen), with the control
     arguments added to `kwargs`."""
-    from diffusers import MultiControlNetModel
     from PIL import Image
 
-    nets = [_controlnet_model(model, c.model) for c in p.controls]
-    controlnet = nets[0] if len(nets) == 1 else MultiControlNetModel(nets)
-    class_name = PIPELINES[(ARCHITECTURE_OF_FAMILY[model.family], mode)]
-    key = f"control-{mode}"
+    keys = [_controlnet_key(c.model) for c in p.controls]
+    nets = [controlnet_cache.kept(model, key, lambda c=c: _load_controlnet(model, c.model), keys)
+            for key, c in zip(keys, p.controls, strict=True)]
+    architecture = _ARCHITECTURE_OF_CLASS[type(nets[0]).__name__]
+    if architecture == "sd" and model.family == "sdxl":
+        architecture = "sdxl"
+    if architecture == "sd3" and len({n.config.joint_attention_dim is None for n in nets}) > 1:
+        raise UserFacingError("SD3.5 ControlNets that read the prompt (InstantX's) and ones "
+                              "that do not (Stability AI's) cannot guide one picture together.")
+    controlnet = _controlnet(nets, architecture)
+    class_name = PIPELINES[(architecture, _pipeline_mode(mode))]
+    key = f"control-{class_name}"
     built = model.derived.get(key)
     if built is None:
         built = model.derived[key] = _build(model, pipe, class_name, controlnet)
@@ -177,13 +260,29 @@ def control_pipeline(model, pipe, mode: str, p, width: int, height: int,
     if model.offload:
         built.enable_model_cpu_offload(device=model.device.torch_device)
     images = [Image.fromarray(_resize(c.image, (width, height)), "RGB") for c in p.controls]
-    one = len(images) == 1
-    kwargs["image" if mode == "txt2img" else "control_image"] = images[0] if one else images
     strengths = [float(c.strength) for c in p.controls]
+    one = len(images) == 1
+    takes_list = architecture == "union-sdxl"  # a union model takes its controls as lists
+    image_key = "image" if architecture in ("sd", "sdxl") and mode == "txt2img" else \
+        "control_image"
+    kwargs[image_key] = images[0] if one and not takes_list else images
     kwargs.update(controlnet_conditioning_scale=strengths[0] if one else strengths,
                   control_guidance_start=[float(c.start) for c in p.controls],
                   control_guidance_end=[float(c.end) for c in p.controls])
+    if architecture in ("union-sdxl", "flux"):
+        modes = _modes(nets, p.controls, architecture)
+        kwargs["control_mode"] = modes[0] if one and not takes_list else modes
     return built
+
+
+def encoding_controls(pipe, p):
+    """While `pipe` runs: SD3's and FLUX's pipelines encode the control
+    images with the VAE first; encode them at the distribution's mode so they
+    draw no noise (the seed's noise stays the plain picture's, and SD3's no
+    longer depends on the global random state)."""
+    count = len(p.controls) if type(pipe).__name__.startswith(("Flux", "StableDiffusion3")) \
+        and p.controls else 0
+    return control_images_at_mode(getattr(pipe, "vae", None), count)
 
 
 def metadata(p) -> dict[str, Any]:

@@ -30,14 +30,16 @@ _CROSS_WIDTHS = {768: "sd1", 1024: "sd2", 2048: "sdxl"}
 FAMILY_LABELS = {"sd1": "Stable Diffusion 1.x", "sd2": "Stable Diffusion 2",
                  "sdxl": "Stable Diffusion XL", "sd3": "Stable Diffusion 3.5",
                  "flux": "FLUX.1", "": "an unknown model family"}
-# Architectures generation runs with (the ControlNetModel UNet copies)
-GENERATES = ("sd", "sdxl")
+SD3_LATENT_CHANNELS = 16
+INPAINT_SD3_NOTE = "an SD3 inpainting ControlNet (it reads the picture and its mask)"
+# Architectures generation runs with
+GENERATES = ("sd", "sdxl", "union-sdxl", "sd3", "flux")
 
 
 @dataclass(frozen=True)
 class ControlNetInfo:
     path: Path
-    # "sd" (an SD 1.x/2 UNet copy), "sdxl", "union-sdxl", "sd3", "flux",
+    # "sd" (an SD 1.x/2 UNet copy), "sdxl", "union-sdxl", "sd3", "sd3-inpaint", "flux",
     # "control-lora", "t2i-adapter", or "" when it is no ControlNet
     architecture: str
     family: str  # "sd1", "sd2", "sdxl", "sd3", "flux", or "" when the tensors do not say
@@ -45,6 +47,7 @@ class ControlNetInfo:
     kind: str = ""  # a control kind from the file name, "union" for multi-type ones
     cross_width: int = 0  # the text width the cross-attention reads, 0 when none or unknown
     layout: str = ""  # a single file's key layout: "diffusers" or "ldm" (A1111's originals)
+    modes: int = 0  # a union ControlNet's number of control types, 0 for single-kind ones
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -73,6 +76,13 @@ class ControlNetInfo:
                                and self.cross_width != cross_width):
             return (f"{self.name} is a ControlNet for {self.family_label()} models; it cannot "
                     f"guide this {FAMILY_LABELS.get(family, family)} model.")
+        if self.layout == "xlabs":
+            return (f"{self.name} is a FLUX.1 ControlNet in XLabs' layout, which diffusers "
+                    "cannot load; use a diffusers-format FLUX.1 ControlNet (InstantX's or "
+                    "Shakker-Labs', a folder or its diffusion_pytorch_model.safetensors).")
+        if self.architecture == "sd3-inpaint":
+            return (f"{self.name} is {INPAINT_SD3_NOTE}; guiding inpainting with it is not "
+                    "built yet: inpaint with the model itself.")
         if self.architecture not in GENERATES:
             return (f"{self.name} is a {self.architecture} ControlNet for "
                     f"{self.family_label()}; generating with it is not built yet.")
@@ -106,6 +116,9 @@ def classify_tensors(shapes: Mapping[str, tuple[int, ...]]) -> tuple[str, str, s
     if has("double_blocks.") and has("controlnet_blocks."):
         return "flux", "flux", "xlabs", ["a FLUX.1 ControlNet (XLabs layout)"]
     if has("pos_embed_input.") and has("transformer_blocks."):
+        proj = keys.get("pos_embed_input.proj.weight", ())
+        if len(proj) == 4 and proj[1] > SD3_LATENT_CHANNELS:
+            return "sd3-inpaint", "sd3", "diffusers", [INPAINT_SD3_NOTE]
         return "sd3", "sd3", "diffusers", ["an SD3 ControlNet"]
     width = cross_width(keys)
     if has("task_embedding", "control_type_proj", "transformer_layes."):
@@ -118,6 +131,15 @@ def classify_tensors(shapes: Mapping[str, tuple[int, ...]]) -> tuple[str, str, s
     if has("add_embedding.", "label_emb."):
         return "sdxl", "sdxl", layout, []
     return "sd", _CROSS_WIDTHS.get(width, ""), layout, []
+
+
+def _modes(shapes: Mapping[str, tuple[int, ...]]) -> int:
+    """How many control types a union ControlNet's tensors know (SDXL's task
+    embedding, FLUX's mode embedding); 0 for single-kind ControlNets."""
+    for key in ("task_embedding", "controlnet_mode_embedder.weight"):
+        if key in shapes:
+            return int(shapes[key][0])
+    return 0
 
 
 def _file_shapes(path: Path) -> dict[str, tuple[int, ...]]:
@@ -148,14 +170,21 @@ def _identify_folder(folder: Path) -> ControlNetInfo:
         return ControlNetInfo(folder, "", "", "diffusers", notes=(
             "the folder has no diffusion_pytorch_model.safetensors weights",))
     width = int(config.get("cross_attention_dim") or 0)
-    family = {"sd3": "sd3", "flux": "flux", "union-sdxl": "sdxl"}.get(architecture, "")
+    notes: tuple[str, ...] = ()
+    if architecture == "sd3" and config.get("extra_conditioning_channels"):
+        architecture, notes = "sd3-inpaint", (INPAINT_SD3_NOTE,)
+    family = {"sd3": "sd3", "sd3-inpaint": "sd3", "flux": "flux",
+              "union-sdxl": "sdxl"}.get(architecture, "")
     if architecture == "sd":
         if config.get("addition_embed_type") == "text_time":
             architecture, family = "sdxl", "sdxl"
         else:
             family = _CROSS_WIDTHS.get(width, "")
-    kind = "union" if architecture.startswith("union") else kind_from_file_name(folder.name)
-    return ControlNetInfo(folder, architecture, family, "diffusers", kind, width, "diffusers")
+    modes = int(config.get("num_control_type") or 0) if architecture == "union-sdxl" else \
+        int(config.get("num_mode") or 0)
+    kind = "union" if modes else kind_from_file_name(folder.name)
+    return ControlNetInfo(folder, architecture, family, "diffusers", kind, width, "diffusers",
+                          modes, notes)
 
 
 def identify_controlnet(path: str | os.PathLike) -> ControlNetInfo:
@@ -171,11 +200,12 @@ def identify_controlnet(path: str | os.PathLike) -> ControlNetInfo:
     except (UserFacingError, OSError) as exc:
         return ControlNetInfo(path, "", "", "single-file", notes=(str(exc),))
     architecture, family, layout, notes = classify_tensors(shapes)
-    kind = "union" if architecture.startswith("union") else kind_from_file_name(path.stem)
+    modes = _modes(shapes)
+    kind = "union" if modes else kind_from_file_name(path.stem)
     if architecture and not kind:
         notes.append("the file name does not say which kind of control it reads")
     return ControlNetInfo(path, architecture, family, "single-file", kind,
-                          cross_width(_strip_prefix(shapes)), layout, tuple(notes))
+                          cross_width(_strip_prefix(shapes)), layout, modes, tuple(notes))
 
 
 # ---- finding them ----------------------------------------------------------------
@@ -236,12 +266,22 @@ def pick_controlnet(kind: str, family: str, cross: int,
     fitting = [i for i in known if i.unusable_with(family, cross) is None]
     for wanted in (kind, "union"):
         for info in fitting:
-            if info.kind == wanted:
+            if info.kind == wanted and (wanted != "union" or _union_reads(info, kind)):
                 return info
     label = FAMILY_LABELS.get(family, family)
     raise UserFacingError(
         f"No {kind} ControlNet for {label} models was found in the ControlNet folders "
         "(models/ControlNet, models/controlnet); name one (KIND:IMAGE:MODEL) or add one there.")
+
+
+def _union_reads(info: ControlNetInfo, kind: str) -> bool:
+    from artstudio.control.union_modes import control_mode
+
+    try:
+        control_mode(kind, info.architecture, info.modes or None, info.name)
+    except UserFacingError:
+        return False
+    return True
 
 
 def resolve_controlnet(name: str, known: Iterable[ControlNetInfo]) -> ControlNetInfo:

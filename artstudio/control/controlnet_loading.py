@@ -5,8 +5,9 @@ ourselves, so diffusers never asks the hub for one.
 A single file carries no config. A ControlNet is a copy of its base model's
 UNet encoder, so its config is the loaded model's UNet config, corrected
 where the tensors say otherwise (the hint encoder's widths, the transformer
-depth of the smaller SDXL ControlNets). A `config.json` in a folder of the
-file's name beside it overrides that.
+depth of the smaller SDXL ControlNets); union, SD3 and FLUX ControlNets are
+read from their tensors beside the denoiser's config (transformer_controlnets).
+A `config.json` in a folder of the file's name beside it overrides that.
 """
 
 from __future__ import annotations
@@ -99,9 +100,44 @@ def _with_added_embedding(state: dict[str, Any], config: Mapping[str, Any]) -> d
     return converted
 
 
+_FOLDER_CLASS = {"sd": "ControlNetModel", "sdxl": "ControlNetModel",
+                 "union-sdxl": "ControlNetUnionModel", "sd3": "SD3ControlNetModel",
+                 "flux": "FluxControlNetModel"}
+
+
+def _single_file_model(info: ControlNetInfo, state: dict[str, Any],
+                       base_config: Mapping[str, Any], config_dir: Path, dtype):
+    """A single file's ControlNet; `config_dir` holds its config.json when the
+    artist put one beside it, else it is empty and the config is derived."""
+    import diffusers
+
+    from artstudio.control import transformer_controlnets as tc
+
+    beside = config_dir / "config.json"
+    given = json.loads(beside.read_text(encoding="utf-8")) if beside.is_file() else None
+    shapes = {k: tuple(v.shape) for k, v in state.items()}
+    if info.architecture == "sd3":
+        if tc.is_stability_layout(shapes):
+            state = tc.sd3_from_stability(state)
+            shapes = {k: tuple(v.shape) for k, v in state.items()}
+        config = given or tc.sd3_config(shapes, base_config)
+    elif info.architecture == "flux":
+        config = given or tc.flux_config(shapes, base_config)
+    elif info.architecture == "union-sdxl":
+        config = given or tc.union_config(shapes, derived_config(shapes, base_config))
+    else:
+        raise UserFacingError(f"{info.name}: single files of {info.architecture} ControlNets "
+                              "cannot be loaded.")
+    cls = getattr(diffusers, _FOLDER_CLASS[info.architecture])
+    return tc.build_from_state(cls, config, state, dtype)
+
+
 @builds_networks
-def load_controlnet(info: ControlNetInfo, unet_config: Mapping[str, Any], dtype):
-    """The ControlNetModel of `info` on the CPU in `dtype`, read without the hub."""
+def load_controlnet(info: ControlNetInfo, base_config: Mapping[str, Any], dtype):
+    """The ControlNet of `info` on the CPU in `dtype`, read without the hub;
+    `base_config` is the loaded model's denoiser config (a single file's
+    config is derived from it and the file's tensors)."""
+    import diffusers
     from diffusers import ControlNetModel
 
     from artstudio.model_files.offline import offline_and_quiet
@@ -109,15 +145,17 @@ def load_controlnet(info: ControlNetInfo, unet_config: Mapping[str, Any], dtype)
     offline_and_quiet()
     try:
         if info.format == "diffusers":
-            return ControlNetModel.from_pretrained(str(info.path), local_files_only=True,
-                                                   torch_dtype=dtype)
+            cls = getattr(diffusers, _FOLDER_CLASS.get(info.architecture, "ControlNetModel"))
+            return cls.from_pretrained(str(info.path), local_files_only=True, torch_dtype=dtype)
         state = _single_file_state(info.path)
         beside = info.path.with_suffix("")
         with tempfile.TemporaryDirectory() as tmp:
             config_dir = beside if (beside / "config.json").is_file() else Path(tmp)
+            if info.architecture not in ("sd", "sdxl"):
+                return _single_file_model(info, state, base_config, config_dir, dtype)
             if config_dir == Path(tmp):
                 config = derived_config({k: tuple(v.shape) for k, v in state.items()},
-                                        unet_config)
+                                        base_config)
                 (config_dir / "config.json").write_text(json.dumps(config), encoding="utf-8")
             config = json.loads((config_dir / "config.json").read_text(encoding="utf-8"))
             state = _with_added_embedding(state, config)

@@ -139,7 +139,8 @@ def denoise(model: LoadedModel, mode: str, p: GenerationParams, seed: int, width
     model.pipe.vae.disable_tiling()
     if width * height > TILE_VAE_ABOVE:
         model.pipe.vae.enable_tiling()
-    with torch.inference_mode(), regional_attention(pipe, p, width, height):
+    with torch.inference_mode(), regional_attention(pipe, p, width, height), \
+            control_apply.encoding_controls(pipe, p):
         out = pipe(**kwargs)
     if reporter.cancelled:
         return None

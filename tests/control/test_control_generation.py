@@ -102,7 +102,7 @@ def test_the_pipeline_reuses_the_loaded_model_and_keeps_the_controlnet(sd1, tiny
     net = tiny_controlnets["sd1-canny"]["diffusers"]
     run(_params(sd1, controls=(_canny(net),)), no_progress, token)
     model = get_model(sd1, device="cpu")
-    built = model.derived["control-txt2img"]
+    built = model.derived["control-StableDiffusionControlNetPipeline"]
     assert type(built).__name__ == "StableDiffusionControlNetPipeline"
     assert built.unet is model.pipe.unet and built.vae is model.pipe.vae
     key = str(net.resolve())
@@ -110,7 +110,7 @@ def test_the_pipeline_reuses_the_loaded_model_and_keeps_the_controlnet(sd1, tiny
     count = len(model.controlnets)
     run(_params(sd1, controls=(_canny(net, strength=0.5),)), no_progress, token)
     assert model.controlnets[key] is kept and len(model.controlnets) == count
-    assert model.derived["control-txt2img"] is built
+    assert model.derived["control-StableDiffusionControlNetPipeline"] is built
 
 
 def test_a_control_of_another_size_is_scaled_with_a_note(sd1, tiny_controlnets, no_progress,

@@ -78,9 +78,11 @@ def test_family_matching_refuses_another_family_with_a_clear_message(tmp_path):
     assert "Stable Diffusion 2" in sd15.unusable_with("sd2", 1024)
     sd3 = files.identify_controlnet(_fake(tmp_path / "sd3_canny.safetensors", {
         "pos_embed_input.proj.weight": (4, 4, 2, 2), "transformer_blocks.0.x.weight": (4, 4)}))
-    assert "not built yet" in sd3.unusable_with("sd3", 0)
-    assert "FLUX.1" not in (sd3.unusable_with("sd3", 0) or "")
+    assert sd3.unusable_with("sd3", 0) is None
     assert "cannot guide" in sd3.unusable_with("flux", 0)
+    xlabs = files.identify_controlnet(_fake(tmp_path / "flux-canny-controlnet-v3.safetensors", {
+        "double_blocks.0.img_attn.qkv.weight": (4, 4), "controlnet_blocks.0.weight": (4, 4)}))
+    assert "XLabs' layout, which diffusers cannot load" in xlabs.unusable_with("flux", 0)
 
 
 def test_tiny_controlnets_in_every_layout_are_identified(tiny_controlnets):
@@ -141,3 +143,18 @@ def test_an_unloadable_file_is_one_clear_message(tmp_path, tiny):
     unet = UNet2DConditionModel.from_pretrained(str(tiny["sd1"]["diffusers"] / "unet"))
     with pytest.raises(UserFacingError, match="The ControlNet control_broken_canny could not be"):
         load_controlnet(files.identify_controlnet(broken), unet.config, torch.float32)
+
+
+def test_an_sd3_inpainting_controlnet_is_named_and_refused(tmp_path):
+    # Alimama's SD3-Controlnet-Inpainting reads 16 latent channels plus the mask
+    single = files.identify_controlnet(_fake(tmp_path / "SD3-Controlnet-Inpainting.safetensors", {
+        "pos_embed_input.proj.weight": (4, 17, 2, 2), "transformer_blocks.0.x.weight": (4, 4)}))
+    folder = tmp_path / "SD3-Controlnet-Inpainting"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"_class_name": "SD3ControlNetModel", '
+                                        '"extra_conditioning_channels": 1}')
+    (folder / "diffusion_pytorch_model.safetensors").write_bytes(
+        _fake(tmp_path / "w.safetensors", {"a": (1,)}).read_bytes())
+    for info in (single, files.identify_controlnet(folder)):
+        assert (info.architecture, info.family) == ("sd3-inpaint", "sd3")
+        assert "SD3 inpainting ControlNet" in info.unusable_with("sd3", 0)

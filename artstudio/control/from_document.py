@@ -134,11 +134,11 @@ def references_supported(family: str) -> bool | None:
 
 def _cannot(family: str, label: str) -> dict[str, str]:
     """Why models of `family` cannot use each guide role, by role."""
-    from artstudio.control.apply import ARCHITECTURE_OF_FAMILY
+    from artstudio.control.apply import CONTROL_FAMILIES
     from artstudio.control.regions import REGION_FAMILIES
 
     lines = {}
-    if family not in ARCHITECTURE_OF_FAMILY:
+    if family not in CONTROL_FAMILIES:
         lines[CONTROL] = f"{label} cannot use control layers yet: they are left out."
     if family not in REGION_FAMILIES:
         lines[REGION] = f"{label} cannot use regions yet: their prompts are left out."

@@ -135,8 +135,10 @@ def test_families_that_cannot_use_a_role_are_named(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "artstudio.control.references", None)  # not built
     roles = ("control", "region", "reference")
-    assert all("FLUX.1" in line for line in unsupported("flux", "FLUX.1", roles)[:2])
-    assert len(unsupported("flux", "FLUX.1", roles)) == 3
+    assert all("Z-Image" in line for line in unsupported("z-image", "Z-Image", roles)[:2])
+    assert len(unsupported("z-image", "Z-Image", roles)) == 3
+    flux = unsupported("flux", "FLUX.1", roles)  # ControlNets guide FLUX.1, regions do not
+    assert len(flux) == 2 and "regions" in flux[0]
     assert "not built" in unsupported("sd1", "Stable Diffusion 1.x", roles)[0]
     sd = unsupported("sd1", "Stable Diffusion 1.x", roles)
     assert len(sd) == 1 and "control" not in sd[0] and "regions" not in sd[0]
@@ -183,7 +185,7 @@ def test_guides_a_family_cannot_use_are_left_out_with_a_line(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "artstudio.control.references", None)
     guides = guides_of(painted_doc(), FRAME)
-    kept, lines = for_family(guides, "flux", "FLUX.1")
+    kept, lines = for_family(guides, "z-image", "Z-Image")
     assert not kept and len(lines) == 3
     kept, lines = for_family(guides, "sdxl", "SDXL")
     assert len(kept.controls) == 1 and len(kept.regions) == 1 and kept.references == ()

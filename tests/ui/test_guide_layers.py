@@ -221,11 +221,18 @@ def test_a_flux_model_says_what_it_cannot_use(studio, tiny_flux, monkeypatch):
     note = panel.guide_note
     assert note.isHidden()  # no guide layers: nothing to say
     make_control(window)
+    assert note.isHidden()  # ControlNets guide FLUX.1
+    region = np.zeros((64, 96, 4), np.uint8)
+    region[8:40, 16:48] = (255, 0, 0, 255)
+    doc.add_layer(region, name="Cat here")
+    choose(window.layers_panel.guide.role, "region")
+    window.layers_panel.guide.prompt.setText("a red cat")
+    window.layers_panel.guide.prompt.editingFinished.emit()
     assert not note.isHidden()
-    assert "FLUX" in note.text() and "control layers" in note.text()
+    assert "FLUX" in note.text() and "regions" in note.text()
     panel.prompt.setPlainText("a house")
     params, _target = panel.build_request()
-    assert params.controls == ()  # left out, as the line says
+    assert params.regions == () and len(params.controls) == 1  # left out, as the line says
     doc.set_layer_visible(doc.active_index, False)
     assert note.isHidden()  # a hidden guide is switched off
 

@@ -55,10 +55,11 @@ class AdapterInfo:
     def format(self) -> str:
         return "diffusers" if self.encoder is not None else "single-file"
 
-    def family_label(self) -> str:
+    def models_label(self) -> str:
+        """"Stable Diffusion XL models", or by width when that names no family."""
         if self.family:
-            return FAMILY_LABELS[self.family]
-        return f"a model whose text is {self.cross_width} wide"
+            return f"{FAMILY_LABELS[self.family]} models"
+        return f"models whose text is {self.cross_width} wide"
 
     def unusable_with(self, family: str, cross_width: int) -> str | None:
         """Why this adapter cannot guide a model of `family` whose UNet reads
@@ -69,7 +70,7 @@ class AdapterInfo:
             return f"{self.name} is {self.notes[0]}; it is not supported."
         if (self.family and self.family != family) or (
                 cross_width and self.cross_width != cross_width):
-            return (f"{self.name} is an IP-Adapter for {self.family_label()} models; it cannot "
+            return (f"{self.name} is an IP-Adapter for {self.models_label()}; it cannot "
                     f"guide this {FAMILY_LABELS.get(family, family)} model.")
         return None
 

@@ -110,7 +110,7 @@ def prepare(p, model):
     for reference in p.references:
         if not reference.model and adapters is None:
             adapters = ip_adapter_files.find_adapters()
-        if encoders is None:
+        if encoders is None and not reference.encoder:
             encoders = image_encoders.find_encoders()
         adapter, encoder = choose(reference, model.family, cross, adapters, encoders)
         prepared.append(dataclasses.replace(
@@ -160,9 +160,14 @@ def _install(unet, files: tuple[str, ...]) -> None:
     kept = _KEPT.setdefault(unet, _Kept())
     if kept.files != files:
         kept.files, kept.processors, kept.projection = (), {}, None
-        with NETWORK_BUILDING:
-            unet._load_ip_adapter_weights([_adapter_state(f) for f in files],
-                                          low_cpu_mem_usage=False)
+        states = [_adapter_state(f) for f in files]
+        try:
+            with NETWORK_BUILDING:
+                unet._load_ip_adapter_weights(states, low_cpu_mem_usage=False)
+        except (KeyError, RuntimeError, ValueError) as exc:  # layers or widths of another UNet
+            names = ", ".join(Path(f).stem for f in dict.fromkeys(files))
+            raise UserFacingError(f"{names} does not fit this model's UNet "
+                                  f"({type(exc).__name__}: {str(exc)[:120]}).") from exc
         kept.files, kept.processors = files, _unet_processors(unet)
         kept.projection = unet.encoder_hid_proj
         return

@@ -181,3 +181,19 @@ def test_families_without_reference_images_refuse_them_and_regions_with_them_are
     with pytest.raises(UserFacingError, match="regions cannot be used together"):
         run(_params(sd1, regions=(RegionSpec(mask, "a dog"),),
                     references=(_ref(comfy_home["sd1"]),)), no_progress, token)
+
+
+def test_an_adapter_made_for_another_unet_is_refused_and_the_unet_stays_plain(
+        sd1, comfy_home, tmp_path, no_progress, token):
+    from safetensors.torch import load_file, save_file
+
+    state = load_file(str(comfy_home["sd1"]))
+    last = max(int(k.split(".")[1]) for k in state if k.startswith("ip_adapter."))
+    cut = tmp_path / "ip-adapter_fewer_layers.safetensors"
+    save_file({k: v for k, v in state.items() if not k.startswith(f"ip_adapter.{last}.")},
+              str(cut))
+    plain = _pixels(_params(sd1), no_progress, token)
+    with pytest.raises(UserFacingError, match="ip-adapter_fewer_layers does not fit this "
+                                              "model's UNet"):
+        run(_params(sd1, references=(_ref(cut),)), no_progress, token)
+    assert np.array_equal(_pixels(_params(sd1), no_progress, token), plain)

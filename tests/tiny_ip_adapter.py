@@ -6,7 +6,10 @@ tests, in the layouts artists find them:
 - adapters in the original IP-Adapter key layout (`image_proj.*`,
   `ip_adapter.<n>.to_k_ip.weight`, as ip-adapter_sd15.safetensors is), made for
   a tiny UNet's cross-attention layers: base (a `proj` layer reading the image
-  embedding) and plus (a Resampler reading the hidden states).
+  embedding) and plus (a Resampler reading the hidden states);
+- for FLUX.1 Redux: a tiny SigLIP encoder saved with the `vision_model.` key
+  prefix (as ComfyUI's sigclip_vision_patch14_384.safetensors) and a Redux
+  file (`redux_up`, `redux_down`) giving tokens of the tiny FLUX's T5 width.
 
 The encoder's sizes follow the rule image_encoders.make_config reads back
 (one head per 64 of width, at least one; GELU)."""
@@ -16,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 ENCODER = dict(hidden=32, intermediate=37, layers=2, patch=8, image_size=32, projection=24)
+SIGLIP = dict(hidden=16, intermediate=20, layers=1, patch=8, image_size=64)  # 64 tokens
 
 
 def build_tiny_encoder(seed: int = 0):
@@ -117,6 +121,48 @@ def save_diffusers_download(state: dict, encoder, root: Path, name: str) -> Path
 
     folder = Path(root) / "models"
     encoder.save_pretrained(str(folder / "image_encoder"), safe_serialization=True)
+    path = folder / f"{name}.safetensors"
+    save_file(state, str(path))
+    return path
+
+
+def build_tiny_siglip(seed: int = 0):
+    import torch
+    from transformers import SiglipVisionConfig, SiglipVisionModel
+
+    torch.manual_seed(seed)
+    return SiglipVisionModel(SiglipVisionConfig(
+        hidden_size=SIGLIP["hidden"], intermediate_size=SIGLIP["intermediate"],
+        num_hidden_layers=SIGLIP["layers"], num_attention_heads=1,
+        image_size=SIGLIP["image_size"], patch_size=SIGLIP["patch"],
+        hidden_act="gelu_pytorch_tanh", layer_norm_eps=1e-6)).eval()
+
+
+def save_tiny_siglip(encoder, comfy_root: Path, name: str = "tiny-sigclip-vision") -> Path:
+    from safetensors.torch import save_file
+
+    folder = Path(comfy_root) / "models" / "clip_vision"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.safetensors"
+    state = {k if k.startswith("vision_model.") else f"vision_model.{k}": v.contiguous()
+             for k, v in encoder.state_dict().items()}
+    save_file(state, str(path))
+    return path
+
+
+def save_tiny_redux(comfy_root: Path, text_width: int = 32, seed: int = 0,
+                    name: str = "flux1-redux-tiny") -> Path:
+    """A Redux file for the tiny FLUX (T5 tokens `text_width` wide)."""
+    import torch
+    from safetensors.torch import save_file
+
+    g = torch.Generator().manual_seed(seed)
+    state = {"redux_up.weight": torch.randn(3 * text_width, SIGLIP["hidden"], generator=g),
+             "redux_up.bias": torch.randn(3 * text_width, generator=g) * 0.1,
+             "redux_down.weight": torch.randn(text_width, 3 * text_width, generator=g) * 0.3,
+             "redux_down.bias": torch.randn(text_width, generator=g) * 0.1}
+    folder = Path(comfy_root) / "models" / "style_models"
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.safetensors"
     save_file(state, str(path))
     return path

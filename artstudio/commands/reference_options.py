@@ -16,10 +16,11 @@ from pathlib import Path
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--reference", action="append", default=[], metavar="IMAGE[:WEIGHT][:MODEL]",
-        help="make the picture look like IMAGE (IP-Adapter; repeatable, several stack; SD 1.x "
-             "and XL). WEIGHT 0-2 (default 1); MODEL: an IP-Adapter .safetensors file or its "
-             "name (default: one for the model's family from models/ipadapter or "
-             "models/ControlNet); its image encoder is found in models/clip_vision")
+        help="make the picture look like IMAGE (repeatable, several stack): IP-Adapter for SD "
+             "1.x and XL, FLUX.1 Redux for FLUX.1. WEIGHT 0-2 (default 1); MODEL: an adapter "
+             ".safetensors file or its name (default: one for the model's family from "
+             "models/ipadapter, models/ControlNet or models/style_models); its image encoder "
+             "is found in models/clip_vision")
 
 
 def split_value(value: str) -> tuple[str, float, str]:

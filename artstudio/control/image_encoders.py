@@ -1,6 +1,7 @@
-"""The CLIP image encoders reference images are read with, as artists keep
-them: single files in ComfyUI's `models/clip_vision`
-(CLIP-ViT-H-14-laion2B-s32B-b79K.safetensors, CLIP-ViT-bigG-14-...) and the
+"""The image encoders reference images are read with, as artists keep them:
+single files in ComfyUI's `models/clip_vision`
+(CLIP-ViT-H-14-laion2B-s32B-b79K.safetensors, CLIP-ViT-bigG-14-..., and
+SigLIP's sigclip_vision_patch14_384.safetensors for FLUX.1 Redux) and the
 `image_encoder` folder of a diffusers IP-Adapter download.
 
 A single file carries no config, so the config is made from its tensors
@@ -18,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from artstudio.engine.errors import UserFacingError
 from artstudio.model_files import safe_load
@@ -34,6 +36,7 @@ KNOWN_ENCODERS = {
     ("hidden", 1664): "CLIP-ViT-bigG-14-laion2B-39B-b160k.safetensors (ViT-bigG)",
     ("projection", 768): "clip-vit-large-patch14 (ViT-L)",
     ("hidden", 1024): "clip-vit-large-patch14 (ViT-L)",
+    ("siglip", 1152): "sigclip_vision_patch14_384.safetensors (SigLIP)",
 }
 _HEADS = {768: 12, 1024: 16, 1280: 16, 1664: 16}
 
@@ -42,7 +45,8 @@ _HEADS = {768: 12, 1024: 16, 1280: 16, 1664: 16}
 class EncoderNeed:
     """What an adapter reads from the encoder: its projected image embedding
     ("projection", base IP-Adapters) or its penultimate hidden states
-    ("hidden", plus and face adapters), and how wide that is."""
+    ("hidden", plus and face adapters) or a SigLIP encoder's last hidden states
+    ("siglip", FLUX.1 Redux), and how wide that is."""
 
     reads: str
     width: int
@@ -54,8 +58,9 @@ class EncoderNeed:
     def describe(self) -> str:
         known = KNOWN_ENCODERS.get((self.reads, self.width))
         what = ("an image embedding" if self.reads == "projection" else "hidden states")
-        return f"{known}, or another CLIP image encoder giving {what} {self.width} wide" \
-            if known else f"a CLIP image encoder giving {what} {self.width} wide"
+        network = "SigLIP" if self.reads == "siglip" else "CLIP"
+        return f"{known}, or another {network} image encoder giving {what} {self.width} wide" \
+            if known else f"a {network} image encoder giving {what} {self.width} wide"
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class EncoderInfo:
     patch: int = 0
     image_size: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    network: str = "clip"  # or "siglip"
 
     @property
     def name(self) -> str:
@@ -78,32 +84,48 @@ class EncoderInfo:
         return self.hidden > 0
 
     def fits(self, need: EncoderNeed) -> bool:
-        return self.is_encoder and need.width == (
-            self.projection if need.reads == "projection" else self.hidden)
+        if not self.is_encoder or (need.reads == "siglip") != (self.network == "siglip"):
+            return False
+        return need.width == (self.projection if need.reads == "projection" else self.hidden)
+
+
+def unprefixed(shapes: Mapping[str, Any]) -> dict[str, Any]:
+    """Vision-model keys without their `vision_model.` prefix (SigLIP files
+    have it or not, depending on who saved them)."""
+    return {k.removeprefix(PREFIX): v for k, v in shapes.items()}
 
 
 def classify(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, int] | None:
-    """The encoder's sizes from its tensors (HF transformers' CLIP vision
-    layout), None when they are not a CLIP image encoder's."""
-    patch = shapes.get(PREFIX + "embeddings.patch_embedding.weight")
-    positions = shapes.get(PREFIX + "embeddings.position_embedding.weight")
-    fc1 = shapes.get(PREFIX + "encoder.layers.0.mlp.fc1.weight")
+    """The encoder's sizes from its tensors (HF transformers' CLIP or SigLIP
+    vision layout), None when they are not an image encoder's. CLIP has a class
+    token (one position more than the patches), SigLIP none."""
+    keys = unprefixed(shapes)
+    patch = keys.get("embeddings.patch_embedding.weight")
+    positions = keys.get("embeddings.position_embedding.weight")
+    fc1 = keys.get("encoder.layers.0.mlp.fc1.weight")
     if not (patch and positions and fc1 and len(patch) == 4):
         return None
-    layers = 1 + max(int(m.group(1)) for k in shapes if (m := _LAYER.match(k)))
-    side = round((positions[0] - 1) ** 0.5)
+    layers = 1 + max(int(m.group(1)) for k in keys if (m := _LAYER.match(PREFIX + k)))
+    siglip = "embeddings.class_embedding" not in keys
+    side = round((positions[0] - (0 if siglip else 1)) ** 0.5)
     projection = shapes.get(PROJECTION)
     return {"hidden": patch[0], "patch": patch[2], "image_size": side * patch[2],
-            "layers": layers, "intermediate": fc1[0],
+            "layers": layers, "intermediate": fc1[0], "siglip": int(siglip),
             "projection": projection[0] if projection else 0}
 
 
 def make_config(sizes: Mapping[str, int]):
-    """A CLIPVisionConfig for the sizes `classify` read."""
-    from transformers import CLIPVisionConfig
+    """A CLIPVisionConfig (or SiglipVisionConfig) for the sizes `classify` read."""
+    from transformers import CLIPVisionConfig, SiglipVisionConfig
 
     hidden = sizes["hidden"]
     heads = _HEADS.get(hidden) or max(1, hidden // 64)
+    if sizes["siglip"]:  # SigLIP so400m: 1152 wide, 16 heads of 72
+        return SiglipVisionConfig(
+            hidden_size=hidden, intermediate_size=sizes["intermediate"],
+            num_hidden_layers=sizes["layers"], num_attention_heads=max(1, hidden // 72),
+            image_size=sizes["image_size"], patch_size=sizes["patch"],
+            hidden_act="gelu_pytorch_tanh", layer_norm_eps=1e-6)
     return CLIPVisionConfig(
         hidden_size=hidden, intermediate_size=sizes["intermediate"],
         projection_dim=sizes["projection"] or hidden, num_hidden_layers=sizes["layers"],
@@ -153,7 +175,8 @@ def identify_encoder(path: str | os.PathLike) -> EncoderInfo:
         return EncoderInfo(path, "single-file",
                            notes=("its tensors are not a CLIP image encoder's",))
     return EncoderInfo(path, "single-file", sizes["hidden"], sizes["projection"],
-                       sizes["layers"], sizes["patch"], sizes["image_size"])
+                       sizes["layers"], sizes["patch"], sizes["image_size"],
+                       network="siglip" if sizes["siglip"] else "clip")
 
 
 def encoder_roots(extra: Iterable[str | os.PathLike] = ()) -> list[Path]:
@@ -218,7 +241,10 @@ def load_encoder(info: EncoderInfo, device, dtype):
             state.pop(PREFIX + "embeddings.position_ids", None)
             sizes = classify({k: tuple(v.shape) for k, v in state.items()})
             if sizes is None:
-                raise UserFacingError(f"{info.path.name} is not a CLIP image encoder.")
+                raise UserFacingError(f"{info.path.name} is not an image encoder.")
+            if sizes["siglip"]:
+                return _siglip(info, unprefixed(state), sizes).to(device=device,
+                                                                  dtype=dtype).eval()
             if not sizes["projection"]:
                 raise UserFacingError(f"{info.path.name} has no image projection "
                                       f"({PROJECTION}); IP-Adapters need one.")
@@ -231,10 +257,28 @@ def load_encoder(info: EncoderInfo, device, dtype):
     return model.to(device=device, dtype=dtype).eval()
 
 
+def _siglip(info: EncoderInfo, state: dict, sizes: Mapping[str, int]):
+    from transformers import SiglipVisionModel
+
+    model = SiglipVisionModel(make_config(sizes))
+    target = model.state_dict()
+    if all(k.startswith(PREFIX) for k in target):  # transformers versions differ here
+        state = {PREFIX + k: v for k, v in state.items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    # The pooling head is not used (Redux reads the last hidden states); files often lack it.
+    missing = [k for k in missing if ".head." not in f".{k}"]
+    if missing or unexpected:
+        raise UserFacingError(f"{info.path.name} does not fit a SigLIP image encoder: "
+                              f"{len(missing)} tensors missing, {len(unexpected)} unexpected.")
+    return model
+
+
 def feature_extractor(info: EncoderInfo):
-    """CLIP's own preprocessing at the encoder's image size (no download)."""
-    from transformers import CLIPImageProcessor
+    """The encoder's own preprocessing at its image size (no download)."""
+    from transformers import CLIPImageProcessor, SiglipImageProcessor
 
     side = info.image_size or 224
+    if info.network == "siglip":
+        return SiglipImageProcessor(size={"height": side, "width": side})
     return CLIPImageProcessor(size={"shortest_edge": side},
                               crop_size={"height": side, "width": side})

@@ -9,8 +9,9 @@ giving 4 tokens from the image embedding; plus: a Resampler with learnt
 `latents` reading the encoder's hidden states; full-face: an MLP over them;
 FaceID ones, which need InsightFace, are named and refused) and what it needs
 from the image encoder; the key/value layers say the width of the text the
-UNet's cross-attention reads (768 SD 1.x, 2048 SDXL). FLUX Redux files
-(`redux_up`, `redux_down`) are named too.
+UNet's cross-attention reads (768 SD 1.x, 2048 SDXL). FLUX.1 Redux files
+(`redux_up`, `redux_down`, in ComfyUI's models/style_models) turn SigLIP's
+image tokens into text tokens of FLUX's width.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from artstudio.control.image_encoders import EncoderNeed
 from artstudio.engine.errors import UserFacingError
 from artstudio.model_files import safe_load
 
-ADAPTER_FOLDERS = ("ipadapter", *CONTROLNET_FOLDERS)
+ADAPTER_FOLDERS = ("ipadapter", "style_models", *CONTROLNET_FOLDERS)  # Redux: style_models
 _CROSS_WIDTHS = {768: "sd1", 1024: "sd2", 2048: "sdxl"}
-GENERATES = ("base", "plus", "full-face")
+GENERATES = ("base", "plus", "full-face", "redux")
 # the library's choice when a reference names no adapter: general ones before face ones
-_PREFERENCE = {"base": 0, "plus": 1, "full-face": 2}
+_PREFERENCE = {"base": 0, "redux": 0, "plus": 1, "full-face": 2}
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,10 @@ class AdapterInfo:
         if self.kind not in GENERATES:
             return f"{self.name} is {self.notes[0]}; it is not supported."
         if (self.family and self.family != family) or (
-                cross_width and self.cross_width != cross_width):
-            return (f"{self.name} is an IP-Adapter for {self.models_label()}; it cannot "
+                cross_width and self.cross_width != cross_width) or (
+                (self.kind == "redux") != (family == "flux")):
+            what = "a FLUX.1 Redux adapter" if self.kind == "redux" else "an IP-Adapter"
+            return (f"{self.name} is {what} for {self.models_label()}; it cannot "
                     f"guide this {FAMILY_LABELS.get(family, family)} model.")
         return None
 
@@ -79,7 +82,8 @@ def classify_tensors(shapes: Mapping[str, tuple[int, ...]]
                      ) -> tuple[str, int, EncoderNeed | None, list[str]]:
     """(kind, cross width, encoder need, notes) from tensor names and shapes."""
     if "redux_up.weight" in shapes and "redux_down.weight" in shapes:
-        return "redux", 0, None, ["a FLUX.1 Redux image adapter"]
+        return "redux", shapes["redux_down.weight"][0], EncoderNeed(
+            "siglip", shapes["redux_up.weight"][1]), []
     proj = {k.removeprefix("image_proj."): s for k, s in shapes.items()
             if k.startswith("image_proj.")}
     widths = [s[1] for k, s in shapes.items()
@@ -180,6 +184,10 @@ def pick_adapter(family: str, cross: int, known: Iterable[AdapterInfo]) -> Adapt
     if fitting:
         return min(fitting, key=lambda i: (_PREFERENCE[i.kind], "face" in i.name.lower(),
                                            i.name.lower()))
+    if family == "flux":
+        raise UserFacingError(
+            "No FLUX.1 Redux file (flux1-redux-dev.safetensors) was found in models/style_models; "
+            "name one (IMAGE:WEIGHT:MODEL) or add one there.")
     raise UserFacingError(
         f"No IP-Adapter for {FAMILY_LABELS.get(family, family)} models was found (models/"
         "ipadapter, or A1111's models/ControlNet); name one (IMAGE:WEIGHT:MODEL) or add one "

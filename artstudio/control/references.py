@@ -1,5 +1,5 @@
 """Reference images in a generation: "make it look like this", through
-IP-Adapter for Stable Diffusion 1.x and XL.
+IP-Adapter for Stable Diffusion 1.x and XL, and FLUX.1 Redux for FLUX.1.
 
 Each reference's adapter (named, or the library's for the model) and image
 encoder are chosen and checked before the run (`prepare`). While the pipeline
@@ -10,6 +10,11 @@ plain model. The adapter layers are built once per set of adapter files and
 kept with the UNet they patch, the image encoders too, so they go when the
 model leaves the cache. Every pipeline of the model (image-to-image,
 inpainting, the ControlNet ones) shares that UNet, so references apply to all.
+
+FLUX.1 Redux needs no attention of its own: SigLIP's image tokens, turned
+into text tokens by the Redux file and scaled by the weight, are appended to
+the prompt's T5 tokens (as FluxPriorReduxPipeline does). A reference of
+weight 0 is left out, so it gives the plain picture.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from artstudio.control.controlnet_files import FAMILY_LABELS
 from artstudio.control.spec import ReferenceSpec
 from artstudio.engine.errors import UserFacingError
 
-FAMILIES = ("sd1", "sdxl")
+FAMILIES = ("sd1", "sdxl", "flux")
 
 
 def supports(family: str) -> bool:
@@ -40,14 +45,16 @@ def refusal(family: str) -> str | None:
     if supports(family):
         return None
     label = FAMILY_LABELS.get(family, family)
-    extra = " (FLUX.1 Redux is not built yet)" if family == "flux" else ""
-    return f"Reference images work with Stable Diffusion 1.x and XL models so far, not with " \
-           f"{label}{extra}."
+    return f"Reference images work with Stable Diffusion 1.x, XL and FLUX.1 models so far, " \
+           f"not with {label}."
 
 
 def text_width(model) -> int:
-    unet = getattr(model.pipe, "unet", None)
-    return int(getattr(getattr(unet, "config", None), "cross_attention_dim", 0) or 0)
+    """The width of the text the denoiser reads (a UNet's cross-attention, FLUX's T5 tokens)."""
+    denoiser = getattr(model.pipe, "unet", None) or getattr(model.pipe, "transformer", None)
+    config = getattr(denoiser, "config", None)
+    return int(getattr(config, "cross_attention_dim", 0)
+               or getattr(config, "joint_attention_dim", 0) or 0)
 
 
 def choose(reference: ReferenceSpec, family: str, cross: int, adapters=None, encoders=None
@@ -222,12 +229,61 @@ def image_embeds(model, unet, reference: ReferenceSpec, guided: bool):
     return embeds.to(unet.device, unet.dtype)
 
 
+def _redux(kept: _Kept, path: str, device, dtype):
+    """The Redux file's two layers (ReduxImageEncoder), loaded once."""
+    if path not in kept.encoders:
+        from diffusers.pipelines.flux.modeling_flux import ReduxImageEncoder
+
+        from artstudio.engine.network_building import NETWORK_BUILDING
+        from artstudio.model_files import safe_load
+
+        state = safe_load.load_state_dict(path)
+        up = state["redux_up.weight"]
+        with NETWORK_BUILDING:
+            net = ReduxImageEncoder(redux_dim=up.shape[1], txt_in_features=up.shape[0] // 3)
+        net.load_state_dict(state)
+        kept.encoders[path] = (net.to(device=device, dtype=dtype).eval(), None)
+    return kept.encoders[path][0]
+
+
+def _redux_prompt(model, pipe, p, kwargs: dict[str, Any]) -> None:
+    """`kwargs` with the prompt as T5 and CLIP embeddings, the references'
+    Redux tokens appended to the T5 ones."""
+    import torch
+    from PIL import Image
+
+    transformer = pipe.transformer
+    if "prompt_embeds" not in kwargs:
+        embeds, pooled, _ids = pipe.encode_prompt(
+            prompt=kwargs.pop("prompt"), prompt_2=kwargs.pop("prompt_2", None),
+            device=pipe._execution_device, num_images_per_prompt=1)
+        kwargs.update(prompt_embeds=embeds, pooled_prompt_embeds=pooled)
+    embeds = kwargs["prompt_embeds"]
+    kept = _KEPT.setdefault(transformer, _Kept())
+    tokens = []
+    for reference in p.references:
+        if reference.weight <= 0:
+            continue
+        network, extractor = _encoder(model, transformer, reference.encoder)
+        pixels = extractor(Image.fromarray(reference.image, "RGB"),
+                           return_tensors="pt").pixel_values.to(network.device, network.dtype)
+        redux = _redux(kept, reference.model, network.device, network.dtype)
+        with torch.inference_mode():
+            made = redux(network(pixels).last_hidden_state).image_embeds
+        tokens.append((made * float(reference.weight)).to(embeds.device, embeds.dtype))
+    kwargs["prompt_embeds"] = torch.cat([embeds, *tokens], dim=1)
+
+
 @contextlib.contextmanager
 def reference_images(model, pipe, p, kwargs: dict[str, Any]):
     """While the pipeline runs, its UNet reads `p.references` (prepared) at
     their weights; `kwargs` gain their image embeddings. The UNet's own
     attention is put back afterwards."""
     if not getattr(p, "references", ()):
+        yield
+        return
+    if model.family == "flux":
+        _redux_prompt(model, pipe, p, kwargs)
         yield
         return
     unet = pipe.unet
@@ -251,6 +307,8 @@ def reference_images(model, pipe, p, kwargs: dict[str, Any]):
 def _module(encoder_path: str) -> str:
     """The preprocessor name A1111's ControlNet extension gives the encoder."""
     info = image_encoders.identify_encoder(encoder_path) if encoder_path else None
+    if info and info.network == "siglip":
+        return "flux-redux"  # no A1111 extension has Redux; the name says what it was
     hidden = info.hidden if info else 0
     return {1280: "ip-adapter_clip_h", 1664: "ip-adapter_clip_g"}.get(hidden, "ip-adapter_clip")
 

@@ -33,13 +33,17 @@ def tiny_references(tiny, tmp_path_factory):
     {"home": the home folder, "comfy": the install, "encoder": its file,
     "sd1": base adapter, "sd1-plus", "sd1-other": a second base adapter,
     "sdxl": base adapter for the tiny SDXL, "download": the SD1 base adapter in
-    the diffusers download layout (models/image_encoder beside it)}."""
+    the diffusers download layout (models/image_encoder beside it), "siglip" and
+    "redux": a SigLIP encoder and a FLUX.1 Redux file for the tiny FLUX}."""
     from diffusers import UNet2DConditionModel
     from tiny_ip_adapter import (
         build_tiny_encoder,
+        build_tiny_siglip,
         save_diffusers_download,
         save_tiny_adapter,
         save_tiny_encoder,
+        save_tiny_redux,
+        save_tiny_siglip,
         tiny_adapter_state,
     )
 
@@ -59,4 +63,6 @@ def tiny_references(tiny, tmp_path_factory):
         made[key] = save_tiny_adapter(state, comfy, name)
     made["download"] = save_diffusers_download(base, encoder, home / "IP-Adapter",
                                                "ip-adapter_tiny_sd15")
+    made["siglip"] = save_tiny_siglip(build_tiny_siglip(), comfy)
+    made["redux"] = save_tiny_redux(comfy)
     return made

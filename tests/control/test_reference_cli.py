@@ -87,13 +87,13 @@ def test_a_missing_encoder_and_an_empty_library_exit_2_naming_what_is_needed(
     assert "needs the image encoder" in err and "models/clip_vision" in err
 
 
-def test_other_families_and_regions_with_references_exit_2(tiny_flux, tiny, comfy_home, picture,
-                                                           tmp_path, capsys):
+def test_an_ip_adapter_for_flux_and_regions_with_references_exit_2(
+        tiny_flux, tiny, comfy_home, picture, tmp_path, capsys):
     flux = ["generate", "--model", tiny_flux["flux-dev"]["diffusers"], "--prompt", "x",
             "--steps", "1", "--width", "64", "--height", "64", "--device", "cpu",
-            "--out", tmp_path / "f.png", "--reference", picture]
+            "--out", tmp_path / "f.png", "--reference", f"{picture}:{comfy_home['sd1']}"]
     assert _status(flux) == 2
-    assert "Reference images work with Stable Diffusion 1.x and XL" in capsys.readouterr().err
+    assert "it cannot guide this FLUX.1 model" in capsys.readouterr().err
     mask = tmp_path / "mask.png"
     Image.fromarray(np.full((64, 64), 255, np.uint8)).save(mask)
     assert generate(tiny, tmp_path / "r.png", "--reference", str(picture),

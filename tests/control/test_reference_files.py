@@ -91,6 +91,8 @@ def test_adapters_and_encoders_are_found_in_comfyui_and_a1111_folders(tiny_refer
     assert ("ip-adapter_tiny_sdxl", "ipadapter") in found
     picked = ip_adapter_files.pick_adapter("sd1", 32, ip_adapter_files.find_adapters())
     assert picked.name == "ip-adapter_tiny_sd15"  # base before plus
-    assert [e.name for e in image_encoders.find_encoders()] == ["tiny-clip-vision"]
+    assert [(e.name, e.network) for e in image_encoders.find_encoders()] == [
+        ("tiny-clip-vision", "clip"), ("tiny-sigclip-vision", "siglip")]
+    assert ("flux1-redux-tiny", "style_models") in found
     with pytest.raises(UserFacingError, match="No IP-Adapter for Stable Diffusion 2 models"):
         ip_adapter_files.pick_adapter("sd2", 1024, ip_adapter_files.find_adapters())

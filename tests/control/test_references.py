@@ -171,9 +171,9 @@ def test_a_missing_image_encoder_is_named_with_its_folder(sd1, tiny_references, 
 
 def test_families_without_reference_images_refuse_them_and_regions_with_them_are_refused(
         sd1, comfy_home, no_progress, token):
-    assert references.supports("sd1") and references.supports("sdxl")
-    assert not references.supports("flux") and not references.supports("sd3")
-    assert "FLUX.1 Redux is not built yet" in references.refusal("flux")
+    assert all(references.supports(f) for f in ("sd1", "sdxl", "flux"))
+    assert not references.supports("sd3") and not references.supports("zimage")
+    assert "not with Stable Diffusion 3.5" in references.refusal("sd3")
     from artstudio.control.regions import RegionSpec
 
     mask = np.zeros((64, 64), np.float32)
@@ -197,3 +197,31 @@ def test_an_adapter_made_for_another_unet_is_refused_and_the_unet_stays_plain(
                                               "model's UNet"):
         run(_params(sd1, references=(_ref(cut),)), no_progress, token)
     assert np.array_equal(_pixels(_params(sd1), no_progress, token), plain)
+
+
+def test_flux_redux_tokens_change_the_picture_and_weight_zero_does_not(
+        tiny_flux, comfy_home, no_progress, token):
+    flux = tiny_flux["flux-dev"]["diffusers"]
+    settings = dict(steps=2, cfg_scale=3.5, scheduler="flow_euler")
+    plain = _pixels(_params(flux, **settings), no_progress, token)
+    result = run(_params(flux, **settings, references=(ReferenceSpec(look(), 1.0),)),
+                 no_progress, token)  # the Redux file and SigLIP found in the library
+    guided = np.asarray(result.images[0]).astype(int)
+    # the tiny FLUX reads text weakly: a new prompt changes its picture by about 1.7 levels
+    assert np.abs(guided - plain).mean() > 0.3
+    [entry] = result.infos[0].metadata["references"]
+    assert (entry["model"], entry["encoder"], entry["module"]) == (
+        "flux1-redux-tiny", "tiny-sigclip-vision", "flux-redux")
+    zero = _pixels(_params(flux, **settings, references=(ReferenceSpec(look(), 0.0),)),
+                   no_progress, token)
+    assert np.abs(zero - plain).max() <= 1
+    with pytest.raises(UserFacingError, match=r"ip-adapter_tiny_sd15 is an IP-Adapter for .* "
+                                              r"cannot guide this FLUX\.1 model"):
+        run(_params(flux, **settings, references=(_ref(comfy_home["sd1"]),)), no_progress,
+            token)
+
+
+def test_a_redux_file_on_sd1_is_refused_by_name(sd1, comfy_home, no_progress, token):
+    with pytest.raises(UserFacingError, match=r"flux1-redux-tiny is a FLUX\.1 Redux adapter for "
+                                              r"FLUX\.1 models"):
+        run(_params(sd1, references=(_ref(comfy_home["redux"]),)), no_progress, token)

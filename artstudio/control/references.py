@@ -129,7 +129,8 @@ def prepare(p, model):
 # ---- the run ---------------------------------------------------------------------
 
 class _Kept:
-    """What references add to one UNet, kept between runs."""
+    """What references add to one denoiser (a UNet, or FLUX's transformer), kept
+    between runs."""
 
     def __init__(self) -> None:
         self.files: tuple[str, ...] = ()  # the adapter files the layers below hold
@@ -138,7 +139,7 @@ class _Kept:
         self.encoders: dict[str, tuple[Any, Any]] = {}  # path -> (network, preprocessing)
 
 
-# Keyed by the UNet the layers patch, so they go when the model goes.
+# Keyed by the denoiser the layers patch, so they go when the model goes.
 _KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 

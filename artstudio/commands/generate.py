@@ -24,7 +24,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from artstudio.commands import control_options
+from artstudio.commands import control_options, reference_options
 from artstudio.commands.assist_options import (
     add_assist_arguments,
     assist_fields,
@@ -113,6 +113,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="replace --out FILE.png when it exists (default: refuse)")
     _add_lora_arguments(parser)
     control_options.add_arguments(parser)
+    reference_options.add_arguments(parser)
     add_assist_arguments(parser)
 
 
@@ -300,6 +301,7 @@ def build_params(args: argparse.Namespace):
         **assist_fields(args, spec),
         controls=control_options.controls(args, info, settings),
         regions=control_options.regions(args, info, settings),
+        references=reference_options.references(args, info, settings),
     )
     check_params(params)  # a value out of range is a bad argument, refused before loading
     check_loras(params, spec)

@@ -13,7 +13,9 @@ from typing import Any
 
 def a1111_pairs(meta: Mapping[str, Any]) -> list[tuple[str, str]]:
     pairs = []
-    for i, control in enumerate(meta.get("controls") or ()):
+    # reference images are ip-adapter units of the same extension, numbered after the controls
+    units = [*(meta.get("controls") or ()), *(meta.get("references") or ())]
+    for i, control in enumerate(units):
         fields = (("Module", control["module"]), ("Model", control["model"]),
                   ("Weight", f"{control['weight']:g}"),
                   ("Guidance Start", f"{control['guidance_start']:g}"),

@@ -36,6 +36,7 @@ class ReferenceSpec:
     weight: float = 1.0  # how strongly the picture follows it (the adapter's scale)
     model: str = ""  # an adapter file or folder; "" picks one from the library by family
     note: str = ""  # what preparing changed
+    encoder: str = ""  # its image encoder; "" finds one that fits the adapter (references.py)
 
 
 def check_guidance(p) -> None:

@@ -20,6 +20,7 @@ import numpy as np
 from artstudio.assists.records import assist_metadata
 from artstudio.assists.tileable import tiling
 from artstudio.control import apply as control_apply
+from artstudio.control import references
 from artstudio.diffusion import masking, metadata, previews, prompt_extras
 from artstudio.diffusion.loading import LoadedModel, get_model
 from artstudio.diffusion.params import (
@@ -152,6 +153,7 @@ def image_metadata(p: GenerationParams, model: LoadedModel, seed: int, width: in
         meta.update(mask_blur=p.mask_blur, mask_padding=p.mask_padding,
                     only_masked=p.only_masked)
     meta.update(control_apply.metadata(p))
+    meta.update(references.metadata(p))
     meta.update(assist_metadata(p))
     meta.update(extra)
     return meta
@@ -175,6 +177,8 @@ def run(params: GenerationParams, progress, cancel: CancelToken) -> GenerationRe
     notes = [note] if note else []
     params, control_notes = control_apply.prepare(params, model, (width, height))
     notes += control_notes
+    params, reference_notes = references.prepare(params, model)
+    notes += reference_notes
     # After the controls, so the parameters it runs with hold their prepared images.
     extras = prompt_extras.resolve(params, model.family, model.family_spec.negative_prompt)
     notes += extras.notes

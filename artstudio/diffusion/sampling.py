@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from artstudio.control import apply as control_apply
+from artstudio.control.references import reference_images
 from artstudio.control.regions import regional_attention
 from artstudio.diffusion import previews, prompt_extras, schedulers
 from artstudio.diffusion.loading import LoadedModel, pipeline_for
@@ -140,7 +141,8 @@ def denoise(model: LoadedModel, mode: str, p: GenerationParams, seed: int, width
     if width * height > TILE_VAE_ABOVE:
         model.pipe.vae.enable_tiling()
     with torch.inference_mode(), regional_attention(pipe, p, width, height), \
-            control_apply.encoding_controls(pipe, p):
+            control_apply.encoding_controls(pipe, p), \
+            reference_images(model, pipe, p, kwargs):
         out = pipe(**kwargs)
     if reporter.cancelled:
         return None

@@ -40,3 +40,45 @@ def annotators(monkeypatch, tmp_path):
     folder.mkdir(parents=True)
     yield folder
     loading.forget()
+
+
+@pytest.fixture(scope="session")
+def tiny_references(tiny, tmp_path_factory):
+    """Tiny IP-Adapters and a tiny CLIP image encoder (tests/tiny_ip_adapter.py)
+    under a ComfyUI install's models/ipadapter and models/clip_vision:
+    {"home": the home folder, "comfy": the install, "encoder": its file,
+    "sd1": base adapter, "sd1-plus", "sd1-other": a second base adapter,
+    "sdxl": base adapter for the tiny SDXL, "download": the SD1 base adapter in
+    the diffusers download layout (models/image_encoder beside it), "siglip" and
+    "redux": a SigLIP encoder and a FLUX.1 Redux file for the tiny FLUX}."""
+    from diffusers import UNet2DConditionModel
+    from tiny_ip_adapter import (
+        build_tiny_encoder,
+        build_tiny_siglip,
+        save_diffusers_download,
+        save_tiny_adapter,
+        save_tiny_encoder,
+        save_tiny_redux,
+        save_tiny_siglip,
+        tiny_adapter_state,
+    )
+
+    home = tmp_path_factory.mktemp("reference-home")
+    comfy = home / "ComfyUI"
+    encoder = build_tiny_encoder()
+    made = {"home": home, "comfy": comfy, "encoder": save_tiny_encoder(encoder, comfy)}
+    sd1 = UNet2DConditionModel.from_pretrained(str(tiny["sd1"]["diffusers"] / "unet"))
+    sdxl = UNet2DConditionModel.from_pretrained(str(tiny["sdxl-base"]["diffusers"] / "unet"))
+    base = tiny_adapter_state(sd1, "base", seed=1)
+    for key, unet, kind, seed, name in (
+            ("sd1", None, "", 0, "ip-adapter_tiny_sd15"),
+            ("sd1-plus", sd1, "plus", 2, "ip-adapter-plus_tiny_sd15"),
+            ("sd1-other", sd1, "base", 3, "ip-adapter_tiny_sd15_other"),
+            ("sdxl", sdxl, "base", 4, "ip-adapter_tiny_sdxl")):
+        state = base if unet is None else tiny_adapter_state(unet, kind, seed=seed)
+        made[key] = save_tiny_adapter(state, comfy, name)
+    made["download"] = save_diffusers_download(base, encoder, home / "IP-Adapter",
+                                               "ip-adapter_tiny_sd15")
+    made["siglip"] = save_tiny_siglip(build_tiny_siglip(), comfy)
+    made["redux"] = save_tiny_redux(comfy)
+    return made

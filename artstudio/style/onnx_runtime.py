@@ -60,11 +60,20 @@ def choose_providers(device: str = "auto") -> list[str]:
     return chosen or ["CPUExecutionProvider"]
 
 
-def _new_session(path: Path, providers: list[str], threads: int | None) -> Any:
+def batch_streams(device: str = "auto") -> int:
+    """How many images a batch keeps in a network at once: two on a CPU of
+    two or more cores (each call on its share of them, see `session`), one
+    on an accelerator, which takes a whole image at a time anyway."""
+    if choose_providers(device) != ["CPUExecutionProvider"]:
+        return 1
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def _new_session(path: Path, providers: list[str], threads: int | None, streams: int) -> Any:
     import onnxruntime as ort
 
     if providers == ["CPUExecutionProvider"] and openvino_runtime.available():
-        return openvino_runtime.OpenVinoSession(path, threads)
+        return openvino_runtime.OpenVinoSession(path, threads, streams)
 
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
@@ -75,6 +84,10 @@ def _new_session(path: Path, providers: list[str], threads: int | None) -> Any:
     # (docs/benchmarks.md).
     opts.enable_mem_pattern = False
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if streams > 1 and not threads:
+        # Concurrent runs of one session share its intra-op pool: give each
+        # caller its share of the cores (1 on two cores: the caller's thread).
+        threads = max(1, (os.cpu_count() or 1) // streams)
     if threads:
         opts.intra_op_num_threads = threads
     session = ort.InferenceSession(str(path), opts, providers=providers)
@@ -85,16 +98,19 @@ def _new_session(path: Path, providers: list[str], threads: int | None) -> Any:
     return session
 
 
-def session(name: str, device: str = "auto", threads: int | None = None) -> Any:
+def session(name: str, device: str = "auto", threads: int | None = None,
+            streams: int = 1) -> Any:
     """A cached session for one of the package's networks: onnxruntime with
     the best provider, or OpenVINO on the CPU when it is installed and no
     accelerated provider is (openvino_runtime.py). Both are safe to call from
-    several threads, so one session serves every worker."""
+    several threads, so one session serves every worker. `streams`: how many
+    calls a batch makes at once (`batch_streams`); 1 runs each call on every
+    core, for the one picture a person waits for."""
     providers = choose_providers(device)
     path = model_path(name)
     return shared_cache().get(
-        ("onnx", name, tuple(providers), threads),
-        lambda: _new_session(path, providers, threads),
+        ("onnx", name, tuple(providers), threads, streams),
+        lambda: _new_session(path, providers, threads, streams),
         size_of=lambda _s: os.path.getsize(path),
     )
 

@@ -75,3 +75,43 @@ def test_openvino_runs_the_cpu_styles_within_a_level_of_onnxruntime(monkeypatch)
     # Another size through the same compiled network (dynamic shapes).
     other = stylize(picture(40, 52), options)
     assert other.shape == (40, 52, 4)
+
+
+@pytest.mark.parametrize("openvino", [False, True])
+def test_a_cpu_batch_runs_two_images_at_once_with_the_same_pixels(monkeypatch, openvino):
+    """The batch's processor asks for two calls at once on a CPU of two or
+    more cores; the two-stream network gives what the one-stream one does,
+    also for two different sizes in it together."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from artstudio.style.transfer import style_processor
+
+    if openvino and not openvino_runtime.available():
+        pytest.skip("openvino is not installed")
+    if not openvino:
+        monkeypatch.setattr(openvino_runtime, "available", lambda: False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    options = StyleOptions.builtin("frost", device="cpu")
+    pictures = [picture(72, 90), picture(40, 52)]
+    alone = [stylize(p, options) for p in pictures]
+    process = style_processor(options)
+    assert process.calls_at_once == 2
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(process, pictures))
+    for a, b in zip(alone, together, strict=True):
+        assert a.shape == b.shape
+        assert np.abs(a.astype(np.int16) - b.astype(np.int16)).max() <= 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert style_processor(options).calls_at_once == 1
+
+
+def test_an_accelerated_batch_keeps_one_image_in_the_network(monkeypatch):
+    import onnxruntime as ort
+
+    from artstudio.style.transfer import batch_streams
+
+    monkeypatch.setattr(ort, "get_available_providers",
+                        lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    assert batch_streams(StyleOptions.builtin(3)) == 1
+    assert batch_streams(StyleOptions.builtin(3, device="cpu")) in (1, 2)

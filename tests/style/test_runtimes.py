@@ -115,3 +115,26 @@ def test_an_accelerated_batch_keeps_one_image_in_the_network(monkeypatch):
                         lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
     assert batch_streams(StyleOptions.builtin(3)) == 1
     assert batch_streams(StyleOptions.builtin(3, device="cpu")) in (1, 2)
+
+
+@pytest.mark.skipif(not openvino_runtime.available(), reason="openvino is not installed")
+def test_openvino_keeps_the_compiled_network_for_the_next_start():
+    from artstudio.paths import data_dir
+
+    options = StyleOptions.builtin(5, device="cpu")
+    first = stylize(picture(), options)
+    kept = list((data_dir() / "cache" / "openvino").iterdir())
+    assert kept and all(p.stat().st_size > 100_000 for p in kept)
+    shared_cache().unload_all()  # a new session: compiled from what was kept
+    again = stylize(picture(), options)
+    np.testing.assert_array_equal(first, again)
+    assert sorted((data_dir() / "cache" / "openvino").iterdir()) == sorted(kept)
+
+
+@pytest.mark.skipif(not openvino_runtime.available(), reason="openvino is not installed")
+def test_an_unwritable_data_folder_only_costs_the_compile(monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the data folder would be")
+    monkeypatch.setenv("ARTSTUDIO_HOME", str(blocker))
+    assert openvino_runtime.compiled_cache() is None
+    assert stylize(picture(), StyleOptions.builtin(5, device="cpu")).shape == (72, 90, 4)

@@ -237,17 +237,17 @@ def placements() -> dict[str, tuple[Callable[[], Runner], int, object, int]]:
         "ort 1 thread, 1 encoder, level 3": (ort(1), 1, 3, 1),
         "ort 2 threads, 2 encoders, fast": (ort(None), 2, "fast", 1),
         "ort 1 thread, 1 encoder, fast": (ort(1), 1, "fast", 1),
-        "ort 1 thread x 2 calls, 2 encoders, fast (today)": (ort(1), 2, "fast", 2),
+        "ort 1 thread x 2 calls, 2 encoders, fast": (ort(1), 2, "fast", 2),
     }
     try:
         import openvino  # noqa: F401
     except ImportError:
         return found
-    found["openvino 2 threads, 2 encoders, fast"] = (lambda: openvino_runner(False, None), 2,
-                                                     "fast", 1)
+    found["openvino 2 threads, 2 encoders, fast (today)"] = (
+        lambda: openvino_runner(False, None), 2, "fast", 1)
     found["openvino 1 thread, 1 encoder, fast"] = (lambda: openvino_runner(False, 1), 1,
                                                    "fast", 1)
-    found["openvino 2 streams, 2 encoders, fast (today)"] = (
+    found["openvino 2 streams, 2 encoders, fast"] = (
         lambda: openvino_streams_runner(2), 2, "fast", 2)
     return found
 

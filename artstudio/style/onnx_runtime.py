@@ -60,13 +60,21 @@ def choose_providers(device: str = "auto") -> list[str]:
     return chosen or ["CPUExecutionProvider"]
 
 
+# Images a CPU batch keeps in the network at once, each on its share of the
+# cores. Two streams won at load 1.8 with the network alone, but lost to one
+# (9-20 % by the clock, 3 % by CPU) in the whole batch with another process
+# on one of two cores (docs/benchmarks.md): one until a quieter machine says
+# otherwise; `bench/style_runtime.py --only placement` measures both.
+CPU_BATCH_STREAMS = 1
+
+
 def batch_streams(device: str = "auto") -> int:
-    """How many images a batch keeps in a network at once: two on a CPU of
-    two or more cores (each call on its share of them, see `session`), one
-    on an accelerator, which takes a whole image at a time anyway."""
+    """How many images a batch keeps in a network at once: CPU_BATCH_STREAMS
+    on a CPU with at least as many cores (each call on its share of them, see
+    `session`), one on an accelerator, which takes a whole image at a time."""
     if choose_providers(device) != ["CPUExecutionProvider"]:
         return 1
-    return 2 if (os.cpu_count() or 1) >= 2 else 1
+    return max(1, min(CPU_BATCH_STREAMS, os.cpu_count() or 1))
 
 
 def _new_session(path: Path, providers: list[str], threads: int | None, streams: int) -> Any:

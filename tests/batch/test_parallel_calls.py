@@ -94,3 +94,23 @@ def test_cancelling_finishes_the_images_in_hand_and_starts_no_more(folder, tmp_p
     assert report.not_started == 7 - len(written)
     assert process.most <= 2
     assert not list((tmp_path / "out").glob(".*"))  # no partial file left behind
+
+
+def test_a_ray_actor_runs_one_image_at_a_time(folder, tmp_path):
+    """On a cluster the actors are the parallelism, each on the CPUs Ray
+    reserved for it: an actor gives its processor one image at a time."""
+    from artstudio.batch.ray_runner import BatchActor
+
+    made = []
+
+    def make_processor(cancel):
+        made.append(Overlapping(2, meet=False))
+        return made[-1]
+
+    actor = BatchActor(make_processor, BatchSettings(), str(tmp_path / "stop"))
+    plan = plan_batch(folder, tmp_path / "out")
+    rows = actor({"source": [str(i.source) for i in plan.items],
+                  "target": [str(i.target) for i in plan.items],
+                  "index": list(range(len(plan.items)))})
+    assert rows["outcome"] == ["written"] * 7
+    assert made[0].most == 1

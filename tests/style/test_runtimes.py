@@ -79,9 +79,9 @@ def test_openvino_runs_the_cpu_styles_within_a_level_of_onnxruntime(monkeypatch)
 
 @pytest.mark.parametrize("openvino", [False, True])
 def test_a_cpu_batch_runs_two_images_at_once_with_the_same_pixels(monkeypatch, openvino):
-    """The batch's processor asks for two calls at once on a CPU of two or
-    more cores; the two-stream network gives what the one-stream one does,
-    also for two different sizes in it together."""
+    """Set to two streams, the batch's processor asks for two calls at once
+    on a CPU of two or more cores; the two-stream network gives what the
+    one-stream one does, also for two different sizes in it together."""
     import os
     from concurrent.futures import ThreadPoolExecutor
 
@@ -91,6 +91,8 @@ def test_a_cpu_batch_runs_two_images_at_once_with_the_same_pixels(monkeypatch, o
         pytest.skip("openvino is not installed")
     if not openvino:
         monkeypatch.setattr(openvino_runtime, "available", lambda: False)
+    assert style_processor(StyleOptions.builtin(1, device="cpu")).calls_at_once == 1  # default
+    monkeypatch.setattr(rt, "CPU_BATCH_STREAMS", 2)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     options = StyleOptions.builtin("frost", device="cpu")
     pictures = [picture(72, 90), picture(40, 52)]
@@ -111,6 +113,7 @@ def test_an_accelerated_batch_keeps_one_image_in_the_network(monkeypatch):
 
     from artstudio.style.transfer import batch_streams
 
+    monkeypatch.setattr(rt, "CPU_BATCH_STREAMS", 2)
     monkeypatch.setattr(ort, "get_available_providers",
                         lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
     assert batch_streams(StyleOptions.builtin(3)) == 1

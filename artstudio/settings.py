@@ -51,6 +51,8 @@ class Settings:
     last_folders: dict[str, str] = field(default_factory=dict)
     # The Ray cluster folder batches may run on: "auto" or the head's HOST:PORT; "" none.
     ray_address: str = ""
+    # The folder batch dialog's PNG compression: a zlib level "0"-"9" or "fast" (fpng).
+    batch_png_level: str = "3"
     # Keys written by a newer version: kept and written back untouched.
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -85,6 +87,7 @@ _VALID = {
     "model_variants": _is_name_map,
     "last_folders": _is_name_map,
     "ray_address": lambda v: isinstance(v, str) and len(v) <= 300 and "\n" not in v,
+    "batch_png_level": lambda v: v in (*map(str, range(10)), "fast"),
 }
 
 

@@ -16,7 +16,7 @@ OpenCV at level 1, fpng when installed) on the styled results: CPU ms per
 image, the folder's bytes against Pillow's level 3, and whether the file
 decodes to the same pixels. `--only placement` runs the whole batch
 (run_batch: decode, network, finishing, encode, write) per runtime, network
-threads, encoder threads and PNG writer.
+threads, images in the network at once, encoder threads and PNG writer.
 """
 
 from __future__ import annotations
@@ -219,24 +219,36 @@ class _Session:
         return ["CPUExecutionProvider"]
 
 
-def placements() -> dict[str, tuple[Callable[[], Runner], int, object]]:
-    """(runtime, encoder threads, PNG level) of the whole batch."""
+def openvino_streams_runner(streams: int) -> Runner:
+    """The batch's own OpenVINO session with `streams` requests (safe to call
+    from that many threads at once)."""
+    from artstudio.style.openvino_runtime import OpenVinoSession
+
+    sess = OpenVinoSession(rt.model_path(rt.MULTISTYLE), None, streams)
+    return lambda x, w: sess.run(None, {"image": x, "style_weights": w})[0]
+
+
+def placements() -> dict[str, tuple[Callable[[], Runner], int, object, int]]:
+    """(runtime, encoder threads, PNG level, images in the network at once)
+    of the whole batch."""
+    ort = lambda threads: lambda: ort_runner(threads, "ORT_ENABLE_ALL", True)  # noqa: E731
     found = {
-        "ort 2 threads, 2 encoders, level 3 (today)":
-            (lambda: ort_runner(None, "ORT_ENABLE_ALL", True), 2, 3),
-        "ort 1 thread, 1 encoder, level 3": (lambda: ort_runner(1, "ORT_ENABLE_ALL", True), 1, 3),
-        "ort 2 threads, 2 encoders, fast": (lambda: ort_runner(None, "ORT_ENABLE_ALL", True), 2,
-                                            "fast"),
-        "ort 1 thread, 1 encoder, fast": (lambda: ort_runner(1, "ORT_ENABLE_ALL", True), 1,
-                                          "fast"),
+        "ort 2 threads, 2 encoders, level 3": (ort(None), 2, 3, 1),
+        "ort 1 thread, 1 encoder, level 3": (ort(1), 1, 3, 1),
+        "ort 2 threads, 2 encoders, fast": (ort(None), 2, "fast", 1),
+        "ort 1 thread, 1 encoder, fast": (ort(1), 1, "fast", 1),
+        "ort 1 thread x 2 calls, 2 encoders, fast": (ort(1), 2, "fast", 2),
     }
     try:
         import openvino  # noqa: F401
     except ImportError:
         return found
-    found["openvino 2 threads, 2 encoders, fast"] = (lambda: openvino_runner(False, None), 2,
-                                                     "fast")
-    found["openvino 1 thread, 1 encoder, fast"] = (lambda: openvino_runner(False, 1), 1, "fast")
+    found["openvino 2 threads, 2 encoders, fast (today)"] = (
+        lambda: openvino_runner(False, None), 2, "fast", 1)
+    found["openvino 1 thread, 1 encoder, fast"] = (lambda: openvino_runner(False, 1), 1,
+                                                   "fast", 1)
+    found["openvino 2 streams, 2 encoders, fast"] = (
+        lambda: openvino_streams_runner(2), 2, "fast", 2)
     return found
 
 
@@ -249,8 +261,8 @@ def bench_placement(count: int, rounds: int) -> None:
     from artstudio.style.transfer import StyleOptions, style_processor
 
     options = StyleOptions.builtin(7)
-    built = {name: (_Session(make()), enc, level)
-             for name, (make, enc, level) in placements().items()}
+    built = {name: (_Session(make()), enc, level, calls)
+             for name, (make, enc, level, calls) in placements().items()}
     names = list(built)
     wall: dict[str, list[float]] = {n: [] for n in names}
     cpu: dict[str, list[float]] = {n: [] for n in names}
@@ -263,9 +275,10 @@ def bench_placement(count: int, rounds: int) -> None:
         try:
             for r in range(rounds):
                 for name in names[r % len(names):] + names[:r % len(names)]:
-                    sess, encoders, level = built[name]
+                    sess, encoders, level, calls = built[name]
                     rt.session = lambda *_a, _s=sess, **_k: _s
                     process = style_processor(options)
+                    process.calls_at_once = calls  # what the row measures, not this machine's
                     out = Path(tmp) / f"out-{r}-{names.index(name)}"
                     plan = plan_batch(src, out)
                     w0, c0 = time.perf_counter(), time.process_time()

@@ -36,7 +36,9 @@ from artstudio.engine.errors import UserFacingError, describe_error
 
 class Processor(Protocol):
     """Any per-image function: RGBA uint8 in, RGBA uint8 out (or a RowSource,
-    whose work then happens while it is written)."""
+    whose work then happens while it is written). One that sets
+    `calls_at_once = N` (N > 1) is called from N threads at once, on N
+    decoded images (a CPU network run as two streams)."""
 
     def __call__(self, rgba: np.ndarray) -> np.ndarray | RowSource: ...
 
@@ -153,13 +155,17 @@ def run_batch(items: Iterable[Item], process: Processor,
             settle(*behind.popleft())
             tell()
 
-    def finish(item: Item, pending: Future, rgba: np.ndarray) -> None:
-        """Process one decoded image, then queue its write (or report it)."""
+    def compute(rgba: np.ndarray) -> np.ndarray | RowSource:
+        out = process(rgba)
+        if is_row_source(out) and out.width * out.height <= settings.stream_above:
+            out = gathered(out)  # the work happens here: failures and cancel as below
+        return out
+
+    def finish(item: Item, pending: Future, result: Future) -> None:
+        """Take one processed image, then queue its write (or report it)."""
         nonlocal stop, finished
         try:
-            out = process(rgba)
-            if is_row_source(out) and out.width * out.height <= settings.stream_above:
-                out = gathered(out)  # the work happens here: failures and cancel as below
+            out = result.result()
             if is_row_source(out):
                 # The work happens while the rows are written: do it here, in
                 # order, so failures and cancelling behave as for `process`.
@@ -185,6 +191,20 @@ def run_batch(items: Iterable[Item], process: Processor,
         del out
         drain(settings.write_behind - 1)
 
+    calls = max(1, int(getattr(process, "calls_at_once", 1)))
+    workers = ThreadPoolExecutor(calls, thread_name_prefix="batch-process") if calls > 1 else None
+    running: deque[tuple[Item, Future, Future]] = deque()  # in the processor, in order
+
+    def processing(rgba: np.ndarray) -> Future:
+        if workers is not None:
+            return workers.submit(compute, rgba)
+        done: Future = Future()  # one at a time: on this thread, as it always was
+        try:
+            done.set_result(compute(rgba))
+        except Exception as exc:  # handed to `finish` as a worker's would be
+            done.set_exception(exc)
+        return done
+
     tell("Starting")
     try:
         read_ahead()
@@ -199,9 +219,17 @@ def run_batch(items: Iterable[Item], process: Processor,
                 tell()
                 continue
             read_ahead()
-            finish(item, pending, rgba)
+            running.append((item, pending, processing(rgba)))
             del rgba
+            while len(running) >= calls:
+                finish(*running.popleft())
+        while running:  # the images in hand are finished, also when stopping
+            finish(*running.popleft())
     finally:
+        for _item, _pending, result in running:
+            result.cancel()
+        if workers is not None:
+            workers.shutdown(wait=True, cancel_futures=True)
         report.cancelled = bool(stop or cancel.cancelled) and bool(ahead or next(queue, None))
         for _item, future in ahead:
             future.cancel()

@@ -193,7 +193,10 @@ class BatchActor:
 
     def __init__(self, make_processor: Callable, settings, stop_file: str) -> None:
         self.cancel = CancelToken()
-        self.process = make_processor(self.cancel)
+        process = make_processor(self.cancel)
+        # The pool's actors are the parallelism here, each on the CPUs Ray
+        # reserved for it: one image at a time, whatever `calls_at_once` says.
+        self.process = lambda rgba: process(rgba)
         self.settings = settings
         self.stop_file = stop_file
 

@@ -85,10 +85,11 @@ def describe_weights(weights: Sequence[float]) -> str:
 
 
 def stylize_builtin(rgba: np.ndarray, options: StyleOptions, progress: Callable[..., None],
-                    cancel: CancelToken | None) -> np.ndarray:
-    """One of the 26 built-in styles (or a blend) on an RGBA uint8 image."""
+                    cancel: CancelToken | None, streams: int = 1) -> np.ndarray:
+    """One of the 26 built-in styles (or a blend) on an RGBA uint8 image.
+    `streams`: images the caller runs at once (`onnx_runtime.session`)."""
     progress(0, 2, "Loading the style network")
-    sess = rt.session(rt.MULTISTYLE, options.device)
+    sess = rt.session(rt.MULTISTYLE, options.device, streams=streams)
     original = px.rgb_float(rgba)
     work = px.work_rgb(original, options.max_size)
     padded, h, w = px.reflect_pad(work, 4)
@@ -102,6 +103,6 @@ def stylize_builtin(rgba: np.ndarray, options: StyleOptions, progress: Callable[
     return result
 
 
-def prepare_builtin(options: StyleOptions) -> str:
+def prepare_builtin(options: StyleOptions, streams: int = 1) -> str:
     """Load the network; where it runs, e.g. "cpu"."""
-    return rt.session_device(rt.session(rt.MULTISTYLE, options.device))
+    return rt.session_device(rt.session(rt.MULTISTYLE, options.device, streams=streams))

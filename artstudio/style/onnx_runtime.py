@@ -60,11 +60,28 @@ def choose_providers(device: str = "auto") -> list[str]:
     return chosen or ["CPUExecutionProvider"]
 
 
-def _new_session(path: Path, providers: list[str], threads: int | None) -> Any:
+# Images a CPU batch keeps in the network at once, each on its share of the
+# cores. Two streams won at load 1.8 with the network alone, but lost to one
+# (9-20 % by the clock, 3 % by CPU) in the whole batch with another process
+# on one of two cores (docs/benchmarks.md): one until a quieter machine says
+# otherwise; `bench/style_runtime.py --only placement` measures both.
+CPU_BATCH_STREAMS = 1
+
+
+def batch_streams(device: str = "auto") -> int:
+    """How many images a batch keeps in a network at once: CPU_BATCH_STREAMS
+    on a CPU with at least as many cores (each call on its share of them, see
+    `session`), one on an accelerator, which takes a whole image at a time."""
+    if choose_providers(device) != ["CPUExecutionProvider"]:
+        return 1
+    return max(1, min(CPU_BATCH_STREAMS, os.cpu_count() or 1))
+
+
+def _new_session(path: Path, providers: list[str], threads: int | None, streams: int) -> Any:
     import onnxruntime as ort
 
     if providers == ["CPUExecutionProvider"] and openvino_runtime.available():
-        return openvino_runtime.OpenVinoSession(path, threads)
+        return openvino_runtime.OpenVinoSession(path, threads, streams)
 
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
@@ -75,6 +92,10 @@ def _new_session(path: Path, providers: list[str], threads: int | None) -> Any:
     # (docs/benchmarks.md).
     opts.enable_mem_pattern = False
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if streams > 1 and not threads:
+        # Concurrent runs of one session share its intra-op pool: give each
+        # caller its share of the cores (1 on two cores: the caller's thread).
+        threads = max(1, (os.cpu_count() or 1) // streams)
     if threads:
         opts.intra_op_num_threads = threads
     session = ort.InferenceSession(str(path), opts, providers=providers)
@@ -85,16 +106,19 @@ def _new_session(path: Path, providers: list[str], threads: int | None) -> Any:
     return session
 
 
-def session(name: str, device: str = "auto", threads: int | None = None) -> Any:
+def session(name: str, device: str = "auto", threads: int | None = None,
+            streams: int = 1) -> Any:
     """A cached session for one of the package's networks: onnxruntime with
     the best provider, or OpenVINO on the CPU when it is installed and no
     accelerated provider is (openvino_runtime.py). Both are safe to call from
-    several threads, so one session serves every worker."""
+    several threads, so one session serves every worker. `streams`: how many
+    calls a batch makes at once (`batch_streams`); 1 runs each call on every
+    core, for the one picture a person waits for."""
     providers = choose_providers(device)
     path = model_path(name)
     return shared_cache().get(
-        ("onnx", name, tuple(providers), threads),
-        lambda: _new_session(path, providers, threads),
+        ("onnx", name, tuple(providers), threads, streams),
+        lambda: _new_session(path, providers, threads, streams),
         size_of=lambda _s: os.path.getsize(path),
     )
 

@@ -27,7 +27,7 @@ ARBITRARY_SIZE = 384  # the arbitrary transformer's fixed input size
 STYLE_SIZE = 256  # the predictor's input size
 
 
-def style_vector(rgb: np.ndarray, device: str = "auto") -> np.ndarray:
+def style_vector(rgb: np.ndarray, device: str = "auto", streams: int = 1) -> np.ndarray:
     """The 100-number style vector (shape (1, 1, 1, 100)) of an RGB float
     image: its centre square at 256 px through the style predictor."""
     h, w = rgb.shape[:2]
@@ -35,7 +35,7 @@ def style_vector(rgb: np.ndarray, device: str = "auto") -> np.ndarray:
     top, left = (h - side) // 2, (w - side) // 2
     square = px.resize(np.ascontiguousarray(rgb[top:top + side, left:left + side]),
                        STYLE_SIZE, STYLE_SIZE)
-    sess = rt.session(rt.PREDICT, device)
+    sess = rt.session(rt.PREDICT, device, streams=streams)
     name = sess.get_inputs()[0].name
     return sess.run(None, {name: np.ascontiguousarray(square[None], np.float32)})[0]
 
@@ -68,7 +68,8 @@ def mixed_painting_vector(options: StyleOptions) -> np.ndarray:
     return sum((w * v for w, v in zip(ws, vecs, strict=True)), np.zeros_like(vecs[0]))
 
 
-def transform_at_384(rgb: np.ndarray, vector: np.ndarray, device: str = "auto") -> np.ndarray:
+def transform_at_384(rgb: np.ndarray, vector: np.ndarray, device: str = "auto",
+                     streams: int = 1) -> np.ndarray:
     """Run the transformer: the image at 384 px on its longer side (reflect-
     padded to the fixed square), returned at that working size."""
     h, w = rgb.shape[:2]
@@ -77,7 +78,7 @@ def transform_at_384(rgb: np.ndarray, vector: np.ndarray, device: str = "auto") 
     small = px.resize(rgb, sw, sh)
     small = np.pad(small, ((0, ARBITRARY_SIZE - sh), (0, ARBITRARY_SIZE - sw), (0, 0)),
                    mode="symmetric")
-    sess = rt.session(rt.TRANSFORM, device)
+    sess = rt.session(rt.TRANSFORM, device, streams=streams)
     names = [i.name for i in sess.get_inputs()]
     out = sess.run(None, {names[0]: np.ascontiguousarray(small[None], np.float32),
                           names[1]: vector.astype(np.float32)})[0][0]
@@ -85,24 +86,27 @@ def transform_at_384(rgb: np.ndarray, vector: np.ndarray, device: str = "auto") 
 
 
 def stylize_arbitrary(rgba: np.ndarray, options: StyleOptions, progress: Callable[..., None],
-                      cancel: CancelToken | None) -> np.ndarray:
-    """Any painting(s) as the style; strength moves in style-vector space."""
+                      cancel: CancelToken | None, streams: int = 1) -> np.ndarray:
+    """Any painting(s) as the style; strength moves in style-vector space.
+    `streams`: images the caller runs at once (`onnx_runtime.session`)."""
     progress(0, 3, "Reading the style of the painting")
     original = px.rgb_float(rgba)
     vector = mixed_painting_vector(options)
     if options.strength < 1.0:
-        own = style_vector(original, options.device)
+        own = style_vector(original, options.device, streams)
         vector = options.strength * vector + (1.0 - options.strength) * own
     progress(1, 3, "Stylizing")
-    stylized = transform_at_384(original, vector, options.device)
+    stylized = transform_at_384(original, vector, options.device, streams)
     progress(2, 3, "Bringing the result to full size")
     result = px.finish(stylized, original, rgba, options, fade=False)
     progress(3, 3, "Done")
     return result
 
 
-def prepare_painting(options: StyleOptions) -> str:
+def prepare_painting(options: StyleOptions, streams: int = 1) -> str:
     """The paintings' vectors and both networks; where they run, e.g. "cpu"."""
     mixed_painting_vector(options)
-    rt.session(rt.TRANSFORM, options.device)
+    rt.session(rt.TRANSFORM, options.device, streams=streams)
+    if options.strength < 1.0:  # the content's own vector, per image
+        rt.session(rt.PREDICT, options.device, streams=streams)
     return rt.session_device(rt.session(rt.PREDICT, options.device))

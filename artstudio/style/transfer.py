@@ -26,6 +26,7 @@ import numpy as np
 
 from artstudio.engine import Lane
 from artstudio.engine.cancel import CancelToken
+from artstudio.style import onnx_runtime as rt
 from artstudio.style import pixels as px
 from artstudio.style.builtin_styles import (
     NUM_STYLES,
@@ -141,24 +142,38 @@ def _check_image(rgba: np.ndarray) -> None:
                          f"{rgba.shape}")
 
 
+def _streams(streams: int) -> dict[str, int]:
+    # Only the ONNX engines take `streams`; CycleGAN runs one image at a time.
+    return {"streams": streams} if streams > 1 else {}
+
+
 def stylize(rgba: np.ndarray, options: StyleOptions,
             progress: ProgressFn | None = None,
-            cancel: CancelToken | None = None) -> np.ndarray:
+            cancel: CancelToken | None = None, streams: int = 1) -> np.ndarray:
     """Stylize an RGBA uint8 image with the engine `options` names; returns
-    RGBA uint8 of the same size. Raises UserFacingError for unusable models."""
+    RGBA uint8 of the same size. Raises UserFacingError for unusable models.
+    `streams`: how many images the caller stylizes at once (`batch_streams`)."""
     options.checked()
     _check_image(rgba)
     run, _prepare = _ENGINES[options.engine]
-    return run(rgba, options, progress or _no_progress, cancel)
+    return run(rgba, options, progress or _no_progress, cancel, **_streams(streams))
 
 
-def prepare(options: StyleOptions) -> str:
+def prepare(options: StyleOptions, streams: int = 1) -> str:
     """Load everything the options need (networks, painting vectors, the
     CycleGAN file) so a bad model fails once, before a batch starts. Returns
     where it runs, e.g. "cpu"."""
     options.checked()
     _run, load = _ENGINES[options.engine]
-    return load(options)
+    return load(options, **_streams(streams))
+
+
+def batch_streams(options: StyleOptions) -> int:
+    """Images a batch keeps in the network at once: two for the ONNX styles
+    on a CPU (onnx_runtime.batch_streams), one for CycleGAN and accelerators."""
+    if options.engine == "cyclegan":
+        return 1
+    return rt.batch_streams(options.device)
 
 
 def lane_for(options: StyleOptions) -> Lane:
@@ -169,12 +184,16 @@ def lane_for(options: StyleOptions) -> Lane:
 
 def style_processor(options: StyleOptions,
                     cancel: CancelToken | None = None) -> Callable[[np.ndarray], np.ndarray]:
-    """A per-image function `fn(rgba) -> rgba` for the batch pipeline."""
-    prepare(options)
+    """A per-image function `fn(rgba) -> rgba` for the batch pipeline, safe
+    to call from several threads; its `calls_at_once` tells the pipeline how
+    many images to give it at once."""
+    streams = batch_streams(options)
+    prepare(options, streams)
 
     def process(rgba: np.ndarray) -> np.ndarray:
-        return stylize(rgba, options, None, cancel)
+        return stylize(rgba, options, None, cancel, streams)
 
+    process.calls_at_once = streams  # type: ignore[attr-defined]
     return process
 
 

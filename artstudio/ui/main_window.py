@@ -339,7 +339,8 @@ class MainWindow(QMainWindow):
         from artstudio.ui.upscale_dialog import UpscaleBatchDialog
 
         dialog = UpscaleBatchDialog(self.runner, self, device=self.settings.device,
-                                    ray_address=self.settings.ray_address)
+                                    ray_address=self.settings.ray_address,
+                                    settings=self.settings)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._offer_upscalers(dialog.chooser)
         dialog.show()

@@ -292,7 +292,8 @@ class StylePanel(QWidget):
     def open_batch(self) -> None:
         from artstudio.ui.batch_dialog import StyleBatchDialog
 
-        dialog = StyleBatchDialog(self.runner, self, ray_address=self.settings.ray_address)
+        dialog = StyleBatchDialog(self.runner, self, ray_address=self.settings.ray_address,
+                                  settings=self.settings)
         dialog.chooser.set_choice(self.chooser.choice())  # start from the panel's style
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()

@@ -111,9 +111,9 @@ class UpscaleBatchDialog(FolderBatchDialog):
     cancel_note = "Stopping: the image in progress is dropped; finished images stay."
 
     def __init__(self, runner: JobRunner, parent: QWidget | None = None, device: str = "auto",
-                 ray_address: str = ""):
+                 ray_address: str = "", settings=None):
         self._device = device
-        super().__init__(runner, parent, ray_address)
+        super().__init__(runner, parent, ray_address, settings)
 
     def _make_chooser(self) -> QWidget:
         return UpscaleChooser(device=self._device)

@@ -54,6 +54,20 @@ class SpandrelUpscaler:
     def preferred_tile(self) -> int:
         return auto_tile(self)
 
+    @property
+    def receptive_radius(self) -> int | None:
+        """How far (input pixels) an output pixel sees, where the architecture
+        makes that plain: compact SRVGG is only stride-1 convolutions and a
+        pixel shuffle, so the sum of their half-kernels. None (unknown) for
+        the others: attention windows and downsampling reach further."""
+        if self.descriptor.architecture.id != "Compact":
+            return None
+        import torch
+
+        return sum(conv.dilation[0] * (conv.kernel_size[0] - 1) // 2
+                   for conv in self.descriptor.model.modules()
+                   if isinstance(conv, torch.nn.Conv2d))
+
     def run(self, rgb: np.ndarray) -> np.ndarray:
         """One forward pass: HxWx3 float32 0..1 in, (sH)x(sW)x3 out."""
         import torch

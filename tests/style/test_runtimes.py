@@ -75,3 +75,69 @@ def test_openvino_runs_the_cpu_styles_within_a_level_of_onnxruntime(monkeypatch)
     # Another size through the same compiled network (dynamic shapes).
     other = stylize(picture(40, 52), options)
     assert other.shape == (40, 52, 4)
+
+
+@pytest.mark.parametrize("openvino", [False, True])
+def test_a_cpu_batch_runs_two_images_at_once_with_the_same_pixels(monkeypatch, openvino):
+    """Set to two streams, the batch's processor asks for two calls at once
+    on a CPU of two or more cores; the two-stream network gives what the
+    one-stream one does, also for two different sizes in it together."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from artstudio.style.transfer import style_processor
+
+    if openvino and not openvino_runtime.available():
+        pytest.skip("openvino is not installed")
+    if not openvino:
+        monkeypatch.setattr(openvino_runtime, "available", lambda: False)
+    assert style_processor(StyleOptions.builtin(1, device="cpu")).calls_at_once == 1  # default
+    monkeypatch.setattr(rt, "CPU_BATCH_STREAMS", 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    options = StyleOptions.builtin("frost", device="cpu")
+    pictures = [picture(72, 90), picture(40, 52)]
+    alone = [stylize(p, options) for p in pictures]
+    process = style_processor(options)
+    assert process.calls_at_once == 2
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(process, pictures))
+    for a, b in zip(alone, together, strict=True):
+        assert a.shape == b.shape
+        assert np.abs(a.astype(np.int16) - b.astype(np.int16)).max() <= 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert style_processor(options).calls_at_once == 1
+
+
+def test_an_accelerated_batch_keeps_one_image_in_the_network(monkeypatch):
+    import onnxruntime as ort
+
+    from artstudio.style.transfer import batch_streams
+
+    monkeypatch.setattr(rt, "CPU_BATCH_STREAMS", 2)
+    monkeypatch.setattr(ort, "get_available_providers",
+                        lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    assert batch_streams(StyleOptions.builtin(3)) == 1
+    assert batch_streams(StyleOptions.builtin(3, device="cpu")) in (1, 2)
+
+
+@pytest.mark.skipif(not openvino_runtime.available(), reason="openvino is not installed")
+def test_openvino_keeps_the_compiled_network_for_the_next_start():
+    from artstudio.paths import data_dir
+
+    options = StyleOptions.builtin(5, device="cpu")
+    first = stylize(picture(), options)
+    kept = list((data_dir() / "cache" / "openvino").iterdir())
+    assert kept and all(p.stat().st_size > 100_000 for p in kept)
+    shared_cache().unload_all()  # a new session: compiled from what was kept
+    again = stylize(picture(), options)
+    np.testing.assert_array_equal(first, again)
+    assert sorted((data_dir() / "cache" / "openvino").iterdir()) == sorted(kept)
+
+
+@pytest.mark.skipif(not openvino_runtime.available(), reason="openvino is not installed")
+def test_an_unwritable_data_folder_only_costs_the_compile(monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the data folder would be")
+    monkeypatch.setenv("ARTSTUDIO_HOME", str(blocker))
+    assert openvino_runtime.compiled_cache() is None
+    assert stylize(picture(), StyleOptions.builtin(5, device="cpu")).shape == (72, 90, 4)

@@ -83,3 +83,52 @@ def test_builtin_networks_tiled_match_whole_to_float_rounding(scale):
     whole, tiled = whole_and_tiled(model, picture(136, 150), tile=64, overlap=16)
     differ = np.abs(whole - tiled)
     assert differ.max() <= 1 and np.count_nonzero(differ) <= 4
+
+
+class Seeing(ConvStack):
+    """A ConvStack that says how far it sees, and records the patches it gets."""
+
+    def __init__(self, depth: int, seed: int = 0):
+        super().__init__(depth, seed)
+        self.receptive_radius = depth
+        self.shapes: list[tuple[int, int]] = []
+
+    def run(self, rgb: np.ndarray) -> np.ndarray:
+        self.shapes.append(rgb.shape[:2])
+        return super().run(rgb)
+
+
+@pytest.mark.parametrize("tile", [48, 200])
+def test_context_stops_at_what_the_network_sees_with_the_same_pixels(tile):
+    plain, seeing = ConvStack(5), Seeing(5)
+    image = picture(60, 70)
+    before = tiler.upscale_array(plain, image, tile=tile, overlap=16)
+    after = tiler.upscale_array(seeing, image, tile=tile, overlap=16)
+    assert np.array_equal(before, after)
+    if tile == 200:  # one tile: the image and 5 px of reflection each side, not 16
+        assert seeing.shapes == [(70, 80)]
+    else:
+        assert max(h for h, _w in seeing.shapes) <= 48 + 2 * 5
+
+
+class Hidden:
+    """A model with its receptive field hidden: the tiler gives it the full context."""
+
+    def __init__(self, model):
+        self._model = model
+
+    def __getattr__(self, name):
+        if name == "receptive_radius":
+            raise AttributeError(name)
+        return getattr(self._model, name)
+
+
+@pytest.mark.parametrize("scale", [2, 4])
+def test_builtin_networks_see_twelve_pixels_and_keep_their_pixels(scale):
+    model = up.load_upscaler(builtin.builtin_model_path(scale), "cpu")
+    assert model.receptive_radius == 12  # 10 body convolutions, the first and the last
+    image = picture(50, 64)
+    full = tiler.upscale_array(Hidden(model), image, overlap=16).astype(int)
+    trimmed = tiler.upscale_array(model, image, overlap=16).astype(int)
+    assert trimmed.shape == full.shape == (50 * scale, 64 * scale, 3)
+    assert np.abs(full - trimmed).max() <= 1  # float rounding of other sizes only

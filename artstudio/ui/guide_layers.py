@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -152,6 +153,9 @@ class GuideEditor(QWidget):
         self.message = QLabel("")
         self.message.setObjectName("guideMessage")
         self.message.setWordWrap(True)
+        # A long reason (a missing file and the folders looked in) wraps to the
+        # dock's width instead of widening the dock over the canvas.
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         role_row = QFormLayout()

@@ -7,11 +7,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from control_runs import control_params as _params
+from control_runs import pixels as _pixels
 
 from artstudio.control.spec import ControlSpec
 from artstudio.diffusion.generate import run
 from artstudio.diffusion.loading import get_model
-from artstudio.diffusion.params import GenerationParams
 from artstudio.engine.errors import UserFacingError
 
 
@@ -22,15 +23,6 @@ def drawing(w: int = 64, h: int = 64) -> np.ndarray:
     return img
 
 
-def _params(model, **kw) -> GenerationParams:
-    base = dict(model=str(model), prompt="a red cat", steps=3, width=64, height=64, seed=7,
-                device="cpu", preview_every=0)
-    base.update(kw)
-    return GenerationParams(**base)
-
-
-def _pixels(p, no_progress, token) -> np.ndarray:
-    return np.asarray(run(p, no_progress, token).images[0]).astype(int)
 
 
 def _canny(net, **kw) -> ControlSpec:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from control_runs import control_params
+from control_runs import pixels as _pixels
 from test_control_generation import drawing
 
 from artstudio.control.spec import ControlSpec
@@ -14,6 +16,10 @@ from artstudio.diffusion.generate import run
 from artstudio.diffusion.loading import get_model
 from artstudio.diffusion.params import GenerationParams
 from artstudio.engine.errors import UserFacingError
+
+
+def _params(model, **kw) -> GenerationParams:
+    return control_params(model, **{"cfg_scale": 3.5, "scheduler": "flow_euler", **kw})
 
 
 @pytest.fixture(scope="session")
@@ -37,15 +43,6 @@ def flux(tiny_flux):
     return tiny_flux["flux-dev"]["diffusers"]
 
 
-def _params(model, **kw) -> GenerationParams:
-    base = dict(model=str(model), prompt="a red cat", steps=3, width=64, height=64, seed=7,
-                device="cpu", cfg_scale=3.5, scheduler="flow_euler", preview_every=0)
-    base.update(kw)
-    return GenerationParams(**base)
-
-
-def _pixels(p, no_progress, token) -> np.ndarray:
-    return np.asarray(run(p, no_progress, token).images[0]).astype(int)
 
 
 def _control(kind: str, net, **kw) -> ControlSpec:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from control_runs import control_params as _params
+from control_runs import pixels as _pixels
 from test_control_generation import _canny
 
 from artstudio.control import references
 from artstudio.control.spec import ReferenceSpec
 from artstudio.diffusion.generate import run
 from artstudio.diffusion.metadata import a1111_text
-from artstudio.diffusion.params import GenerationParams
 from artstudio.engine.errors import UserFacingError
 
 
@@ -27,15 +28,6 @@ def look(seed: int = 0) -> np.ndarray:
     return img
 
 
-def _params(model, **kw) -> GenerationParams:
-    base = dict(model=str(model), prompt="a red cat", steps=3, width=64, height=64, seed=7,
-                device="cpu", preview_every=0)
-    base.update(kw)
-    return GenerationParams(**base)
-
-
-def _pixels(p, no_progress, token) -> np.ndarray:
-    return np.asarray(run(p, no_progress, token).images[0]).astype(int)
 
 
 def _ref(adapter, weight: float = 1.0, seed: int = 0, **kw) -> ReferenceSpec:

@@ -9,6 +9,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from control_runs import control_params
+from control_runs import pixels as _pixels
 from test_control_generation import drawing
 
 from artstudio.control.spec import ControlSpec
@@ -16,6 +18,11 @@ from artstudio.diffusion.generate import run
 from artstudio.diffusion.loading import get_model
 from artstudio.diffusion.params import GenerationParams
 from artstudio.engine.errors import UserFacingError
+
+
+def _params(sd3, **kw) -> GenerationParams:
+    return control_params(sd3["model"], **{"cfg_scale": 4.0, "scheduler": "flow_euler",
+                                           "variant": "sd35-large", **kw})
 
 
 @pytest.fixture(scope="session")
@@ -42,16 +49,6 @@ def sd3(tmp_path_factory):
     return made
 
 
-def _params(sd3, **kw) -> GenerationParams:
-    base = dict(model=str(sd3["model"]), prompt="a red cat", steps=3, width=64, height=64,
-                seed=7, device="cpu", cfg_scale=4.0, scheduler="flow_euler",
-                variant="sd35-large", preview_every=0)
-    base.update(kw)
-    return GenerationParams(**base)
-
-
-def _pixels(p, no_progress, token) -> np.ndarray:
-    return np.asarray(run(p, no_progress, token).images[0]).astype(int)
 
 
 def _control(kind: str, net, **kw) -> ControlSpec:

@@ -215,17 +215,9 @@ def controlnet_roots(extra: Iterable[str | os.PathLike] = ()) -> list[Path]:
     ControlNet folders of other apps' installs (models/ControlNet,
     models/controlnet), and the folders the artist added (an install's root
     or models folder works as well as the ControlNet folder itself)."""
-    from artstudio.model_files.other_apps import INSTALLS
-    from artstudio.paths import user_models_dir
+    from artstudio.control.library import model_roots
 
-    home = Path.home()
-    roots = [user_models_dir() / name for name in CONTROLNET_FOLDERS]
-    for _app, install, _subfolders in INSTALLS:
-        roots += [home / install / "models" / name for name in CONTROLNET_FOLDERS]
-    for folder in (Path(e) for e in extra):
-        roots += [folder, *(folder / name for name in CONTROLNET_FOLDERS),
-                  *(folder / "models" / name for name in CONTROLNET_FOLDERS)]
-    return list(dict.fromkeys(r for r in roots if r.is_dir()))
+    return model_roots(CONTROLNET_FOLDERS, extra)
 
 
 _WEIGHT_SUFFIXES = (*safe_load.SAFETENSORS_SUFFIXES, ".pth", ".pt", ".ckpt")
@@ -286,11 +278,8 @@ def _union_reads(info: ControlNetInfo, kind: str) -> bool:
 
 def resolve_controlnet(name: str, known: Iterable[ControlNetInfo]) -> ControlNetInfo:
     """The ControlNet a path or a name in the library means."""
-    path = Path(name)
-    if path.exists():
-        return identify_controlnet(path)
-    for info in known:
-        if name in (info.name, info.path.name):
-            return info
-    raise UserFacingError(f"The ControlNet “{name}” is neither a file nor a folder, nor a name "
-                          "in the ControlNet folders (models/ControlNet, models/controlnet).")
+    from artstudio.control.library import resolve_named
+
+    return resolve_named(name, known, identify_controlnet,
+                         f"The ControlNet “{name}” is neither a file nor a folder, nor a name "
+                         "in the ControlNet folders (models/ControlNet, models/controlnet).")

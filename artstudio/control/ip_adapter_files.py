@@ -142,17 +142,9 @@ def adapter_roots(extra: Iterable[str | os.PathLike] = ()) -> list[Path]:
     """Where IP-Adapters are looked for: the app's models/ipadapter, ComfyUI's
     models/ipadapter, A1111's and Forge's models/ControlNet (and ComfyUI's
     models/controlnet, where some artists put them), and the artist's folders."""
-    from artstudio.model_files.other_apps import INSTALLS
-    from artstudio.paths import user_models_dir
+    from artstudio.control.library import model_roots
 
-    home = Path.home()
-    roots = [user_models_dir() / name for name in ADAPTER_FOLDERS]
-    for _app, install, _subfolders in INSTALLS:
-        roots += [home / install / "models" / name for name in ADAPTER_FOLDERS]
-    for folder in (Path(e) for e in extra):
-        roots += [folder, *(folder / name for name in ADAPTER_FOLDERS),
-                  *(folder / "models" / name for name in ADAPTER_FOLDERS)]
-    return list(dict.fromkeys(r for r in roots if r.is_dir()))
+    return model_roots(ADAPTER_FOLDERS, extra)
 
 
 def find_adapters(roots: Iterable[Path] | None = None, max_depth: int = 2) -> list[AdapterInfo]:
@@ -196,11 +188,8 @@ def pick_adapter(family: str, cross: int, known: Iterable[AdapterInfo]) -> Adapt
 
 def resolve_adapter(name: str, known: Iterable[AdapterInfo]) -> AdapterInfo:
     """The adapter a path or a name in the library means."""
-    path = Path(name)
-    if path.exists():
-        return identify_adapter(path)
-    for info in known:
-        if name in (info.name, info.path.name):
-            return info
-    raise UserFacingError(f"The IP-Adapter “{name}” is neither a file nor a name in the "
-                          "adapter folders (models/ipadapter, models/ControlNet).")
+    from artstudio.control.library import resolve_named
+
+    return resolve_named(name, known, identify_adapter,
+                         f"The IP-Adapter “{name}” is neither a file nor a name in the "
+                         "adapter folders (models/ipadapter, models/ControlNet).")

@@ -227,27 +227,15 @@ def find_controlnets(roots: Iterable[Path] | None = None,
                      max_depth: int = 2) -> list[ControlNetInfo]:
     """Every ControlNet under `roots` (default controlnet_roots()), by name;
     files and folders that are not ControlNets are left out."""
-    found: dict[Path, ControlNetInfo] = {}
+    from artstudio.control.library import find_models
 
-    def walk(folder: Path, depth: int) -> None:
-        try:
-            entries = sorted(folder.iterdir())
-        except OSError:
-            return
-        for entry in entries:
-            folder_model = entry.is_dir() and (entry / "config.json").is_file()
-            if not folder_model and not (entry.is_file()
-                                         and entry.suffix.lower() in _WEIGHT_SUFFIXES):
-                if entry.is_dir() and depth < max_depth and not entry.name.startswith("."):
-                    walk(entry, depth + 1)
-                continue
-            info = identify_controlnet(entry)
-            if info.is_controlnet:
-                found.setdefault(entry.resolve(), info)
+    def is_candidate(entry: Path) -> bool:
+        if entry.is_dir():
+            return (entry / "config.json").is_file()
+        return entry.is_file() and entry.suffix.lower() in _WEIGHT_SUFFIXES
 
-    for root in roots if roots is not None else controlnet_roots():
-        walk(Path(root), 0)
-    return sorted(found.values(), key=lambda i: i.name.lower())
+    return find_models(roots if roots is not None else controlnet_roots(), max_depth,
+                       is_candidate, identify_controlnet, lambda info: info.is_controlnet)
 
 
 def pick_controlnet(kind: str, family: str, cross: int,

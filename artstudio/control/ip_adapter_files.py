@@ -149,25 +149,13 @@ def adapter_roots(extra: Iterable[str | os.PathLike] = ()) -> list[Path]:
 
 def find_adapters(roots: Iterable[Path] | None = None, max_depth: int = 2) -> list[AdapterInfo]:
     """Every IP-Adapter or Redux file under `roots` (default adapter_roots())."""
-    found: dict[Path, AdapterInfo] = {}
+    from artstudio.control.library import find_models
 
-    def walk(folder: Path, depth: int) -> None:
-        try:
-            entries = sorted(folder.iterdir())
-        except OSError:
-            return
-        for entry in entries:
-            if entry.is_dir():
-                if depth < max_depth and not entry.name.startswith("."):
-                    walk(entry, depth + 1)
-            elif entry.suffix.lower() in safe_load.SAFETENSORS_SUFFIXES:
-                info = identify_adapter(entry)
-                if info.is_adapter:
-                    found.setdefault(entry.resolve(), info)
+    def is_candidate(entry: Path) -> bool:
+        return not entry.is_dir() and entry.suffix.lower() in safe_load.SAFETENSORS_SUFFIXES
 
-    for root in roots if roots is not None else adapter_roots():
-        walk(Path(root), 0)
-    return sorted(found.values(), key=lambda i: i.name.lower())
+    return find_models(roots if roots is not None else adapter_roots(), max_depth,
+                       is_candidate, identify_adapter, lambda info: info.is_adapter)
 
 
 def pick_adapter(family: str, cross: int, known: Iterable[AdapterInfo]) -> AdapterInfo:

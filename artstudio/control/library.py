@@ -32,6 +32,33 @@ def model_roots(folder_names: Iterable[str], extra: Iterable[str | os.PathLike] 
     return list(dict.fromkeys(r for r in roots if r.is_dir()))
 
 
+def find_models(roots: Iterable[str | os.PathLike], max_depth: int,
+                is_candidate: Callable[[Path], bool], identify: Callable[[Path], Info],
+                keep: Callable[[Info], bool]) -> list[Info]:
+    """Every model under `roots`, by name: each entry `is_candidate` accepts is
+    identified and kept when `keep` says so; other folders are searched
+    `max_depth` levels down (hidden ones skipped). One file reached through
+    two roots counts once."""
+    found: dict[Path, Info] = {}
+
+    def walk(folder: Path, depth: int) -> None:
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            return
+        for entry in entries:
+            if is_candidate(entry):
+                info = identify(entry)
+                if keep(info):
+                    found.setdefault(entry.resolve(), info)
+            elif entry.is_dir() and depth < max_depth and not entry.name.startswith("."):
+                walk(entry, depth + 1)
+
+    for root in roots:
+        walk(Path(root), 0)
+    return sorted(found.values(), key=lambda i: i.name.lower())
+
+
 def resolve_named(name: str, known: Iterable[Info], identify: Callable[[Path], Info],
                   missing: str) -> Info:
     """What a path (identified) or a name in the library (`known`, by its name

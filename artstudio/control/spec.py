@@ -48,14 +48,17 @@ def check_guidance(p) -> None:
     check_references(p.references)
 
 
+def _check_scale(value: float, what: str) -> None:
+    if not (math.isfinite(value) and 0.0 <= value <= MAX_STRENGTH):
+        raise UserFacingError(f"{what} must be between 0 and {MAX_STRENGTH:g}, not {value}.")
+
+
 def check_references(references: Iterable[ReferenceSpec]) -> None:
     for i, reference in enumerate(references):
         what = f"Reference image {i}"
         if reference.image is None:
             raise UserFacingError(f"{what} has no image.")
-        if not (math.isfinite(reference.weight) and 0.0 <= reference.weight <= MAX_STRENGTH):
-            raise UserFacingError(f"{what}: the weight must be between 0 and {MAX_STRENGTH:g}, "
-                                  f"not {reference.weight}.")
+        _check_scale(reference.weight, f"{what}: the weight")
 
 
 def check_controls(controls: Iterable[ControlSpec], mode: str) -> None:
@@ -72,9 +75,7 @@ def check_controls(controls: Iterable[ControlSpec], mode: str) -> None:
         what = f"Control {i} ({control.kind})"
         if control.image is None:
             raise UserFacingError(f"{what} has no image.")
-        if not (math.isfinite(control.strength) and 0.0 <= control.strength <= MAX_STRENGTH):
-            raise UserFacingError(f"{what}: the strength must be between 0 and {MAX_STRENGTH:g}, "
-                                  f"not {control.strength}.")
+        _check_scale(control.strength, f"{what}: the strength")
         if not 0.0 <= control.start < control.end <= 1.0:
             raise UserFacingError(f"{what}: the steps it guides must start before they end, "
                                   f"within 0..1 (not {control.start}..{control.end}).")

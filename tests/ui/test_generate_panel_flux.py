@@ -15,6 +15,7 @@ from artstudio.model_files.identify import identify
 
 @pytest.fixture
 def panel(studio, tiny_flux, qtbot):
+    studio._probe_timer.stop()  # its late model scan would replace the models and the tray
     panel = studio.window.generate_panel
     panel.set_models([identify(tiny_flux["flux-kontext"]["diffusers"]),
                       identify(tiny_flux["flux-schnell"]["diffusers"])])

@@ -106,6 +106,36 @@ def probe_device(preference_and_precision: tuple[str, str], progress=None,
     return choose_device(preference, precision)
 
 
+def cpu_is_the_choice(preference: str = "auto", precision: str = "auto") -> bool:
+    """Whether `choose_device` gives the CPU in float32, answered without
+    importing torch (1-2 s) where no GPU driver is installed: a batch that
+    runs on the CPU through another runtime need not load torch at all."""
+    preference = (preference or "auto").lower()
+    if precision not in ("auto", "float32", None):
+        return False
+    if preference == "cpu":
+        return True
+    if preference != "auto":
+        return False
+    if torch_imported() or _gpu_driver_present():
+        return not choose_device(preference, precision).is_accelerator
+    return True
+
+
+def _gpu_driver_present() -> bool:
+    """A driver torch could use: NVIDIA's or ROCm's on Linux, NVIDIA's on
+    Windows, Metal on Apple silicon. No driver means no GPU for torch."""
+    if sys.platform == "darwin":
+        import platform
+
+        return platform.machine() == "arm64"
+    if sys.platform == "win32":
+        system = os.environ.get("SYSTEMROOT", r"C:\Windows")
+        return os.path.exists(os.path.join(system, "System32", "nvcuda.dll"))
+    return any(os.path.exists(p) for p in ("/proc/driver/nvidia/version", "/dev/nvidia0",
+                                           "/dev/kfd"))
+
+
 def torch_imported() -> bool:
     return "torch" in sys.modules
 

@@ -5,35 +5,16 @@ has no accelerated provider here: CUDA, DirectML and CoreML still win."""
 
 from __future__ import annotations
 
-import os
 import queue
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from artstudio.engine.openvino_core import available, compiled_cache, new_core
+
+__all__ = ["PROVIDER", "OpenVinoSession", "available", "compiled_cache"]
+
 PROVIDER = "OpenVINO"  # what `get_providers` names, like onnxruntime's names
-
-
-def compiled_cache() -> Path | None:
-    """Where OpenVINO keeps the networks it compiled (compiling is a third
-    of a second of CPU at every start; loading the kept one, a tenth), or
-    None when the data folder cannot be written."""
-    from artstudio.paths import data_dir
-
-    folder = data_dir() / "cache" / "openvino"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return folder if os.access(folder, os.W_OK) else None
-
-
-def available() -> bool:
-    try:
-        import openvino  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 class OpenVinoSession:
@@ -50,12 +31,7 @@ class OpenVinoSession:
     a core idle (docs/benchmarks.md)."""
 
     def __init__(self, path: Path, threads: int | None = None, streams: int = 1) -> None:
-        import openvino as ov
-
-        core = ov.Core()
-        cache = compiled_cache()
-        if cache is not None:
-            core.set_property({"CACHE_DIR": str(cache)})
+        core = new_core()
         config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
         if streams > 1:
             config = {"PERFORMANCE_HINT": "THROUGHPUT", "NUM_STREAMS": int(streams)}

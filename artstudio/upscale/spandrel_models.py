@@ -7,7 +7,6 @@ in a file can run code. The tile side follows the free memory."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +16,7 @@ import numpy as np
 from artstudio.engine.errors import UserFacingError
 from artstudio.engine.model_cache import estimate_size, shared_cache
 from artstudio.engine.network_building import builds_networks
-from artstudio.upscale.tiler import MIN_TILE, run_padded
+from artstudio.upscale.tiler import run_alpha_as_grey, tile_for_memory
 
 if TYPE_CHECKING:
     from artstudio.engine.cancel import CancelToken
@@ -52,7 +51,8 @@ class SpandrelUpscaler:
 
     @property
     def preferred_tile(self) -> int:
-        return auto_tile(self)
+        params = sum(p.numel() for p in self.descriptor.model.parameters())
+        return tile_for_memory(params, self.scale, self.multiple_of, self.device)
 
     @property
     def receptive_radius(self) -> int | None:
@@ -81,9 +81,7 @@ class SpandrelUpscaler:
         return y[0].float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
 
     def run_alpha(self, alpha: np.ndarray) -> np.ndarray:
-        """Alpha (HxW float) through the network as a grey image of its own."""
-        grey = run_padded(self, np.repeat(alpha[..., None], 3, axis=2))
-        return grey.mean(axis=2)
+        return run_alpha_as_grey(self, alpha)
 
 
 def load_spandrel(path: Path, device: str = "auto", precision: str = "auto") -> SpandrelUpscaler:
@@ -127,15 +125,3 @@ def _load(path: Path, choice) -> SpandrelUpscaler:
         descriptor.model.to(memory_format=torch.channels_last)
     return SpandrelUpscaler(descriptor, choice.device, dtype, path)
 
-
-def auto_tile(model: SpandrelUpscaler) -> int:
-    """A tile side that fits in about half the free memory, by a rough
-    per-pixel activation cost; an out-of-memory error still halves it."""
-    from artstudio.engine.devices import free_memory_bytes
-
-    params = sum(p.numel() for p in model.descriptor.model.parameters())
-    width = max(32, min(256, int(math.sqrt(params / 9))))  # ~feature channels
-    per_pixel = 4 * width * 6 * max(1, model.scale) ** 2
-    side = int(math.sqrt(free_memory_bytes(model.device) * 0.5 / per_pixel))
-    side = max(MIN_TILE, min(1024, side))
-    return side // model.multiple_of * model.multiple_of or model.multiple_of

@@ -82,6 +82,27 @@ def run_padded(model: Upscaler, image: np.ndarray) -> np.ndarray:
     return out[: h * model.scale, : w * model.scale]
 
 
+def run_alpha_as_grey(model: Upscaler, alpha: np.ndarray) -> np.ndarray:
+    """Alpha (HxW float) through an RGB network as a grey image of its own."""
+    grey = run_padded(model, np.repeat(alpha[..., None], 3, axis=2))
+    return grey.mean(axis=2)
+
+
+def tile_for_memory(parameters: int, scale: int, multiple_of: int, device: str) -> int:
+    """A tile side that fits in about half the free memory, by a rough
+    per-pixel activation cost of a network of this many parameters; an
+    out-of-memory error still halves it."""
+    import math
+
+    from artstudio.engine.devices import free_memory_bytes
+
+    width = max(32, min(256, int(math.sqrt(parameters / 9))))  # ~feature channels
+    per_pixel = 4 * width * 6 * max(1, scale) ** 2
+    side = int(math.sqrt(free_memory_bytes(device) * 0.5 / per_pixel))
+    side = max(MIN_TILE, min(1024, side))
+    return side // multiple_of * multiple_of or multiple_of
+
+
 def _run_tile(model: Upscaler, patch: np.ndarray, with_alpha: bool) -> np.ndarray:
     """RGB (and alpha, as a grey image of its own) of one patch, upscaled."""
     rgb = run_padded(model, _as_float(patch[..., :3]))

@@ -2,7 +2,7 @@
 choosing and loading the model, any output scale, alpha, and results that
 stream to disk row band by row band.
 
-Every upscaler kind (`spandrel_models`, `sd_x4`) is a `protocol.Upscaler`
+Every upscaler kind (`spandrel_models`, `openvino_compact`, `sd_x4`) is a `protocol.Upscaler`
 and runs through the same `tiler`; Lanczos needs no model."""
 
 from __future__ import annotations
@@ -53,6 +53,11 @@ def load_upscaler(path: str | Path, device: str = "auto", precision: str = "auto
             raise UserFacingError(f"{path.name} is a folder but not Stable Diffusion's x4 "
                                   "upscaler; choose an upscaler model file.")
         return load_diffusion_upscaler(path, device, precision)
+    from artstudio.upscale import openvino_compact
+
+    layout = openvino_compact.usable(path, device, precision)
+    if layout is not None:
+        return openvino_compact.load_openvino_compact(path, layout)
     from artstudio.upscale.spandrel_models import load_spandrel
 
     return load_spandrel(path, device, precision)

@@ -129,6 +129,22 @@ def network_forms(model_file: str, side: int = 480, runs: int = 3) -> None:
     worst = float((got - expected).abs().max())
     print(f"forward pass at {side}x{side}, 1 thread: NCHW {plain:.2f} s CPU, channels-last "
           f"{last:.2f} s ({plain / last:.2f}x), max difference {worst:.1e}")
+    from artstudio.engine.openvino_core import available
+
+    if not available():
+        print("OpenVINO: not installed (the fast extra), not measured")
+        return
+    from artstudio.upscale.openvino_compact import compile_compact, usable
+
+    layout = usable(Path(model_file), "cpu", "auto")
+    assert layout, "not a compact file OpenVINO runs"
+    rgb = x[0].permute(1, 2, 0).numpy().copy()
+    expected = expected.clamp(0, 1)[0].permute(1, 2, 0).numpy()
+    for threads in (1, 2):
+        ov_model = compile_compact(Path(model_file), layout, threads)
+        ov_cpu, ov_out = cpu(lambda m=ov_model: m.run(rgb))
+        print(f"OpenVINO, {threads} thread(s): {ov_cpu:.2f} s CPU ({plain / ov_cpu:.2f}x the "
+              f"NCHW pass), max difference {float(abs(ov_out - expected).max()):.1e}")
 
 
 def main() -> int:

@@ -146,12 +146,15 @@ class OpenVinoCompact:
 def load_openvino_compact(path: Path, layout: CompactLayout) -> OpenVinoCompact:
     """Compile (cached) the compact network in `path`."""
     key = ("upscaler-openvino", str(path.resolve()), os.path.getmtime(path))
-    return shared_cache().get(key, lambda: _compile(path, layout),
+    return shared_cache().get(key, lambda: compile_compact(path, layout),
                               size_of=lambda _up: layout.parameters * 4)
 
 
 @builds_networks
-def _compile(path: Path, layout: CompactLayout) -> OpenVinoCompact:
+def compile_compact(path: Path, layout: CompactLayout,
+                    threads: int | None = None) -> OpenVinoCompact:
+    """The network in `path` as an OpenVINO graph, compiled for the CPU
+    (`threads`: OpenVINO's choice, every core, when None)."""
     import openvino as ov
     import openvino.opset13 as op
     from safetensors.numpy import load_file
@@ -184,6 +187,8 @@ def _compile(path: Path, layout: CompactLayout) -> OpenVinoCompact:
     model = ov.Model([op.transpose(out, axes(0, 2, 3, 1))], [rgb], path.stem)
     # float32 as torch runs it on the CPU: OpenVINO would pick bfloat16 on
     # CPUs that have it, which moves results by levels.
-    config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"}
+    config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"}
+    if threads:
+        config["INFERENCE_NUM_THREADS"] = int(threads)
     compiled = openvino_core.new_core().compile_model(model, "CPU", config)
     return OpenVinoCompact(compiled, layout, path)

@@ -90,12 +90,19 @@ def stylize_builtin(rgba: np.ndarray, options: StyleOptions, progress: Callable[
     `streams`: images the caller runs at once (`onnx_runtime.session`)."""
     progress(0, 2, "Loading the style network")
     sess = rt.session(rt.MULTISTYLE, options.device, streams=streams)
+    weights = np.asarray(options.style_weights, np.float32)
+    run_pixels = getattr(sess, "run_pixels", None)  # OpenVINO's 8-bit form
+    if run_pixels is not None and px.finish_only_converts(rgba, options):
+        progress(1, 2, "Stylizing")
+        padded, h, w = px.reflect_pad(rgba[..., :3], 4)
+        out = run_pixels("image", padded, {"style_weights": weights})[:h, :w]
+        progress(2, 2, "Done")
+        return px.attach_alpha(out, rgba, options.keep_alpha)
     original = px.rgb_float(rgba)
     work = px.work_rgb(original, options.max_size)
     padded, h, w = px.reflect_pad(work, 4)
     progress(1, 2, "Stylizing")
     x = np.ascontiguousarray(padded.transpose(2, 0, 1)[None])
-    weights = np.asarray(options.style_weights, np.float32)
     out = sess.run(None, {"image": x, "style_weights": weights})[0][0]
     stylized = np.ascontiguousarray(out.transpose(1, 2, 0)[:h, :w], np.float32)
     result = px.finish(stylized, original, rgba, options, fade=True)

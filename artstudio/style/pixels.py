@@ -126,6 +126,15 @@ def upscale_result(stylized_small: np.ndarray, original_full: np.ndarray,
     return np.clip(up, 0.0, 1.0)
 
 
+def finish_only_converts(rgba: np.ndarray, options: StyleOptions) -> bool:
+    """Whether `finish` (fade=True) would only convert the network's result
+    to 8 bits: the image runs at its own size, at full strength, in the
+    style's colours. Then a runtime can do that conversion itself."""
+    h, w = rgba.shape[:2]
+    return (fit_within(w, h, options.max_size) == (w, h) and options.strength >= 1.0
+            and not options.preserve_color)
+
+
 def finish(stylized_work: np.ndarray, original: np.ndarray, rgba: np.ndarray,
            options: StyleOptions, fade: bool) -> np.ndarray:
     """Full size, colour, strength and alpha: the steps every engine shares.

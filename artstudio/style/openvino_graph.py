@@ -44,6 +44,39 @@ def _spatial(output: Any) -> bool:
     return axes is not None and sorted(axes.ravel().tolist()) == [2, 3]
 
 
+def _axes(*axes: int) -> Any:
+    import openvino.opset13 as op
+
+    return op.constant(np.array(axes, np.int64))
+
+
+def _centre_convolution_input(x: Any) -> bool:
+    """Where `x` is a convolution with fewer channels in than out (the
+    first layer: 3 in, 32 out), centre its input instead of its output: the
+    convolution is linear and its reflection padding keeps a constant
+    constant, so the output comes out nearly centred (enough for MVN's sum)
+    from a subtraction over 3 channels instead of 32. True if done."""
+    import openvino.opset13 as op
+
+    conv = x.get_node()
+    if conv.get_type_name() != "Convolution":
+        return False
+    weights = _constant(_source(conv, 1))
+    attributes = conv.get_attributes()
+    if weights is None or weights.ndim != 4 or weights.shape[1] >= weights.shape[0] \
+            or any(attributes.get("pads_begin", [])) or any(attributes.get("pads_end", [])):
+        return False  # zero padding of a centred input is not the centred output
+    entry = conv
+    if _is(_source(conv, 0), "Pad"):
+        entry = _source(conv, 0).get_node()
+        if entry.get_attributes().get("pad_mode") not in ("reflect", "symmetric", "edge"):
+            return False
+    source = _source(entry, 0)
+    centred = op.subtract(source, op.reduce_mean(source, _axes(2, 3), True))
+    entry.input(0).replace_source_output(centred.output(0))
+    return True
+
+
 def fix_inputs(model: Any, values: Mapping[str, np.ndarray]) -> None:
     """Replace the named inputs of `model` by constants of these values."""
     import openvino.opset13 as op
@@ -95,7 +128,8 @@ def fuse_instance_norms(model: Any) -> int:
         # MVN of the centred map, not of x: MVN sums a whole channel in one
         # float32 running total, whose error on an uncentred megapixel map
         # reached 3-11 levels; centred, the values it sums are small.
-        mvn = op.mvn(centred, op.constant(np.array([2, 3], np.int64)), True, eps, "inside_sqrt")
+        normalised = x if _centre_convolution_input(x) else centred
+        mvn = op.mvn(normalised, _axes(2, 3), True, eps, "inside_sqrt")
         node.output(0).replace(mvn.output(0))
         fused += 1
     if fused:

@@ -47,7 +47,8 @@ class OpenVinoSession:
     Inputs that are plain vectors (the multistyle network's style weights)
     are compiled in as constants, with the instance norms fused
     (`openvino_graph`): a batch keeps one style, so it compiles once, and
-    each image then takes a third less CPU. The last few compiled are kept.
+    each image then takes about a fifth less CPU (docs/benchmarks.md). The
+    last few compiled are kept.
 
     streams=1: one request at a time using every core (the latency hint:
     a single picture is done soonest). streams=2: two requests at once, the

@@ -98,7 +98,8 @@ def levels(out: np.ndarray) -> np.ndarray:
 
 def runners() -> dict[str, Callable[[], Runner]]:
     found: dict[str, Callable[[], Runner]] = {
-        "ort all, arena, threads=cores (its defaults)": lambda: ort_runner(None, "ORT_ENABLE_ALL", True),
+        "ort all, arena, threads=cores (its defaults)":
+            lambda: ort_runner(None, "ORT_ENABLE_ALL", True),
         "ort all, arena, 1 thread": lambda: ort_runner(1, "ORT_ENABLE_ALL", True),
         "ort basic, arena": lambda: ort_runner(None, "ORT_ENABLE_BASIC", True),
         "ort extended, arena": lambda: ort_runner(None, "ORT_ENABLE_EXTENDED", True),

@@ -52,6 +52,11 @@ class JobRunner(QObject):
         self._callbacks[handle.id] = (handle, on_done, on_failed, on_cancelled)
         return handle
 
+    def delivered(self, handle: JobHandle) -> bool:
+        """Whether the job's outcome has reached its callbacks (the engine
+        says a job finished before the GUI thread has run them)."""
+        return handle.id not in self._callbacks
+
     def forget(self, handle: JobHandle) -> None:
         """Drop a job's callbacks (their widget is going away); the job runs on."""
         self._callbacks.pop(handle.id, None)

@@ -65,25 +65,26 @@ def panel(studio, models):
     return panel
 
 
-def wait(handle, qtbot) -> None:
+def wait(handle, qtbot, runner) -> None:
     assert handle is not None
     qtbot.waitUntil(lambda: handle.state.finished, timeout=120000)
     assert handle.state is JobState.DONE, handle.error
-    qtbot.wait(50)  # on_done arrives through the GUI thread's queue
+    # on_done arrives through the GUI thread's queue, later under load
+    qtbot.waitUntil(lambda: runner.delivered(handle), timeout=10000)
 
 
 def test_describe_puts_a_seeded_caption_in_the_prompt_box(panel, kept, qtbot, models, tmp_path):
     kept("captioners")
     picture = panel.assists._picture("frame", None)
-    wait(panel.assists.describe("frame"), qtbot)
+    wait(panel.assists.describe("frame"), qtbot, panel.runner)
     caption = describe.describe_job(describe.DescribeRequest(picture, 7), quiet, CancelToken())
     assert caption and panel.prompt.toPlainText() == caption
     panel.assists.as_tags.setChecked(True)
-    wait(panel.assists.describe("layer"), qtbot)
+    wait(panel.assists.describe("layer"), qtbot, panel.runner)
     assert panel.prompt.toPlainText() == describe.as_tags(caption)  # the layer is the frame
     path = tmp_path / "picture.png"
     Image.new("RGB", (40, 30), (10, 200, 30)).save(path)
-    wait(panel.assists.describe("file", path), qtbot)
+    wait(panel.assists.describe("file", path), qtbot, panel.runner)
     assert panel.prompt.toPlainText() == describe.describe_job(
         describe.DescribeRequest(str(path), 7, True), quiet, CancelToken())
 
@@ -98,7 +99,7 @@ def test_describe_without_a_captioner_says_where_it_looked(panel, kept, qtbot):
 
 def test_expand_shows_both_prompts_and_the_artist_picks(panel, kept, qtbot):
     kept("lm")
-    wait(panel.assists.expand(), qtbot)
+    wait(panel.assists.expand(), qtbot, panel.runner)
     expected = expand.expand_job(expand.ExpandRequest("a red fox", 7), quiet, CancelToken())
     assert panel.assists.choice.isVisibleTo(panel)
     assert "a red fox" in panel.assists.original_label.text()

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from panel_jobs import generate_and_wait
 
 from artstudio.document import Rect
 from artstudio.document.create import new_document
-from artstudio.engine import JobState
 from artstudio.model_files.identify import identify
 
 
@@ -46,10 +46,7 @@ def test_edit_lands_in_the_tray_at_the_frame(panel, studio, qtbot):
     panel.prompt.setPlainText("make it night")
     panel.steps.setValue(2)
     panel.seed.setValue(7)
-    handle = panel.generate()
-    assert handle is not None, panel.status.text()
-    qtbot.waitUntil(lambda: handle.state.finished, timeout=120000)
-    assert handle.state is JobState.DONE, handle.error
+    generate_and_wait(panel, qtbot, timeout_ms=120000)  # done, and in the tray
     candidate = panel.results.candidates[-1]
     assert candidate.image.size == (64, 48) and candidate.mode == "edit"
     before = doc.composite().copy()

@@ -40,15 +40,21 @@ def generate(tiny, out, *extra):
                     "--device", "cpu", "--out", out, *extra])
 
 
+def plain_and_guided(tiny, folder, *extra):
+    """Pixels of a plain run and of one with `extra` arguments, and the
+    guided PNG's parameters text."""
+    assert generate(tiny, folder / "plain.png") == 0
+    assert generate(tiny, folder / "guided.png", *extra) == 0
+    plain = np.asarray(Image.open(folder / "plain.png")).astype(int)
+    with Image.open(folder / "guided.png") as guided:
+        return plain, np.asarray(guided).astype(int), guided.text["parameters"]
+
+
 def test_a_control_guides_the_picture_and_is_written_in_its_parameters(
         tiny, tiny_controlnets, sketch, tmp_path, capsys):
     net = tiny_controlnets["sd1-canny"]["single"]
-    assert generate(tiny, tmp_path / "plain.png") == 0
-    assert generate(tiny, tmp_path / "guided.png", "--control", f"canny:{sketch}:{net}:0.7") == 0
-    plain = np.asarray(Image.open(tmp_path / "plain.png")).astype(int)
-    with Image.open(tmp_path / "guided.png") as guided:
-        text = guided.text["parameters"]
-        pixels = np.asarray(guided).astype(int)
+    plain, pixels, text = plain_and_guided(tiny, tmp_path, "--control",
+                                           f"canny:{sketch}:{net}:0.7")
     assert np.abs(pixels - plain).mean() > 1.0
     assert ('ControlNet 0: "Module: canny, Model: control_tiny_sd15_canny, Weight: 0.7, '
             'Guidance Start: 0, Guidance End: 1"') in text

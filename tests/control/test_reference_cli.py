@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-from test_control_cli import _status, generate
+from test_control_cli import _status, generate, plain_and_guided
 from test_references import look
 
 from artstudio.commands.reference_options import split_value
@@ -38,12 +38,7 @@ def test_split_value_takes_image_weight_and_model_in_either_order():
 
 def test_a_reference_from_the_library_guides_the_picture_and_is_written_in_its_parameters(
         tiny, comfy_home, picture, tmp_path):
-    assert generate(tiny, tmp_path / "plain.png") == 0
-    assert generate(tiny, tmp_path / "guided.png", "--reference", f"{picture}:0.8") == 0
-    plain = np.asarray(Image.open(tmp_path / "plain.png")).astype(int)
-    with Image.open(tmp_path / "guided.png") as guided:
-        text = guided.text["parameters"]
-        pixels = np.asarray(guided).astype(int)
+    plain, pixels, text = plain_and_guided(tiny, tmp_path, "--reference", f"{picture}:0.8")
     assert np.abs(pixels - plain).mean() > 1.0
     assert ('ControlNet 0: "Module: ip-adapter_clip, Model: ip-adapter_tiny_sd15, Weight: 0.8, '
             'Guidance Start: 0, Guidance End: 1"') in text
